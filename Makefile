@@ -1,0 +1,40 @@
+# jaeger_lite developer commands. A newcomer needs two: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test test-all bench lint typecheck clean
+
+# The venv is (re)built when pyproject.toml changes; each stamp records one install.
+$(VENV)/.base: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,opentracing]'
+	touch $@ $(VENV)/.base
+
+demo: $(VENV)/.base ## run the instrumented example against the development agent
+	$(BIN)/python examples/demo.py
+
+test: $(VENV)/.test ## lint, type-check and run the whole suite
+	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+	$(BIN)/mypy --strict jaeger_lite
+	$(BIN)/pytest
+
+test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X)
+	./scripts/test-all
+
+bench: $(VENV)/.test ## benchmarks against the peers (see benchmarks/README.md)
+	$(BIN)/python benchmarks/bench_core.py
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy --strict jaeger_lite
+
+clean:
+	rm -rf $(VENV) .venv-3.* .bench build *.egg-info .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,145 @@
+"""The BINARY format: a compact, versioned byte layout of a span context and its baggage.
+
+Layout version 1 (all integers big-endian)::
+
+    0      'J' (0x4A)           magic
+    1      0x01                 layout version
+    2      flags                sampled 0x01, debug 0x02, firehose 0x08
+    3      n = 8 or 16          trace id length in bytes
+    4      trace id             n bytes
+    4+n    span id, parent id   8 bytes each
+    20+n   baggage count        u16, then per item: u16 key length, UTF-8 key,
+                                u16 value length, UTF-8 value
+    ...    tracestate           u16 length + ASCII (0 = none)
+
+``extract`` also reads the unversioned layout of jaeger-client-go/java (trace id high and
+low, span id, parent id as u64, flags byte, u32 baggage count, u32-length-prefixed key and
+value), so contexts from those clients' BINARY carriers are understood. Unknown versions
+and truncated or trailing bytes yield None.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from typing import Any, Optional
+
+from ..context import SpanContext
+from ..errors import InvalidCarrierException
+
+__all__ = ["BinaryCodec"]
+
+_log = logging.getLogger("jaeger_lite")
+
+_MAGIC = 0x4A
+_VERSION = 1
+_U16 = struct.Struct(">H")
+_IDS = struct.Struct(">QQ")
+_GO_HEAD = struct.Struct(">QQQQBI")  # trace high, trace low, span, parent, flags, count
+_U32 = struct.Struct(">I")
+_MAX_U16 = 0xFFFF
+
+
+class BinaryCodec:
+    """Injects into a ``bytearray`` (appending); extracts from bytes-like objects."""
+
+    __slots__ = ()
+
+    def inject(self, span_context: SpanContext, carrier: Any) -> None:
+        if not isinstance(carrier, bytearray):
+            raise InvalidCarrierException("the BINARY format needs a bytearray carrier")
+        trace_id = span_context.trace_id
+        trace_len = 16 if trace_id >> 64 else 8
+        out = bytearray((_MAGIC, _VERSION, span_context.flags & 0xFF, trace_len))
+        out += trace_id.to_bytes(trace_len, "big")
+        out += _IDS.pack(span_context.span_id, span_context.parent_id)
+        items = []
+        for key, value in span_context.baggage.items():
+            k, v = key.encode("utf-8", "replace"), value.encode("utf-8", "replace")
+            if len(k) > _MAX_U16 or len(v) > _MAX_U16:
+                _log.debug("jaeger_lite: baggage item %r too long for BINARY; dropped", key[:50])
+                continue
+            items.append((k, v))
+        out += _U16.pack(len(items))
+        for k, v in items:
+            out += _U16.pack(len(k)) + k + _U16.pack(len(v)) + v
+        state = (span_context.trace_state or "").encode("ascii", "replace")[:_MAX_U16]
+        out += _U16.pack(len(state)) + state
+        carrier.extend(out)
+
+    def extract(self, carrier: Any) -> Optional[SpanContext]:
+        if not isinstance(carrier, (bytes, bytearray, memoryview)):
+            return None
+        data = bytes(carrier)
+        if not data:
+            return None
+        try:
+            if data[0] == _MAGIC and len(data) > 1 and data[1] == _VERSION:
+                context = _read_v1(data)
+                if context is not None:
+                    return context
+            return _read_go_layout(data)
+        except (struct.error, IndexError, ValueError, UnicodeDecodeError):
+            _log.debug("jaeger_lite: ignoring malformed BINARY carrier (%d bytes)", len(data))
+            return None
+
+
+def _valid(context: SpanContext) -> Optional[SpanContext]:
+    if context.has_trace or context.baggage:
+        return context
+    return None
+
+
+def _read_v1(data: bytes) -> Optional[SpanContext]:
+    flags, trace_len = data[2], data[3]
+    if trace_len not in (8, 16):
+        return None
+    pos = 4 + trace_len
+    trace_id = int.from_bytes(data[4:pos], "big")
+    span_id, parent_id = _IDS.unpack_from(data, pos)
+    pos += 16
+    (count,) = _U16.unpack_from(data, pos)
+    pos += 2
+    baggage = {}
+    for _ in range(count):
+        key, pos = _read_str16(data, pos)
+        value, pos = _read_str16(data, pos)
+        baggage[key] = value
+    state, pos = _read_str16(data, pos)
+    if pos != len(data) or (trace_id == 0) != (span_id == 0):
+        return None
+    return _valid(
+        SpanContext(trace_id, span_id, parent_id, flags, baggage, trace_state=state or None)
+    )
+
+
+def _read_str16(data: bytes, pos: int) -> tuple[str, int]:
+    (length,) = _U16.unpack_from(data, pos)
+    pos += 2
+    chunk = data[pos : pos + length]
+    if len(chunk) != length:
+        raise ValueError("truncated")
+    return chunk.decode("utf-8"), pos + length
+
+
+def _read_go_layout(data: bytes) -> Optional[SpanContext]:
+    high, low, span_id, parent_id, flags, count = _GO_HEAD.unpack_from(data, 0)
+    pos = _GO_HEAD.size
+    baggage = {}
+    for _ in range(count):
+        key, pos = _read_str32(data, pos)
+        value, pos = _read_str32(data, pos)
+        baggage[key] = value
+    trace_id = (high << 64) | low
+    if pos != len(data) or trace_id == 0 or span_id == 0:
+        return None
+    return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+
+
+def _read_str32(data: bytes, pos: int) -> tuple[str, int]:
+    (length,) = _U32.unpack_from(data, pos)
+    pos += 4
+    chunk = data[pos : pos + length]
+    if len(chunk) != length:
+        raise ValueError("truncated")
+    return chunk.decode("utf-8"), pos + length

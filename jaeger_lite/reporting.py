@@ -1,0 +1,164 @@
+"""Reporters receive finished, sampled spans from the tracer.
+
+``report_span`` runs on the application thread inside ``Span.finish``, so it must be cheap
+and must not block. ``flush``/``close`` take a timeout in seconds (None waits as long as
+needed) and never raise for I/O problems.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Optional, Protocol, runtime_checkable
+
+from .span import Span
+
+__all__ = [
+    "CompositeReporter",
+    "InMemoryReporter",
+    "LoggingReporter",
+    "NullReporter",
+    "Reporter",
+]
+
+_log = logging.getLogger("jaeger_lite")
+
+
+@runtime_checkable
+class Reporter(Protocol):
+    """Where finished spans go. Optional extras the tracer uses when present:
+    ``set_process(service_name, tags)`` and ``metrics() -> dict``."""
+
+    def report_span(self, span: Span) -> None: ...
+
+    def flush(self, timeout: Optional[float] = None) -> bool: ...
+
+    def close(self, timeout: Optional[float] = None) -> None: ...
+
+
+class NullReporter:
+    """Discards every span."""
+
+    __slots__ = ()
+
+    def report_span(self, span: Span) -> None:
+        pass
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        pass
+
+
+class InMemoryReporter:
+    """Keeps finished spans in a list, for tests and debugging (thread-safe)."""
+
+    __slots__ = ("_spans", "_lock")
+
+    def __init__(self) -> None:
+        self._spans: list[Span] = []
+        self._lock = threading.Lock()
+
+    def report_span(self, span: Span) -> None:
+        self._spans.append(span)  # list.append is atomic: no lock on the hot path
+
+    @property
+    def spans(self) -> list[Span]:
+        """A copy of the spans reported so far, in finish order."""
+        with self._lock:
+            return list(self._spans)
+
+    def get_spans(self) -> list[Span]:
+        """jaeger-client's name for :attr:`spans`."""
+        return self.spans
+
+    def clear(self) -> None:
+        with self._lock:
+            self._spans.clear()
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        pass
+
+
+class LoggingReporter:
+    """Logs one line per finished span (``trace:span:parent:flags service operation``)."""
+
+    __slots__ = ("_logger", "_level", "_service_name")
+
+    def __init__(self, logger: Optional[logging.Logger] = None, level: int = logging.INFO) -> None:
+        self._logger = logger or _log
+        self._level = level
+        self._service_name = ""
+
+    def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
+        self._service_name = service_name
+
+    def report_span(self, span: Span) -> None:
+        if self._logger.isEnabledFor(self._level):
+            self._logger.log(
+                self._level,
+                "Reporting span %s %s.%s (%.3f ms)",
+                span.context,
+                self._service_name,
+                span.operation_name,
+                (span.duration or 0.0) * 1000.0,
+            )
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        pass
+
+
+class CompositeReporter:
+    """Sends every span to several reporters; one failing does not stop the others."""
+
+    __slots__ = ("reporters",)
+
+    def __init__(self, *reporters: Reporter) -> None:
+        self.reporters = tuple(reporters)
+
+    def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
+        for reporter in self.reporters:
+            set_process = getattr(reporter, "set_process", None)
+            if set_process is not None:
+                set_process(service_name, tags)
+
+    def report_span(self, span: Span) -> None:
+        for reporter in self.reporters:
+            try:
+                reporter.report_span(span)
+            except Exception:  # a user reporter must not break the others or the app
+                _log.debug("jaeger_lite: reporter %r failed", reporter, exc_info=True)
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Flush every reporter (none is skipped), sharing one deadline."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        results = [reporter.flush(_remaining(deadline)) for reporter in self.reporters]
+        return all(results)
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for reporter in self.reporters:
+            reporter.close(_remaining(deadline))
+
+    def metrics(self) -> dict[str, int]:
+        """Sum of the metrics of every reporter that has them."""
+        total: dict[str, int] = {}
+        for reporter in self.reporters:
+            metrics = getattr(reporter, "metrics", None)
+            if callable(metrics):
+                for key, value in metrics().items():
+                    total[key] = total.get(key, 0) + value
+        return total
+
+
+def _remaining(deadline: Optional[float]) -> Optional[float]:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())

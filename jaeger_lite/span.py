@@ -1,0 +1,324 @@
+"""``Span``: one timed operation with tags, logs and baggage. No I/O happens here."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Mapping
+from time import time
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+
+from ._opentracing import SpanBase
+from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+__all__ = ["Log", "Span", "record_error"]
+
+_log = logging.getLogger("jaeger_lite")
+
+SAMPLING_PRIORITY = "sampling.priority"
+
+
+class Log(NamedTuple):
+    """A timestamped set of fields recorded on a span (``timestamp`` in epoch seconds)."""
+
+    timestamp: float
+    fields: Mapping[str, Any]
+
+
+class Span(SpanBase):
+    """A timed operation. Created by :meth:`Tracer.start_span`, never directly.
+
+    Only sampled spans record tags and logs; an unsampled span still carries its context
+    (and baggage) so the trace propagates. After :meth:`finish` the span is immutable:
+    further tags/logs are ignored, because the reporter thread may already be encoding it.
+    The reporter and the Thrift encoder read the underscore fields directly (hot path).
+    """
+
+    __slots__ = (
+        "_tracer",
+        "_operation_name",
+        "_trace_id",
+        "_span_id",
+        "_parent_id",
+        "_flags",
+        "_baggage",
+        "_trace_state",
+        "_references",
+        "_start_time",
+        "_duration",
+        "_tags",
+        "_logs",
+        "_recording",
+        "_context",
+    )
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        operation_name: str,
+        trace_id: int,
+        span_id: int,
+        parent_id: int,
+        flags: int,
+        baggage: Mapping[str, str],
+        trace_state: Optional[str],
+        references: tuple[Reference, ...],
+        start_time: float,
+        tags: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self._tracer = tracer
+        self._operation_name = operation_name
+        self._trace_id = trace_id
+        self._span_id = span_id
+        self._parent_id = parent_id
+        self._flags = flags
+        self._baggage = baggage
+        self._trace_state = trace_state
+        self._references = references
+        self._start_time = start_time
+        self._duration: Optional[float] = None
+        self._logs: Optional[list[tuple[float, dict[str, Any]]]] = None
+        self._context: Optional[SpanContext] = None
+        if flags & FLAG_SAMPLED:
+            self._recording = True
+            self._tags: Optional[dict[str, Any]] = dict(tags) if tags else {}
+        else:
+            self._recording = False
+            self._tags = None
+
+    # -- identity ---------------------------------------------------------------------
+
+    @property
+    def context(self) -> SpanContext:
+        """The span's immutable context (rebuilt after baggage or sampling changes)."""
+        context = self._context
+        if context is None:
+            context = self._context = SpanContext(
+                self._trace_id,
+                self._span_id,
+                self._parent_id,
+                self._flags,
+                self._baggage,
+                trace_state=self._trace_state,
+            )
+        return context
+
+    @property
+    def tracer(self) -> Tracer:
+        return self._tracer
+
+    @property
+    def operation_name(self) -> str:
+        return self._operation_name
+
+    @property
+    def start_time(self) -> float:
+        """Start, in seconds since the epoch."""
+        return self._start_time
+
+    @property
+    def duration(self) -> Optional[float]:
+        """Seconds from start to finish, or None while the span is open."""
+        return self._duration
+
+    @property
+    def finish_time(self) -> Optional[float]:
+        return None if self._duration is None else self._start_time + self._duration
+
+    @property
+    def is_sampled(self) -> bool:
+        return bool(self._flags & FLAG_SAMPLED)
+
+    @property
+    def tags(self) -> Mapping[str, Any]:
+        """Read-only view of the recorded tags (empty for unsampled spans)."""
+        return MappingProxyType(self._tags if self._tags is not None else {})
+
+    @property
+    def logs(self) -> tuple[Log, ...]:
+        return tuple(Log(ts, MappingProxyType(fields)) for ts, fields in self._logs or ())
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        """Explicit references in the order given (an implicit active-span parent is not listed)."""
+        return self._references
+
+    # -- recording --------------------------------------------------------------------
+
+    def set_operation_name(self, operation_name: str) -> Span:
+        if self._duration is None:
+            self._operation_name = str(operation_name)
+        return self
+
+    def set_tag(self, key: str, value: Any) -> Span:
+        """Record a tag; str/bool/int/float/bytes keep their type, anything else becomes str()."""
+        if key == SAMPLING_PRIORITY:
+            self._set_sampling_priority(value)
+        if self._recording:
+            cls = value.__class__
+            if cls is str:
+                limit = self._tracer._max_tag_value_length
+                if len(value) > limit:
+                    value = value[:limit]
+            elif cls is not bool and cls is not int and cls is not float:
+                value = normalize_value(value, self._tracer._max_tag_value_length)
+            self._tags[key if key.__class__ is str else str(key)] = value  # type: ignore[index]
+        return self
+
+    def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
+        """Record a structured log; values follow the same rules as tag values."""
+        if self._recording:
+            limit = self._tracer._max_tag_value_length
+            try:
+                fields = {
+                    (k if k.__class__ is str else str(k)): (
+                        v
+                        if (v.__class__ is str and len(v) <= limit)
+                        or v.__class__ is int
+                        or v.__class__ is float
+                        or v.__class__ is bool
+                        else normalize_value(v, limit)
+                    )
+                    for k, v in key_values.items()
+                }
+            except Exception:  # not a mapping: documented misuse outcome is a logged drop
+                _log.debug("jaeger_lite: log_kv needs a mapping, got %r", type(key_values))
+                return self
+            logs = self._logs
+            if logs is None:
+                self._logs = logs = []
+            logs.append((time() if timestamp is None else timestamp, fields))
+        return self
+
+    def log_event(self, event: Any, payload: Any = None) -> Span:
+        """OpenTracing 1.x: log ``event`` (and ``payload`` when given)."""
+        fields = {"event": event}
+        if payload is not None:
+            fields["payload"] = payload
+        return self.log_kv(fields)
+
+    def log(self, **kwargs: Any) -> Span:
+        """OpenTracing 1.x: ``log(event=..., payload=..., timestamp=...)``."""
+        timestamp = kwargs.pop("timestamp", None)
+        return self.log_kv(kwargs, timestamp)
+
+    def set_baggage_item(self, key: str, value: str) -> Span:
+        """Attach baggage that travels with the trace to every descendant span."""
+        if self._duration is not None:
+            return self
+        checked = self._tracer._check_baggage(self._baggage, key, value)
+        if checked is None:
+            return self
+        key, value = checked
+        baggage = dict(self._baggage)
+        baggage[key] = value
+        self._baggage = MappingProxyType(baggage)
+        self._context = None
+        if self._recording:
+            self.log_kv({"event": "baggage", "key": key, "value": value})
+        return self
+
+    def get_baggage_item(self, key: str) -> Optional[str]:
+        return self._baggage.get(key)
+
+    def finish(self, finish_time: Optional[float] = None) -> None:
+        """End the span and hand it to the reporter if sampled; later calls do nothing."""
+        if self._duration is not None:
+            return
+        duration = (time() if finish_time is None else finish_time) - self._start_time
+        self._duration = duration if duration > 0.0 else 0.0
+        tracer = self._tracer
+        if self._recording:
+            self._recording = False
+            tracer._count_sampled_finished()
+            try:
+                tracer._report(self)
+            except Exception:  # a reporter's bug must not escape into user code
+                tracer._report_errors.inc()
+                _log.debug("jaeger_lite: reporter failed", exc_info=True)
+        else:
+            tracer._count_unsampled_finished()
+
+    def _set_sampling_priority(self, value: Any) -> None:
+        if self._duration is not None:
+            return
+        try:
+            priority = int(value)
+        except (TypeError, ValueError, OverflowError):
+            _log.debug("jaeger_lite: ignoring non-numeric sampling.priority %r", value)
+            return
+        if priority > 0:
+            self._flags |= FLAG_SAMPLED | FLAG_DEBUG
+            if not self._recording:
+                self._recording = True
+                self._tags = {}
+        else:
+            self._flags &= ~FLAG_SAMPLED
+            self._recording = False
+        self._context = None
+
+    # -- context manager --------------------------------------------------------------
+
+    def __enter__(self) -> Span:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_val: Optional[BaseException],
+        exc_tb: Optional[TracebackType],
+    ) -> None:
+        if exc_val is not None:
+            record_error(self, exc_val, exc_tb)
+        self.finish()
+
+    def __repr__(self) -> str:
+        state = "finished" if self._duration is not None else "open"
+        return f"<Span {self._operation_name!r} {self.context} {state}>"
+
+
+def normalize_value(value: Any, limit: int) -> Any:
+    """Coerce a tag/log value: keep str/bool/int/float/bytes (subclasses become the base
+    type), truncate str and bytes to ``limit``, and store anything else as its ``str()``."""
+    try:
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value[:limit])
+        text = value[:limit] if isinstance(value, str) else str(value)
+    except Exception:  # a user __str__ that raises must not break the application
+        text = f"<unprintable {type(value).__name__}>"
+    return text[:limit] if len(text) > limit else text
+
+
+def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = None) -> None:
+    """Mark ``span`` failed: ``error=true`` and an ``event=error`` log (OpenTracing fields).
+
+    Only ``Exception`` subclasses count as errors; ``GeneratorExit``, ``KeyboardInterrupt``,
+    ``SystemExit`` and ``asyncio.CancelledError`` end the span without marking it.
+    """
+    if not isinstance(exc, Exception):
+        return
+    if isinstance(span, Span) and not span._recording:
+        return  # unsampled: record nothing, and skip formatting the traceback
+    try:
+        span.set_tag("error", True)
+        span.log_kv(
+            {
+                "event": "error",
+                "error.kind": type(exc).__name__,
+                "error.object": repr(exc),
+                "message": str(exc),
+                "stack": "".join(traceback.format_exception(type(exc), exc, tb)),
+            }
+        )
+    except Exception:  # never replace the application's exception with ours
+        _log.debug("jaeger_lite: could not record an error on %r", span, exc_info=True)

@@ -1,0 +1,415 @@
+"""``Tracer``: starts spans, activates them, and injects/extracts their contexts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from time import time
+from typing import Any, Callable, Optional, TypeVar, Union, overload
+
+from ._ids import MAX_ID, getrandbits, new_id
+from ._metrics import Counter
+from ._opentracing import TracerBase
+from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, ReferenceType, SpanContext
+from .decorators import traced
+from .errors import (
+    InvalidCarrierException,
+    SpanContextCorruptedException,
+    UnsupportedFormatException,
+)
+from .propagation import Codec, Format
+from .propagation.binary import BinaryCodec
+from .propagation.jaeger import JaegerCodec
+from .reporting import NullReporter, Reporter
+from .sampling import ConstSampler, Sampler
+from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
+from .span import Span
+
+__all__ = ["Tracer"]
+
+_log = logging.getLogger("jaeger_lite")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEBUG_ID_TAG = "jaeger-debug-id"
+
+
+class Tracer(TracerBase):
+    """Creates spans and moves their contexts across process boundaries.
+
+    Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
+    ``sampler`` every trace is sampled (:class:`ConstSampler` ``(True)``).
+    :func:`jaeger_lite.init_tracer` builds a tracer wired to a Jaeger agent or collector.
+    """
+
+    def __init__(
+        self,
+        service_name: str,
+        reporter: Optional[Reporter] = None,
+        sampler: Optional[Sampler] = None,
+        *,
+        tags: Optional[Mapping[str, Any]] = None,
+        scope_manager: Optional[ScopeManager] = None,
+        max_tag_value_length: int = 1024,
+        trace_id_128bit: bool = False,
+        codecs: Optional[Mapping[str, Codec]] = None,
+        baggage_max_items: int = 64,
+        baggage_max_value_length: int = 2048,
+    ) -> None:
+        if not isinstance(service_name, str) or not service_name.strip():
+            raise ValueError("service_name must be a non-empty string")
+        self.service_name = service_name
+        self.tags: Mapping[str, Any] = dict(tags or {})
+        self._reporter: Reporter = reporter if reporter is not None else NullReporter()
+        self._sampler: Sampler = sampler if sampler is not None else ConstSampler(True)
+        self._scope_manager: ScopeManager = scope_manager or ContextVarsScopeManager()
+        self._active_scope = _active_scope_getter(self._scope_manager)
+        self._activate = self._scope_manager.activate
+        self._max_tag_value_length = int(max_tag_value_length)
+        self._trace_id_bits = 128 if trace_id_128bit else 64
+        self._baggage_max_items = baggage_max_items
+        self._baggage_max_value_length = baggage_max_value_length
+        self._codecs: dict[str, Codec] = {
+            Format.TEXT_MAP: JaegerCodec(url_encoding=False),
+            Format.HTTP_HEADERS: JaegerCodec(url_encoding=True),
+            Format.BINARY: BinaryCodec(),
+        }
+        self._codecs.update(codecs or {})
+        self._closed = False
+
+        self._report = self._reporter.report_span
+        self._started = Counter()
+        self._count_started = self._started.inc
+        self._finished_sampled = Counter()
+        self._count_sampled_finished = self._finished_sampled.inc
+        self._finished_unsampled = Counter()
+        self._count_unsampled_finished = self._finished_unsampled.inc
+        self._report_errors = Counter()
+        self._sampler_errors = Counter()
+        self._baggage_dropped = Counter()
+
+        set_process = getattr(self._reporter, "set_process", None)
+        if callable(set_process):
+            set_process(service_name, self.tags)
+
+    # -- spans ------------------------------------------------------------------------
+
+    def start_span(
+        self,
+        operation_name: Optional[str] = None,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Optional[Sequence[Reference]] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        start_time: Optional[float] = None,
+        ignore_active_span: bool = False,
+    ) -> Span:
+        """Start a span. Its parent is ``child_of``, else the first ChildOf in
+        ``references`` (a FollowsFrom-only span continues that trace without a parent id),
+        else the active span unless ``ignore_active_span``; otherwise it is a new root."""
+        if operation_name.__class__ is not str:
+            operation_name = "" if operation_name is None else str(operation_name)
+        if start_time is None:
+            start_time = time()
+        refs: tuple[Reference, ...] = ()
+        parent: Any = None
+        is_child = True
+        if child_of is not None or references:
+            parent, refs, is_child = _resolve_references(child_of, references)
+        elif not ignore_active_span:
+            scope = self._active_scope()
+            if scope is not None:
+                parent = scope.span
+
+        if parent.__class__ is Span:  # the common case: a local child inherits the decision
+            span = Span(
+                self,
+                operation_name,
+                parent._trace_id,
+                getrandbits(64) or 1,
+                parent._span_id if is_child else 0,
+                parent._flags,
+                parent._baggage,
+                parent._trace_state,
+                refs,
+                start_time,
+            )
+        elif parent is None:  # a new trace
+            trace_id = getrandbits(self._trace_id_bits) or 1
+            sampler_tags: Optional[Mapping[str, Any]]
+            try:
+                sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
+            except Exception:  # a user sampler's bug must not break the application
+                sampled, sampler_tags = self._sampler_failed()
+            span = Span(
+                self,
+                operation_name,
+                trace_id,
+                trace_id & MAX_ID or new_id(),  # as in Go: a root's span id is the trace id
+                0,
+                FLAG_SAMPLED if sampled else 0,
+                _NO_BAGGAGE,
+                None,
+                refs,
+                start_time,
+                sampler_tags if sampled else None,
+            )
+        else:
+            span = self._start_from_context(operation_name, parent, refs, is_child, start_time)
+        self._count_started()
+        if tags:
+            try:
+                for key, value in tags.items():
+                    span.set_tag(key, value)
+            except AttributeError:
+                _log.debug("jaeger_lite: start_span tags must be a mapping; ignored")
+        return span
+
+    def _start_from_context(
+        self,
+        operation_name: str,
+        parent: Any,
+        refs: tuple[Reference, ...],
+        is_child: bool,
+        start_time: float,
+    ) -> Span:
+        """Start a span from a SpanContext: remote, baggage-only (with or without a
+        ``jaeger-debug-id``) or sampling-deferred; anything else counts as no parent."""
+        if isinstance(parent, Span):  # a Span subclass: use its context
+            parent = parent.context
+        elif not isinstance(parent, SpanContext):
+            _log.debug("jaeger_lite: ignoring foreign parent %r", type(parent).__name__)
+            parent = _NO_CONTEXT
+        flags = parent.flags
+        sampler_tags: Optional[Mapping[str, Any]] = None
+        if parent.has_trace:
+            trace_id = parent._trace_id
+            span_id = getrandbits(64) or 1
+            parent_id = parent._span_id if is_child else 0
+        else:  # baggage (and maybe a debug id) without a trace: a new local root
+            trace_id = getrandbits(self._trace_id_bits) or 1
+            span_id = trace_id & MAX_ID or new_id()
+            parent_id = 0
+        debug_id = parent.debug_id
+        if debug_id:
+            flags = FLAG_SAMPLED | FLAG_DEBUG
+        elif not parent.has_trace or parent.sampling_deferred:
+            try:
+                sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
+            except Exception:  # a user sampler's bug must not break the application
+                sampled, sampler_tags = self._sampler_failed()
+            flags = flags | FLAG_SAMPLED if sampled else flags & ~FLAG_SAMPLED
+            if not sampled:
+                sampler_tags = None
+        span = Span(
+            self,
+            operation_name,
+            trace_id,
+            span_id,
+            parent_id,
+            flags,
+            parent._baggage,
+            parent._trace_state,
+            refs,
+            start_time,
+            sampler_tags,
+        )
+        if debug_id:
+            span.set_tag(DEBUG_ID_TAG, debug_id)
+        return span
+
+    def _sampler_failed(self) -> tuple[bool, Optional[Mapping[str, Any]]]:
+        self._sampler_errors.inc()
+        _log.debug("jaeger_lite: sampler %r failed; not sampling", self._sampler, exc_info=True)
+        return False, None
+
+    def start_active_span(
+        self,
+        operation_name: Optional[str] = None,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Optional[Sequence[Reference]] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        start_time: Optional[float] = None,
+        ignore_active_span: bool = False,
+        finish_on_close: bool = True,
+    ) -> Scope:
+        """Start a span and make it active; use the returned scope as a context manager."""
+        span = self.start_span(
+            operation_name, child_of, references, tags, start_time, ignore_active_span
+        )
+        return self._activate(span, finish_on_close)
+
+    @property
+    def active_span(self) -> Optional[Span]:
+        scope = self._active_scope()
+        return None if scope is None else scope.span
+
+    @property
+    def scope_manager(self) -> ScopeManager:
+        return self._scope_manager
+
+    @property
+    def sampler(self) -> Sampler:
+        return self._sampler
+
+    @property
+    def reporter(self) -> Reporter:
+        return self._reporter
+
+    def _check_baggage(
+        self, baggage: Mapping[str, str], key: Any, value: Any
+    ) -> Optional[tuple[str, str]]:
+        """Apply the baggage limits; returns the item to store, or None (dropped, counted)."""
+        key = key if key.__class__ is str else str(key)
+        value = value if value.__class__ is str else str(value)
+        if len(value) > self._baggage_max_value_length or (
+            key not in baggage and len(baggage) >= self._baggage_max_items
+        ):
+            self._baggage_dropped.inc()
+            _log.debug("jaeger_lite: baggage item %r over the limits; dropped", key[:50])
+            return None
+        return key, value
+
+    # -- decorators -------------------------------------------------------------------
+
+    @overload
+    def trace(self, operation_name: F) -> F: ...
+
+    @overload
+    def trace(
+        self, operation_name: Optional[str] = None, tags: Optional[Mapping[str, Any]] = None
+    ) -> Callable[[F], F]: ...
+
+    def trace(self, operation_name: Any = None, tags: Optional[Mapping[str, Any]] = None) -> Any:
+        """Decorate a function, method, coroutine function, generator or async generator
+        so each call runs in an active span named ``operation_name`` (default: the
+        function's ``__qualname__``). Usable as ``@tracer.trace`` or ``@tracer.trace(...)``."""
+        if callable(operation_name):
+            return traced(lambda: self, None, None)(operation_name)
+        return traced(lambda: self, operation_name, tags)
+
+    # -- propagation ------------------------------------------------------------------
+
+    def register_codec(self, format: str, codec: Codec) -> None:
+        """Use ``codec`` for ``format`` (replacing any codec registered for it)."""
+        self._codecs[format] = codec
+
+    def _codec(self, format: str) -> Codec:
+        codec = self._codecs.get(format)
+        if codec is None:
+            raise UnsupportedFormatException(f"no codec registered for format {format!r}")
+        return codec
+
+    def inject(self, span_context: Union[SpanContext, Span], format: str, carrier: Any) -> None:
+        """Write ``span_context`` into ``carrier``. Raises UnsupportedFormatException for an
+        unknown format and InvalidCarrierException for a carrier of the wrong type."""
+        codec = self._codec(format)
+        if isinstance(span_context, Span):
+            span_context = span_context.context
+        if not isinstance(span_context, SpanContext):
+            raise TypeError(f"inject needs a SpanContext, got {type(span_context).__name__}")
+        codec.inject(span_context, carrier)
+
+    def extract(self, format: str, carrier: Any) -> Optional[SpanContext]:
+        """Read a context from ``carrier``; None when it holds none (or only garbage)."""
+        codec = self._codec(format)
+        try:
+            return codec.extract(carrier)
+        except (UnsupportedFormatException, InvalidCarrierException):
+            raise
+        except SpanContextCorruptedException:
+            raise  # only strict codecs raise it, as OpenTracing specifies
+        except Exception:  # a codec bug must not break the application
+            _log.debug("jaeger_lite: extract from %s failed", format, exc_info=True)
+            return None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    @property
+    def metrics(self) -> dict[str, int]:
+        """A snapshot of the counters (see README, "Metrics"), reporter's included."""
+        sampled = self._finished_sampled.value
+        unsampled = self._finished_unsampled.value
+        snapshot = {
+            "spans_started": self._started.value,
+            "spans_finished": sampled + unsampled,
+            "spans_sampled": sampled,
+            "spans_reporter_errors": self._report_errors.value,
+            "sampler_errors": self._sampler_errors.value,
+            "baggage_dropped": self._baggage_dropped.value,
+        }
+        reporter_metrics = getattr(self._reporter, "metrics", None)
+        if callable(reporter_metrics):
+            snapshot.update(reporter_metrics())
+        return snapshot
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Wait until spans finished so far are handed to the transport; False on timeout."""
+        try:
+            return bool(self._reporter.flush(timeout))
+        except Exception:
+            _log.debug("jaeger_lite: reporter flush failed", exc_info=True)
+            return False
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Flush and stop the reporter and sampler. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
+            try:
+                stop()
+            except Exception:
+                _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
+
+    def __enter__(self) -> Tracer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Tracer {self.service_name!r} sampler={self._sampler!r}>"
+
+
+_NO_CONTEXT = SpanContext(0, 0)
+_NO_BAGGAGE: Mapping[str, str] = _NO_CONTEXT.baggage
+
+
+def _resolve_references(
+    child_of: Union[Span, SpanContext, None], references: Optional[Sequence[Reference]]
+) -> tuple[Any, tuple[Reference, ...], bool]:
+    """Return (parent span/context, explicit references, whether the parent is a ChildOf)."""
+    refs: list[Reference] = []
+    parent_context = _context_of(child_of)
+    if parent_context is not None:
+        refs.append(Reference(ReferenceType.CHILD_OF, parent_context))
+    for ref in references or ():
+        context = _context_of(getattr(ref, "referenced_context", None))
+        if context is not None:
+            refs.append(Reference(getattr(ref, "type", ReferenceType.CHILD_OF), context))
+    if child_of is not None:
+        return child_of, tuple(refs), True
+    for ref in refs:
+        if ref.type == ReferenceType.CHILD_OF and ref.referenced_context.has_trace:
+            return ref.referenced_context, tuple(refs), True
+    for ref in refs:
+        if ref.referenced_context.has_trace:
+            return ref.referenced_context, tuple(refs), False
+    return (refs[0].referenced_context if refs else None), tuple(refs), False
+
+
+def _context_of(span_or_context: Any) -> Any:
+    if isinstance(span_or_context, Span):
+        return span_or_context.context
+    if isinstance(span_or_context, SpanContext):
+        return span_or_context
+    return None
+
+
+def _active_scope_getter(manager: ScopeManager) -> Callable[[], Optional[Scope]]:
+    if type(manager) is ContextVarsScopeManager:
+        return manager._var.get  # the C method itself: the fastest lookup there is
+    if type(manager) is ThreadLocalScopeManager:
+        local = manager._local
+        return lambda: getattr(local, "active", None)
+    return lambda: manager.active
