@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-all bench lint typecheck clean
+.PHONY: demo test test-all bench lint typecheck clean thrift
 
 # The venv is (re)built when pyproject.toml changes; each stamp records one install.
 $(VENV)/.base: pyproject.toml
@@ -38,3 +38,10 @@ typecheck: $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) .venv-3.* .bench build *.egg-info .mypy_cache .ruff_cache .hypothesis
+
+thrift: ## regenerate jaeger_lite/_gen from jaeger_lite/idl (needs Debian's thrift-compiler)
+	rm -rf jaeger_lite/_gen build/thrift-gen && mkdir -p build/thrift-gen
+	thrift -r --gen py -out build/thrift-gen jaeger_lite/idl/agent.thrift
+	mv build/thrift-gen/jaeger_lite/_gen jaeger_lite/_gen
+	rm -f jaeger_lite/_gen/*/*-remote
+	rm -rf build/thrift-gen
