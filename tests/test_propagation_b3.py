@@ -154,26 +154,26 @@ def test_first_value_wins() -> None:
     [
         (
             SpanContext(int(T64, 16), int(SPAN, 16), 0, S),
-            {"X-B3-TraceId": T64, "X-B3-SpanId": SPAN, "X-B3-Sampled": "1"},
+            {"x-b3-traceid": T64, "x-b3-spanid": SPAN, "x-b3-sampled": "1"},
         ),
         (
             SpanContext(int(T128, 16), int(SPAN, 16), int(PARENT, 16), 0),
             {
-                "X-B3-TraceId": T128,
-                "X-B3-SpanId": SPAN,
-                "X-B3-ParentSpanId": PARENT,
-                "X-B3-Sampled": "0",
+                "x-b3-traceid": T128,
+                "x-b3-spanid": SPAN,
+                "x-b3-parentspanid": PARENT,
+                "x-b3-sampled": "0",
             },
         ),
         (
             SpanContext(int(T64, 16), int(SPAN, 16), 0, D),  # debug: Flags, no Sampled
-            {"X-B3-TraceId": T64, "X-B3-SpanId": SPAN, "X-B3-Flags": "1"},
+            {"x-b3-traceid": T64, "x-b3-spanid": SPAN, "x-b3-flags": "1"},
         ),
         (
             SpanContext(int(T64, 16), int(SPAN, 16), 0, 0, sampling_deferred=True),
-            {"X-B3-TraceId": T64, "X-B3-SpanId": SPAN},
+            {"x-b3-traceid": T64, "x-b3-spanid": SPAN},
         ),
-        (SpanContext(0, 0, 0, 0, sampling_deferred=False), {"X-B3-Sampled": "0"}),
+        (SpanContext(0, 0, 0, 0, sampling_deferred=False), {"x-b3-sampled": "0"}),
         (SpanContext(0, 0, 0, 0), {}),
     ],
 )

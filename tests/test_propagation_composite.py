@@ -66,9 +66,9 @@ def test_inject_writes_every_configured_format() -> None:
     assert set(carrier) == {
         "uber-trace-id",
         "uberctx-k",
-        "X-B3-TraceId",
-        "X-B3-SpanId",
-        "X-B3-Sampled",
+        "x-b3-traceid",
+        "x-b3-spanid",
+        "x-b3-sampled",
         "baggage-k",
         "b3",
         "traceparent",

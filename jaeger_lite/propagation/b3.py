@@ -1,7 +1,8 @@
 """Zipkin B3 propagation: the multi-header ``X-B3-*`` form and the single ``b3`` header
 (PROTOCOL.md §4).
 
-Send: a 16-digit trace id (32 for a 128-bit id), 16-digit span and parent ids (the parent
+Send: header names in lower case (HTTP/2 and gRPC metadata require it; HTTP/1 does not
+care), a 16-digit trace id (32 for a 128-bit id), 16-digit span and parent ids (the parent
 only when there is one), then the sampling state: ``X-B3-Sampled: 1``/``0``, or
 ``X-B3-Flags: 1`` for a debug trace (which implies sampling, so no ``X-B3-Sampled``); the
 single form writes ``{trace}-{span}-{1|0|d}[-{parent}]``. A context whose sampling was left
@@ -202,17 +203,17 @@ class B3Codec(_B3Base):
             setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
         if span_context._trace_id and span_context._span_id:
             trace, span = _ids(span_context._trace_id, span_context._span_id)
-            setitem("X-B3-TraceId", trace)
-            setitem("X-B3-SpanId", span)
+            setitem(TRACE_ID, trace)
+            setitem(SPAN_ID, span)
             if span_context._parent_id:
-                setitem("X-B3-ParentSpanId", f"{span_context._parent_id:016x}")
+                setitem(PARENT_ID, f"{span_context._parent_id:016x}")
         deferred = span_context._sampling_deferred
         if deferred is False or (deferred is None and span_context.has_trace):
             flags = span_context._flags
             if flags & FLAG_DEBUG and flags & FLAG_SAMPLED:
-                setitem("X-B3-Flags", "1")
+                setitem(FLAGS, "1")
             else:
-                setitem("X-B3-Sampled", "1" if flags & FLAG_SAMPLED else "0")
+                setitem(SAMPLED, "1" if flags & FLAG_SAMPLED else "0")
         if span_context._baggage:
             self._inject_baggage(span_context, setitem)
 
