@@ -53,7 +53,7 @@ def test_codecs_for_each_format() -> None:
     assert codecs[Format.HTTP_HEADERS].url_encoding  # type: ignore[attr-defined]
     assert isinstance(codecs[Format.BINARY], BinaryCodec)
     multi = codecs_for_propagation("b3,w3c")[Format.HTTP_HEADERS]
-    assert isinstance(multi, CompositeCodec) and len(multi.codecs) == 3  # b3, traceparent, baggage
+    assert isinstance(multi, CompositeCodec) and len(multi.codecs) == 2  # b3; w3c + baggage
 
 
 def test_inject_writes_every_configured_format() -> None:

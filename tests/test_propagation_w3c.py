@@ -69,6 +69,23 @@ def test_duplicate_traceparent_headers_restart_the_trace() -> None:
     assert CODEC.extract(carrier) is None
 
 
+def test_baggage_survives_a_restarted_trace() -> None:
+    """With baggage=True, duplicate traceparents restart the trace but baggage still counts."""
+    codec = TraceContextCodec(baggage=True)
+    carrier = [("traceparent", VALID), ("traceparent", VALID), ("baggage", "k=v")]
+    context = codec.extract(carrier)
+    assert context is not None and not context.has_trace and context.baggage == {"k": "v"}
+
+
+def test_combined_codec_writes_and_reads_baggage() -> None:
+    """TraceContextCodec(baggage=True) is what propagation="w3c" uses: one pass for all."""
+    codec = TraceContextCodec(baggage=True)
+    carrier: dict[str, str] = {}
+    codec.inject(SpanContext(int(TRACE, 16), int(SPAN, 16), 0, 1, {"k": "a b"}), carrier)
+    assert carrier == {"traceparent": VALID, "baggage": "k=a%20b"}
+    assert codec.extract(carrier) == SpanContext(int(TRACE, 16), int(SPAN, 16), 0, 1, {"k": "a b"})
+
+
 def test_extract_keeps_tracestate() -> None:
     """tracestate is kept with the trace; sampling is the upstream decision."""
     context = CODEC.extract({"traceparent": VALID, "tracestate": "congo=t61rcWkgMzE,rojo=00f0"})

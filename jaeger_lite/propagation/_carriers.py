@@ -1,8 +1,8 @@
 """Reading and writing the carriers users hand us: dicts, header objects, ASGI pairs.
 
 A codec's ``extract(carrier)`` reads ``carrier.items()`` directly for a plain dict (the hot
-path) and :func:`pair_list` for anything else; a multi-format codec builds the pair list
-once and hands it to each format's ``extract_pairs``. Supported carriers:
+path) and :func:`pair_list` for anything else; a multi-format codec builds the
+:class:`PairList` once and hands it to each built-in format. Supported carriers:
 
 * a ``dict``, or anything with ``items()`` (``requests``' ``CaseInsensitiveDict``,
   ``http.client``/``email.message.Message`` headers, ``wsgiref.headers.Headers``,
@@ -27,7 +27,23 @@ from ..errors import InvalidCarrierException
 _BYTES = (bytes, bytearray)
 
 
-def pair_list(carrier: Any, names: Iterable[str] = ()) -> list[tuple[str, str]]:
+class PairList(list):  # type: ignore[type-arg]
+    """The ``(name, value)`` string pairs already read from a carrier (by :func:`pair_list`)."""
+
+    __slots__ = ()
+
+
+def carrier_pairs(carrier: Any, names: Iterable[str]) -> Iterable[tuple[Any, Any]]:
+    """The pairs a codec's extract loops over: a dict's items (its keys and values are
+    checked in the loop), a PairList as it is, or :func:`pair_list` of anything else."""
+    if carrier.__class__ is dict:
+        return carrier.items()
+    if carrier.__class__ is PairList:
+        return carrier
+    return pair_list(carrier, names)
+
+
+def pair_list(carrier: Any, names: Iterable[str] = ()) -> PairList:
     """Every ``(name, value)`` string pair of ``carrier``; ``names`` are probed on carriers
     that only have ``get``. Never raises: a failing foreign carrier holds nothing."""
     try:
@@ -38,7 +54,7 @@ def pair_list(carrier: Any, names: Iterable[str] = ()) -> list[tuple[str, str]]:
             pairs = carrier
         else:
             return _probe(carrier, names)
-        out = []
+        out = PairList()
         for pair in pairs:
             try:
                 key, value = pair
@@ -52,7 +68,7 @@ def pair_list(carrier: Any, names: Iterable[str] = ()) -> list[tuple[str, str]]:
                     out.append(converted)
         return out
     except Exception:  # a foreign carrier's items()/get() failed: no context, never a crash
-        return []
+        return PairList()
 
 
 def str_pair(key: Any, value: Any) -> Optional[tuple[str, str]]:
@@ -72,11 +88,11 @@ def str_pair(key: Any, value: Any) -> Optional[tuple[str, str]]:
     return key, value
 
 
-def _probe(carrier: Any, names: Iterable[str]) -> list[tuple[str, str]]:
+def _probe(carrier: Any, names: Iterable[str]) -> PairList:
     get = getattr(carrier, "get", None)
     if not callable(get):
-        return []
-    out = []
+        return PairList()
+    out = PairList()
     for name in names:
         lower = name.lower()
         for candidate in (lower, name) if name != lower else (lower,):

@@ -22,13 +22,13 @@ a state give a context with ``sampling_deferred=True``: our sampler decides.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
-from ._carriers import pair_list, set_item, str_pair
-from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode
+from ._carriers import carrier_pairs, set_item, str_pair
+from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["B3Codec", "B3SingleCodec"]
 
@@ -65,40 +65,46 @@ def _ids(trace_id: int, span_id: int) -> tuple[str, str]:
     return trace, "%016x" % span_id  # noqa: UP031
 
 
-def _decision(flags: Optional[int]) -> Optional[SpanContext]:
-    """A trace-less context carrying a bare sampling state, or None without a state."""
-    if flags is None:
-        return None
-    return SpanContext(0, 0, 0, flags, sampling_deferred=False)
+#: ``(trace_id, span_id, parent_id, flags, sampling_deferred)`` read from the headers
+_State = tuple[int, int, int, int, Optional[bool]]
+
+
+def _decision(flags: Optional[int]) -> Optional[_State]:
+    """A bare sampling state (no trace), or None without a state."""
+    return None if flags is None else (0, 0, 0, flags, False)
 
 
 def parse_single(value: str) -> Optional[SpanContext]:
     """Parse a ``b3`` header; None when it is malformed."""
+    state = _parse_single(value)
+    return None if state is None else SpanContext(*state[:4], sampling_deferred=state[4])
+
+
+def _parse_single(value: str) -> Optional[_State]:
     value = value.strip()
     if len(value) > _MAX_SINGLE:
         return None
     parts = value.split("-")
     if len(parts) == 1:  # a bare sampling state
-        flags = _SINGLE_STATES.get(parts[0])
-        return None if flags is None else _decision(flags)
+        return _decision(_SINGLE_STATES.get(parts[0]))
     if len(parts) > 4:
         return None
     trace_id, span_id = _trace(parts[0]), _span(parts[1])
     if not trace_id or not span_id:
         return None
-    flags = 0
-    if len(parts) > 2:
-        state = _SINGLE_STATES.get(parts[2])
-        if state is None:
-            return None
-        flags = state
+    if len(parts) == 2:
+        return trace_id, span_id, 0, 0, True
+    flags = _SINGLE_STATES.get(parts[2])
+    if flags is None:
+        return None
     parent_id = _span(parts[3]) if len(parts) == 4 else 0  # a bad parent is ignored
-    return SpanContext(
-        trace_id, span_id, parent_id, flags, sampling_deferred=True if len(parts) == 2 else None
-    )
+    return trace_id, span_id, parent_id, flags, None
 
 
 class _B3Base:
+    #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
+    reads_pair_lists = True
+
     __slots__ = ("url_encoding", "limits", "dropped", "_names")
 
     fields: tuple[str, ...] = (*_SPEC_NAMES, SINGLE)
@@ -117,23 +123,17 @@ class _B3Base:
             if name is None or value.__class__ is not str:
                 self.dropped.inc()
             elif http:
-                setitem(name, url_encode(value))
+                setitem(name, value if url_safe(value) else url_encode(value))
             elif CONTROL_RE.search(value):
                 self.dropped.inc()
             else:
                 setitem(name, value)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
-        if carrier.__class__ is dict:
-            return self.extract_pairs(carrier.items())
-        return self.extract_pairs(pair_list(carrier, self.fields))
-
-    def extract_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> Optional[SpanContext]:
-        """Extract from ``(name, value)`` pairs (non-string ones are converted or skipped)."""
         found: dict[str, str] = {}
         baggage: Optional[dict[str, str]] = None
         http = self.url_encoding
-        for key, value in pairs:
+        for key, value in carrier_pairs(carrier, self.fields):
             if key.__class__ is not str or value.__class__ is not str:
                 pair = str_pair(key, value)
                 if pair is None:
@@ -152,24 +152,26 @@ class _B3Base:
                 else:
                     name = key[len(BAGGAGE_PREFIX) :]
                 baggage.setdefault(name, value)
-        context = None
+        state = None
         single = found.get(SINGLE)
         if single is not None:
-            context = parse_single(single)
-        if context is None:
-            context = _parse_multi(found)
+            state = _parse_single(single)
+        if state is None:
+            state = _parse_multi(found)
         if baggage:
             kept = self.limits.limit(baggage)
             if kept is not None:
                 baggage = kept
-        if baggage:
-            if context is None:
-                return SpanContext(0, 0, baggage=baggage)
-            return context._replace(baggage=baggage)
-        return context
+        if state is not None:
+            trace_id, span_id, parent_id, flags, deferred = state
+            frozen = MappingProxyType(baggage) if baggage else None
+            return SpanContext(
+                trace_id, span_id, parent_id, flags, frozen, sampling_deferred=deferred
+            )
+        return SpanContext(0, 0, baggage=baggage) if baggage else None
 
 
-def _parse_multi(found: dict[str, str]) -> Optional[SpanContext]:
+def _parse_multi(found: dict[str, str]) -> Optional[_State]:
     flags: Optional[int] = None
     sampled = found.get(SAMPLED)
     if sampled is not None:
@@ -187,9 +189,7 @@ def _parse_multi(found: dict[str, str]) -> Optional[SpanContext]:
         return _decision(flags)
     parent_text = found.get(PARENT_ID)
     parent_id = _span(parent_text.strip()) if parent_text is not None else 0
-    return SpanContext(
-        trace_id, span_id, parent_id, flags or 0, sampling_deferred=True if flags is None else None
-    )
+    return trace_id, span_id, parent_id, flags or 0, True if flags is None else None
 
 
 class B3Codec(_B3Base):

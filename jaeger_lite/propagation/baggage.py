@@ -17,14 +17,14 @@ dropped (counted). The first value of a repeated key wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import quote, unquote
 
 from .._baggage import BaggageLimits
 from .._metrics import Counter
 from ..context import SpanContext
-from ._carriers import pair_list, set_item, str_pair
+from ._carriers import carrier_pairs, set_item, str_pair
 from ._text import TOKEN_RE
 
 __all__ = ["W3CBaggageCodec"]
@@ -83,8 +83,29 @@ def parse_baggage(values: list[str], dropped: Optional[Counter] = None) -> dict[
     return baggage
 
 
+def format_baggage(baggage: Mapping[str, str], dropped: Counter) -> str:
+    """The ``baggage`` header value ("" when nothing can be sent); drops are counted."""
+    members: list[str] = []
+    size = 0
+    for key, value in baggage.items():
+        if key.__class__ is not str or value.__class__ is not str or not TOKEN_RE.fullmatch(key):
+            dropped.inc()
+            continue
+        member = f"{key}={value if _SAFE_RE.fullmatch(value) else encode_value(value)}"
+        cost = len(member) + (1 if members else 0)
+        if len(members) == MAX_MEMBERS or size + cost > MAX_BYTES:
+            dropped.inc()
+            continue
+        members.append(member)
+        size += cost
+    return ",".join(members)
+
+
 class W3CBaggageCodec:
     """The W3C ``baggage`` header; the same in the text-map and HTTP-headers formats."""
+
+    #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
+    reads_pair_lists = True
 
     __slots__ = ("limits", "dropped")
 
@@ -95,38 +116,14 @@ class W3CBaggageCodec:
         self.dropped = self.limits.dropped
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        baggage = span_context._baggage
-        if not baggage:
-            return
-        members: list[str] = []
-        size = 0
-        for key, value in baggage.items():
-            if (
-                key.__class__ is not str
-                or value.__class__ is not str
-                or not TOKEN_RE.fullmatch(key)
-            ):
-                self.dropped.inc()
-                continue
-            member = f"{key}={encode_value(value)}"
-            cost = len(member) + (1 if members else 0)
-            if len(members) == MAX_MEMBERS or size + cost > MAX_BYTES:
-                self.dropped.inc()
-                continue
-            members.append(member)
-            size += cost
-        if members:
-            set_item(carrier, BAGGAGE, ",".join(members))
+        if span_context._baggage:
+            header = format_baggage(span_context._baggage, self.dropped)
+            if header:
+                set_item(carrier, BAGGAGE, header)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
-        if carrier.__class__ is dict:
-            return self.extract_pairs(carrier.items())
-        return self.extract_pairs(pair_list(carrier, self.fields))
-
-    def extract_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> Optional[SpanContext]:
-        """Extract from ``(name, value)`` pairs (non-string ones are converted or skipped)."""
         values = []
-        for key, value in pairs:
+        for key, value in carrier_pairs(carrier, self.fields):
             if key.__class__ is not str or value.__class__ is not str:
                 pair = str_pair(key, value)
                 if pair is None:

@@ -15,9 +15,8 @@ from typing import Any, Optional, Union
 from .._baggage import BaggageLimits
 from ..context import SpanContext
 from . import Codec, Format
-from ._carriers import pair_list
+from ._carriers import PairList, pair_list
 from .b3 import B3Codec, B3SingleCodec
-from .baggage import W3CBaggageCodec
 from .binary import BinaryCodec
 from .jaeger import JaegerCodec
 from .w3c import TraceContextCodec
@@ -100,8 +99,7 @@ def _combine(
         elif name == "b3-single":
             codecs.append(B3SingleCodec(url_encoding, limits=limits))
         else:  # "w3c"
-            codecs.append(TraceContextCodec())
-            codecs.append(W3CBaggageCodec(limits=limits))
+            codecs.append(TraceContextCodec(baggage=True, limits=limits))
     return codecs[0] if len(codecs) == 1 else CompositeCodec(codecs, limits)
 
 
@@ -136,7 +134,7 @@ class CompositeCodec:
     key, earlier codecs win. The carrier is read once for all built-in codecs.
     """
 
-    __slots__ = ("codecs", "limits", "fields")
+    __slots__ = ("codecs", "limits", "fields", "_readers")
 
     def __init__(self, codecs: Sequence[Codec], limits: Optional[BaggageLimits] = None) -> None:
         self.codecs = tuple(codecs)
@@ -145,26 +143,22 @@ class CompositeCodec:
         for codec in self.codecs:
             fields.extend(getattr(codec, "fields", ()))
         self.fields = tuple(dict.fromkeys(fields))
+        self._readers = [(c, getattr(c, "reads_pair_lists", False)) for c in self.codecs]
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         for codec in self.codecs:
             codec.inject(span_context, carrier)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
-        pairs: Optional[Iterable[tuple[Any, Any]]] = None
+        # A dict is read as it is by every built-in codec; anything else is read once.
+        shared = (
+            carrier
+            if carrier.__class__ is dict or carrier.__class__ is PairList
+            else pair_list(carrier, self.fields)
+        )
         contexts = []
-        for codec in self.codecs:
-            extract_pairs = getattr(codec, "extract_pairs", None)
-            if extract_pairs is None:
-                context = codec.extract(carrier)
-            else:
-                if pairs is None:
-                    pairs = (
-                        carrier.items()
-                        if carrier.__class__ is dict
-                        else pair_list(carrier, self.fields)
-                    )
-                context = extract_pairs(pairs)
+        for codec, reads_pairs in self._readers:
+            context = codec.extract(shared if reads_pairs else carrier)
             if context is not None:
                 contexts.append(context)
         return merge_contexts(contexts, self.limits)

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 from .._baggage import BaggageLimits
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
 from ..errors import SpanContextCorruptedException
-from ._carriers import pair_list, set_item, str_pair
+from ._carriers import PairList, pair_list, set_item, str_pair
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["JaegerCodec", "format_uber_trace_id", "parse_jaeger_baggage", "parse_uber_trace_id"]
@@ -117,6 +117,9 @@ class JaegerCodec:
     those inject cannot write into this format (see the module docstring).
     """
 
+    #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
+    reads_pair_lists = True
+
     __slots__ = (
         "url_encoding",
         "strict",
@@ -197,12 +200,6 @@ class JaegerCodec:
         _log.debug("jaeger_lite: baggage item %.50r not injected: %s", key, why)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
-        if carrier.__class__ is dict:
-            return self.extract_pairs(carrier.items())
-        return self.extract_pairs(pair_list(carrier, self.fields))
-
-    def extract_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> Optional[SpanContext]:
-        """Extract from ``(name, value)`` pairs (non-string ones are converted or skipped)."""
         trace_name = self.trace_id_header
         prefix = self.baggage_prefix
         cut = len(prefix)
@@ -212,6 +209,13 @@ class JaegerCodec:
         header_baggage: Optional[list[str]] = None
         baggage: Optional[dict[str, str]] = None
         chars = longest = 0  # for the quick baggage limits test
+        # carrier_pairs() inlined: this is the hot path
+        if carrier.__class__ is dict:
+            pairs: Iterable[tuple[Any, Any]] = carrier.items()
+        elif carrier.__class__ is PairList:
+            pairs = carrier
+        else:
+            pairs = pair_list(carrier, self.fields)
         for key, value in pairs:
             if key.__class__ is not str or value.__class__ is not str:
                 pair = str_pair(key, value)

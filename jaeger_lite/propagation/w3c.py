@@ -1,4 +1,5 @@
-"""W3C Trace Context: ``traceparent`` and ``tracestate`` (PROTOCOL.md §4).
+"""W3C Trace Context: ``traceparent`` and ``tracestate`` (PROTOCOL.md §4), optionally
+with the W3C ``baggage`` header (rules in ``baggage.py``) read and written in the same pass.
 
 Send: ``00-{32 hex trace id}-{16 hex span id}-{flags}`` where flags is ``01`` for a sampled
 context and ``00`` otherwise (Jaeger's debug and firehose bits have no W3C meaning, and W3C's
@@ -20,12 +21,14 @@ characters, members longer than 128 characters go first, then members from the r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any, Optional
 
+from .._baggage import BaggageLimits
 from ..context import FLAG_SAMPLED, SpanContext
-from ._carriers import pair_list, set_item, str_pair
+from ._carriers import carrier_pairs, set_item, str_pair
 from ._text import CONTROL_RE
+from .baggage import BAGGAGE, format_baggage, parse_baggage
 
 __all__ = ["TraceContextCodec", "parse_traceparent", "parse_tracestate"]
 
@@ -98,37 +101,46 @@ def _truncate(members: list[str]) -> str:
 
 
 class TraceContextCodec:
-    """``traceparent`` + ``tracestate``; the same in the text-map and HTTP-headers formats."""
+    """``traceparent`` + ``tracestate`` (and, with ``baggage=True``, the W3C ``baggage``
+    header in the same pass); the same in the text-map and HTTP-headers formats."""
 
-    __slots__ = ()
+    #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
+    reads_pair_lists = True
 
-    fields: tuple[str, ...] = (TRACEPARENT, TRACESTATE)
+    __slots__ = ("baggage", "limits", "dropped", "fields")
+
+    def __init__(self, *, baggage: bool = False, limits: Optional[BaggageLimits] = None) -> None:
+        self.baggage = baggage
+        self.limits = limits if limits is not None else BaggageLimits()
+        self.dropped = self.limits.dropped
+        self.fields = (TRACEPARENT, TRACESTATE, BAGGAGE) if baggage else (TRACEPARENT, TRACESTATE)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if not (span_context._trace_id and span_context._span_id):
-            return
-        setitem = carrier.__setitem__ if carrier.__class__ is dict else None
-        if setitem is None:
+        if carrier.__class__ is dict:
+            setitem = carrier.__setitem__
+        else:
             setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
-        setitem(
-            TRACEPARENT,
-            ("00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00")
-            % (span_context._trace_id, span_context._span_id),
-        )
-        state = span_context._trace_state
-        if state and state.__class__ is str and not CONTROL_RE.search(state):
-            setitem(TRACESTATE, state)
+        if span_context._trace_id and span_context._span_id:
+            setitem(
+                TRACEPARENT,
+                ("00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00")
+                % (span_context._trace_id, span_context._span_id),
+            )
+            state = span_context._trace_state
+            if state and state.__class__ is str and not CONTROL_RE.search(state):
+                setitem(TRACESTATE, state)
+        if self.baggage and span_context._baggage:
+            header = format_baggage(span_context._baggage, self.dropped)
+            if header:
+                setitem(BAGGAGE, header)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
-        if carrier.__class__ is dict:
-            return self.extract_pairs(carrier.items())
-        return self.extract_pairs(pair_list(carrier, self.fields))
-
-    def extract_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> Optional[SpanContext]:
-        """Extract from ``(name, value)`` pairs (non-string ones are converted or skipped)."""
         parent: Optional[str] = None
+        duplicate = False
         states: Optional[list[str]] = None
-        for key, value in pairs:
+        baggage_values: Optional[list[str]] = None
+        read_baggage = self.baggage
+        for key, value in carrier_pairs(carrier, self.fields):
             if key.__class__ is not str or value.__class__ is not str:
                 pair = str_pair(key, value)
                 if pair is None:
@@ -136,17 +148,26 @@ class TraceContextCodec:
                 key, value = pair
             lower = key.lower()
             if lower == TRACEPARENT:
-                if parent is not None:
-                    return None  # duplicate traceparent headers: restart the trace
+                duplicate = parent is not None
                 parent = value
             elif lower == TRACESTATE:
                 if states is None:
                     states = []
                 states.append(value)
-        if parent is None:
-            return None
-        ids = parse_traceparent(parent)
+            elif lower == BAGGAGE and read_baggage:
+                if baggage_values is None:
+                    baggage_values = []
+                baggage_values.append(value)
+        baggage = None
+        if baggage_values is not None:
+            baggage = parse_baggage(baggage_values, self.dropped)
+            kept = self.limits.limit(baggage)
+            if kept is not None:
+                baggage = kept
+        # duplicate traceparent headers restart the trace (and drop tracestate)
+        ids = parse_traceparent(parent) if parent is not None and not duplicate else None
         if ids is None:
-            return None
+            return SpanContext(0, 0, baggage=baggage) if baggage else None
         state = parse_tracestate(states) if states else None
-        return SpanContext(ids[0], ids[1], 0, ids[2], trace_state=state)
+        frozen = MappingProxyType(baggage) if baggage else None
+        return SpanContext(ids[0], ids[1], 0, ids[2], frozen, trace_state=state)
