@@ -103,6 +103,12 @@ def _probe(carrier: Any, names: Iterable[str]) -> PairList:
     return out
 
 
+def copy_into(carrier: Any, headers: dict[str, str]) -> None:
+    """Write the headers a codec prepared in a dict into another kind of carrier."""
+    for key, value in headers.items():
+        set_item(carrier, key, value)
+
+
 def set_item(carrier: Any, key: str, value: str) -> None:
     """``carrier[key] = value``, or InvalidCarrierException when the carrier cannot take it.
 

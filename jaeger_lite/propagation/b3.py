@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
-from ._carriers import carrier_pairs, set_item, str_pair
+from ._carriers import carrier_pairs, copy_into, str_pair
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["B3Codec", "B3SingleCodec"]
@@ -115,7 +115,7 @@ class _B3Base:
         self.dropped = self.limits.dropped
         self._names = HeaderNames(BAGGAGE_PREFIX, url_encoding)
 
-    def _inject_baggage(self, span_context: SpanContext, setitem: Any) -> None:
+    def _inject_baggage(self, span_context: SpanContext, carrier: dict[str, str]) -> None:
         names = self._names
         http = self.url_encoding
         for key, value in span_context._baggage.items():
@@ -123,11 +123,11 @@ class _B3Base:
             if name is None or value.__class__ is not str:
                 self.dropped.inc()
             elif http:
-                setitem(name, value if url_safe(value) else url_encode(value))
+                carrier[name] = value if url_safe(value) else url_encode(value)
             elif CONTROL_RE.search(value):
                 self.dropped.inc()
             else:
-                setitem(name, value)
+                carrier[name] = value
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         found: dict[str, str] = {}
@@ -198,24 +198,26 @@ class B3Codec(_B3Base):
     __slots__ = ()
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        setitem = carrier.__setitem__ if carrier.__class__ is dict else None
-        if setitem is None:
-            setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
+        if carrier.__class__ is not dict:  # write a dict, then copy it over
+            headers: dict[str, str] = {}
+            self.inject(span_context, headers)
+            copy_into(carrier, headers)
+            return
         if span_context._trace_id and span_context._span_id:
             trace, span = _ids(span_context._trace_id, span_context._span_id)
-            setitem(TRACE_ID, trace)
-            setitem(SPAN_ID, span)
+            carrier[TRACE_ID] = trace
+            carrier[SPAN_ID] = span
             if span_context._parent_id:
-                setitem(PARENT_ID, f"{span_context._parent_id:016x}")
+                carrier[PARENT_ID] = f"{span_context._parent_id:016x}"
         deferred = span_context._sampling_deferred
         if deferred is False or (deferred is None and span_context.has_trace):
             flags = span_context._flags
             if flags & FLAG_DEBUG and flags & FLAG_SAMPLED:
-                setitem(FLAGS, "1")
+                carrier[FLAGS] = "1"
             else:
-                setitem(SAMPLED, "1" if flags & FLAG_SAMPLED else "0")
+                carrier[SAMPLED] = "1" if flags & FLAG_SAMPLED else "0"
         if span_context._baggage:
-            self._inject_baggage(span_context, setitem)
+            self._inject_baggage(span_context, carrier)
 
 
 class B3SingleCodec(_B3Base):
@@ -225,9 +227,11 @@ class B3SingleCodec(_B3Base):
     __slots__ = ()
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        setitem = carrier.__setitem__ if carrier.__class__ is dict else None
-        if setitem is None:
-            setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
+        if carrier.__class__ is not dict:  # write a dict, then copy it over
+            headers: dict[str, str] = {}
+            self.inject(span_context, headers)
+            copy_into(carrier, headers)
+            return
         flags = span_context._flags
         if flags & FLAG_DEBUG and flags & FLAG_SAMPLED:
             state = "d"
@@ -237,12 +241,12 @@ class B3SingleCodec(_B3Base):
         if span_context._trace_id and span_context._span_id:
             trace, span = _ids(span_context._trace_id, span_context._span_id)
             if deferred:
-                setitem(SINGLE, f"{trace}-{span}")
+                carrier[SINGLE] = f"{trace}-{span}"
             elif span_context._parent_id:
-                setitem(SINGLE, f"{trace}-{span}-{state}-{span_context._parent_id:016x}")
+                carrier[SINGLE] = f"{trace}-{span}-{state}-{span_context._parent_id:016x}"
             else:
-                setitem(SINGLE, f"{trace}-{span}-{state}")
+                carrier[SINGLE] = f"{trace}-{span}-{state}"
         elif deferred is False:
-            setitem(SINGLE, state)
+            carrier[SINGLE] = state
         if span_context._baggage:
-            self._inject_baggage(span_context, setitem)
+            self._inject_baggage(span_context, carrier)

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 from .._baggage import BaggageLimits
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
 from ..errors import SpanContextCorruptedException
-from ._carriers import PairList, pair_list, set_item, str_pair
+from ._carriers import PairList, copy_into, pair_list, str_pair
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["JaegerCodec", "format_uber_trace_id", "parse_jaeger_baggage", "parse_uber_trace_id"]
@@ -157,10 +157,11 @@ class JaegerCodec:
         self._names = HeaderNames(self.baggage_prefix, url_encoding)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is dict:
-            setitem = carrier.__setitem__
-        else:
-            setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
+        if carrier.__class__ is not dict:  # write a dict, then copy it over
+            headers: dict[str, str] = {}
+            self.inject(span_context, headers)
+            copy_into(carrier, headers)
+            return
         trace_id = span_context._trace_id
         if trace_id and span_context._span_id:
             if trace_id <= _MAX_ID and span_context._span_id <= _MAX_ID:
@@ -168,18 +169,17 @@ class JaegerCodec:
                 packed = _IDS.pack(
                     trace_id, span_context._span_id, span_context._parent_id & _MAX_ID
                 )
-                setitem(
-                    self.trace_id_header,
-                    packed.hex(":", 8) + _FORMAT_FLAGS[span_context._flags & 0xFF],
+                carrier[self.trace_id_header] = (
+                    packed.hex(":", 8) + _FORMAT_FLAGS[span_context._flags & 0xFF]
                 )
             else:
-                setitem(self.trace_id_header, format_uber_trace_id(span_context))
+                carrier[self.trace_id_header] = format_uber_trace_id(span_context)
         elif span_context._debug_id:
             debug_id = span_context._debug_id
             if self.url_encoding:
                 debug_id = url_encode(debug_id)
             if not CONTROL_RE.search(debug_id):
-                setitem(self.debug_id_header, debug_id)
+                carrier[self.debug_id_header] = debug_id
         baggage = span_context._baggage
         if baggage:
             known = self._names.cache
@@ -189,11 +189,11 @@ class JaegerCodec:
                 if name is None or value.__class__ is not str:
                     self._drop(key, "its key cannot be a header name")
                 elif http:
-                    setitem(name, value if url_safe(value) else url_encode(value))
+                    carrier[name] = value if url_safe(value) else url_encode(value)
                 elif CONTROL_RE.search(value):
                     self._drop(key, "its value holds a control character")
                 else:
-                    setitem(name, value)
+                    carrier[name] = value
 
     def _drop(self, key: object, why: str) -> None:
         self.dropped.inc()

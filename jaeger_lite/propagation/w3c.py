@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_SAMPLED, SpanContext
-from ._carriers import carrier_pairs, set_item, str_pair
+from ._carriers import carrier_pairs, copy_into, str_pair
 from ._text import CONTROL_RE
 from .baggage import BAGGAGE, format_baggage, parse_baggage
 
@@ -116,23 +116,22 @@ class TraceContextCodec:
         self.fields = (TRACEPARENT, TRACESTATE, BAGGAGE) if baggage else (TRACEPARENT, TRACESTATE)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is dict:
-            setitem = carrier.__setitem__
-        else:
-            setitem = lambda key, value: set_item(carrier, key, value)  # noqa: E731
+        if carrier.__class__ is not dict:  # write a dict, then copy it over
+            headers: dict[str, str] = {}
+            self.inject(span_context, headers)
+            copy_into(carrier, headers)
+            return
         if span_context._trace_id and span_context._span_id:
-            setitem(
-                TRACEPARENT,
-                ("00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00")
-                % (span_context._trace_id, span_context._span_id),
-            )
+            carrier[TRACEPARENT] = (
+                "00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00"
+            ) % (span_context._trace_id, span_context._span_id)
             state = span_context._trace_state
             if state and state.__class__ is str and not CONTROL_RE.search(state):
-                setitem(TRACESTATE, state)
+                carrier[TRACESTATE] = state
         if self.baggage and span_context._baggage:
             header = format_baggage(span_context._baggage, self.dropped)
             if header:
-                setitem(BAGGAGE, header)
+                carrier[BAGGAGE] = header
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         parent: Optional[str] = None
