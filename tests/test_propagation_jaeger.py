@@ -262,3 +262,16 @@ def test_custom_header_names() -> None:
     codec.inject(SpanContext(1, 2, baggage={"k": "v"}), carrier)
     assert set(carrier) == {"x-trace", "x-ctx-k"}
     assert codec.extract(carrier) == SpanContext(1, 2, 0, 0, {"k": "v"})
+
+
+def test_remote_context_sets_every_slot_like_the_constructor() -> None:
+    """The extract fast path builds the same context as SpanContext(...) would."""
+    from types import MappingProxyType
+
+    from jaeger_lite.context import remote_context
+
+    fast = remote_context(1, 2, 3, MappingProxyType({"k": "v"}))
+    slow = SpanContext(1, 2, 0, 3, {"k": "v"})
+    assert fast == slow
+    for slot in SpanContext.__slots__:  # a slot added later must be set there too
+        assert getattr(fast, slot) == getattr(slow, slot)

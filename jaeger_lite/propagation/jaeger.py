@@ -29,7 +29,7 @@ from typing import Any, Optional
 from urllib.parse import unquote
 
 from .._baggage import BaggageLimits
-from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
+from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ..errors import SpanContextCorruptedException
 from ._carriers import PairList, copy_into, pair_list
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
@@ -300,10 +300,9 @@ class JaegerCodec:
                     )
                 _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
         if ids is not None:
-            # a read-only view of our own new dict: SpanContext need not copy it
-            return SpanContext(
-                ids[0], ids[1], 0, ids[2], MappingProxyType(baggage) if baggage else None
-            )
+            # a read-only view of our own new dict: the context need not copy it
+            frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE
+            return remote_context(ids[0], ids[1], ids[2], frozen)
         if baggage or debug_id:
             flags = FLAG_SAMPLED | FLAG_DEBUG if debug_id else 0
             return SpanContext(0, 0, 0, flags, baggage, debug_id=debug_id)
