@@ -41,14 +41,14 @@ from .span import Log, Span
 from .tracer import Tracer
 
 __all__ = [
-    "FLAG_DEBUG",
-    "FLAG_FIREHOSE",
-    "FLAG_SAMPLED",
     "Codec",
     "CompositeReporter",
     "ConfigError",
     "ConstSampler",
     "ContextVarsScopeManager",
+    "FLAG_DEBUG",
+    "FLAG_FIREHOSE",
+    "FLAG_SAMPLED",
     "Format",
     "InMemoryReporter",
     "InvalidCarrierException",
