@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedFormatException,
 )
 from .propagation import Codec, Format
+from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
     InMemoryReporter,
@@ -35,7 +36,6 @@ from .reporting import (
     NullReporter,
     Reporter,
 )
-from .remote_sampling import RemoteSampler
 from .sampling import (
     ConstSampler,
     GuaranteedThroughputSampler,

@@ -192,10 +192,9 @@ class RemoteSampler:
         parts = urlsplit(str(sampling_endpoint))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"sampling_endpoint must be an http(s) URL, got {sampling_endpoint!r}")
-        if not (float(refresh_interval) > 0.0 and math.isfinite(refresh_interval)):
-            raise ValueError(f"refresh_interval must be > 0 seconds, got {refresh_interval!r}")
-        if not float(timeout) > 0.0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        for name, value in (("refresh_interval", refresh_interval), ("timeout", timeout)):
+            if not (float(value) > 0.0 and math.isfinite(float(value))):
+                raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
         if int(max_operations) < 1:
             raise ValueError(f"max_operations must be >= 1, got {max_operations!r}")
         self.service_name = service_name
