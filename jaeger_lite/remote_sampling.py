@@ -171,8 +171,9 @@ class RemoteSampler:
     minute), then every ``refresh_interval`` seconds, each request bounded by ``timeout``.
     A network error, non-200 status, bad JSON or an invalid strategy keeps the current
     sampler; :meth:`metrics` counts each outcome. A strategy of the current sampler's kind
-    updates it in place, so rate limiters keep their credit across refreshes. After ``os.fork()`` the child starts its own poller (the
-    parent's is unaffected). :meth:`close` stops the poller without waiting an interval.
+    updates it in place, so rate limiters keep their credit across refreshes. After
+    ``os.fork()`` the child starts its own poller (the parent's is unaffected).
+    :meth:`close` stops the poller without waiting an interval.
     Plain ``http``/``https`` without proxies or redirects: the agent is a local sidecar.
     """
 
