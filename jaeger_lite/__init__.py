@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedFormatException,
 )
 from .propagation import Codec, Format
+from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
     InMemoryReporter,
@@ -35,7 +36,14 @@ from .reporting import (
     NullReporter,
     Reporter,
 )
-from .sampling import ConstSampler, ProbabilisticSampler, Sampler
+from .sampling import (
+    ConstSampler,
+    GuaranteedThroughputSampler,
+    PerOperationSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+)
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
 from .span import Log, Span
 from .tracer import Tracer
@@ -50,14 +58,18 @@ __all__ = [
     "FLAG_FIREHOSE",
     "FLAG_SAMPLED",
     "Format",
+    "GuaranteedThroughputSampler",
     "InMemoryReporter",
     "InvalidCarrierException",
     "Log",
     "LoggingReporter",
     "NullReporter",
+    "PerOperationSampler",
     "ProbabilisticSampler",
+    "RateLimitingSampler",
     "Reference",
     "ReferenceType",
+    "RemoteSampler",
     "Reporter",
     "Sampler",
     "Scope",
