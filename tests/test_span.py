@@ -250,3 +250,9 @@ def test_repr_names_the_operation_and_state(tracer: Tracer) -> None:
 def test_span_is_not_constructed_by_users_but_is_typed() -> None:
     """Spans come from the tracer and are Span instances."""
     assert isinstance(Tracer("svc").start_span("op"), Span)
+
+
+def test_sampling_priority_zero_after_one_clears_debug_too(tracer: Tracer) -> None:
+    """Debug never travels without sampled: priority 1 then 0 leaves flags 0."""
+    span = tracer.start_span("op").set_tag("sampling.priority", 1).set_tag("sampling.priority", 0)
+    assert span.context.flags == 0

@@ -352,3 +352,22 @@ def test_tracer_is_a_context_manager() -> None:
     with Tracer("svc", sampler=sampler) as tracer:
         tracer.start_span("op").finish()
     assert sampler.closed == 1
+
+
+def test_debug_id_is_ignored_when_the_context_has_a_trace() -> None:
+    """A debug id only starts new traces; a real parent's flags are kept (as in Go)."""
+    tracer = Tracer("svc", sampler=ConstSampler(False))
+    parent = SpanContext(0xAB, 0xCD, 0, 0, debug_id="dbg")
+    span = tracer.start_span("op", child_of=parent)
+    assert not span.context.is_sampled and not span.context.is_debug
+    assert span.context.trace_id == 0xAB
+
+
+def test_sampler_metrics_are_part_of_tracer_metrics() -> None:
+    """A sampler with metrics() (e.g. RemoteSampler) contributes to tracer.metrics."""
+
+    class MeteredSampler(CountingSampler):
+        def metrics(self) -> dict[str, int]:
+            return {"sampler_polls_ok": 3}
+
+    assert Tracer("svc", sampler=MeteredSampler()).metrics["sampler_polls_ok"] == 3
