@@ -27,6 +27,7 @@ _ANSI = {
 _SERVICE_COLOURS = ("36", "35", "34", "32", "33", "96", "95", "94", "92", "93")
 
 MIN_WIDTH = 60
+_MAX_PREFIX = 4 * 16
 MAX_WIDTH = 200
 
 
@@ -143,6 +144,8 @@ def _rows(tops: list[Node], g: Glyphs) -> list[_Row]:
         below = inherited + (g.pipe if connector in (g.tee, g.follow_tee) else "    ")
         if not connector:
             below = ""
+        elif len(below) > _MAX_PREFIX:  # very deep traces: keep the nearest levels only
+            below = g.ellipsis + below[-_MAX_PREFIX:]
         for i in range(len(kids) - 1, -1, -1):
             last = i == len(kids) - 1
             if kids[i].link == FOLLOWS:
