@@ -60,7 +60,9 @@ def span(
         parentSpanId=signed(parent_id),
         operationName=operation,
         references=[
-            t.SpanRef(refType=kind, traceIdLow=signed(low), traceIdHigh=signed(high), spanId=signed(sid))
+            t.SpanRef(
+                refType=kind, traceIdLow=signed(low), traceIdHigh=signed(high), spanId=signed(sid)
+            )
             for kind, sid in refs
         ]
         if refs is not None
@@ -69,7 +71,9 @@ def span(
         startTime=NOW_US + start,
         duration=duration,
         tags=[tag(k, v) for k, v in (tags or {}).items()] or None,
-        logs=[t.Log(timestamp=NOW_US + ts, fields=[tag(k, v) for k, v in f.items()]) for ts, f in logs]
+        logs=[
+            t.Log(timestamp=NOW_US + ts, fields=[tag(k, v) for k, v in f.items()]) for ts, f in logs
+        ]
         if logs
         else None,
     )
@@ -77,11 +81,15 @@ def span(
 
 def batch(service: str, spans: list[t.Span], **process_tags: Any) -> t.Batch:
     """A Thrift Batch from one process."""
-    process = t.Process(serviceName=service, tags=[tag(k, v) for k, v in process_tags.items()] or None)
+    process = t.Process(
+        serviceName=service, tags=[tag(k, v) for k, v in process_tags.items()] or None
+    )
     return t.Batch(process=process, spans=spans)
 
 
-def message(b: t.Batch, protocol: str = "compact", *, kind: int = TMessageType.ONEWAY, seqid: int = 0) -> bytes:
+def message(
+    b: t.Batch, protocol: str = "compact", *, kind: int = TMessageType.ONEWAY, seqid: int = 0
+) -> bytes:
     """A whole ``emitBatch`` message, as one UDP datagram carries it."""
     buf = TMemoryBuffer()
     prot = (TCompactProtocol if protocol == "compact" else TBinaryProtocol)(buf)

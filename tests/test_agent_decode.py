@@ -24,7 +24,9 @@ def full_batch() -> t.Batch:
         tags={"s": "x", "l": -(1 << 63), "d": 2.5, "b": True, "bin": b"\x00\xff"},
         logs=[(10, {"event": "error", "message": "boom"})],
     )  # fmt: skip
-    child = span(TRACE_128, 7, BIG_SPAN, "child", 100, 200, refs=[(t.SpanRefType.FOLLOWS_FROM, BIG_SPAN)])
+    child = span(
+        TRACE_128, 7, BIG_SPAN, "child", 100, 200, refs=[(t.SpanRefType.FOLLOWS_FROM, BIG_SPAN)]
+    )
     b = batch("svc", [root, child], hostname="h", pid=42)
     b.seqNo = 3
     b.stats = t.ClientStats(fullQueueDroppedSpans=1, tooLargeDroppedSpans=2, failedToEmitSpans=3)
@@ -48,11 +50,17 @@ def test_decodes_every_field_of_a_batch(protocol: str) -> None:
     assert root.logs[0].timestamp == NOW_US + 10
     assert root.is_error is False and root.error_message == "boom"
     assert child.parent_id == BIG_SPAN
-    assert [(r.kind, r.trace_id, r.span_id) for r in child.refs] == [(FOLLOWS_FROM, TRACE_128, BIG_SPAN)]
+    assert [(r.kind, r.trace_id, r.span_id) for r in child.refs] == [
+        (FOLLOWS_FROM, TRACE_128, BIG_SPAN)
+    ]
     assert got.process.service == "svc"
     assert {x.key: x.value for x in got.process.tags} == {"hostname": "h", "pid": 42}
     assert got.seq_no == 3
-    assert got.stats == {"fullQueueDroppedSpans": 1, "tooLargeDroppedSpans": 2, "failedToEmitSpans": 3}
+    assert got.stats == {
+        "fullQueueDroppedSpans": 1,
+        "tooLargeDroppedSpans": 2,
+        "failedToEmitSpans": 3,
+    }
 
 
 @pytest.mark.parametrize("kind", [TMessageType.CALL, TMessageType.ONEWAY])

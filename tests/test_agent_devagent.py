@@ -27,7 +27,9 @@ def out() -> io.StringIO:
 
 @pytest.fixture
 def agent(out: io.StringIO) -> Iterator[DevAgent]:
-    with DevAgent(compact_port=0, binary_port=0, http_port=0, quiet_after=0.05, out=out, width=100) as a:
+    with DevAgent(
+        compact_port=0, binary_port=0, http_port=0, quiet_after=0.05, out=out, width=100
+    ) as a:
         yield a
 
 
@@ -38,7 +40,12 @@ def udp() -> Iterator[socket.socket]:
     s.close()
 
 
-def post(agent: DevAgent, data: bytes, content_type: Optional[str] = "application/x-thrift", path: str = "/api/traces") -> int:
+def post(
+    agent: DevAgent,
+    data: bytes,
+    content_type: Optional[str] = "application/x-thrift",
+    path: str = "/api/traces",
+) -> int:
     """POST with urllib; return the status code."""
     headers = {"Content-Type": content_type} if content_type else {}
     url = f"http://127.0.0.1:{agent.http_port}{path}?format=jaeger.thrift"
@@ -62,7 +69,9 @@ def test_ephemeral_ports_are_bound_and_reported(agent: DevAgent) -> None:
 def test_listener_set_to_none_is_off(out: io.StringIO) -> None:
     """None turns a listener off: nothing is bound for it."""
     with DevAgent(compact_port=0, binary_port=None, http_port=None, out=out) as a:
-        assert a.compact_port and a.binary_port is None and a.http_port is None and a.http_url is None
+        assert (
+            a.compact_port and a.binary_port is None and a.http_port is None and a.http_url is None
+        )
 
 
 def test_port_in_use_raises(udp: socket.socket) -> None:
@@ -72,9 +81,14 @@ def test_port_in_use_raises(udp: socket.socket) -> None:
         DevAgent(compact_port=udp.getsockname()[1], binary_port=None, http_port=None).start()
 
 
-def test_compact_datagram_prints_a_trace(agent: DevAgent, udp: socket.socket, out: io.StringIO) -> None:
+def test_compact_datagram_prints_a_trace(
+    agent: DevAgent, udp: socket.socket, out: io.StringIO
+) -> None:
     """A compact emitBatch on UDP becomes a printed tree and time axis."""
-    udp.sendto(message(batch("shop", [span(9, 1, 0, "checkout"), span(9, 2, 1, "pay", 10, 100)])), ("127.0.0.1", agent.compact_port))
+    udp.sendto(
+        message(batch("shop", [span(9, 1, 0, "checkout"), span(9, 2, 1, "pay", 10, 100)])),
+        ("127.0.0.1", agent.compact_port),
+    )
     assert agent.wait_for_traces(1, WAIT)
     text = out.getvalue()
     assert "shop: checkout" in text and "└── shop: pay" in text and "█" in text
@@ -88,7 +102,9 @@ def test_binary_datagram_is_decoded(agent: DevAgent, udp: socket.socket) -> None
     assert agent.traces[0].spans[0].process.service == "node-svc"
 
 
-def test_trace_from_several_services_is_printed_once(agent: DevAgent, udp: socket.socket, out: io.StringIO) -> None:
+def test_trace_from_several_services_is_printed_once(
+    agent: DevAgent, udp: socket.socket, out: io.StringIO
+) -> None:
     """Spans of one trace from two processes and two transports form one trace."""
     udp.sendto(message(batch("a", [span(77, 1, 0, "front")])), ("127.0.0.1", agent.compact_port))
     assert post(agent, body(batch("b", [span(77, 2, 1, "back")]))) == 202
@@ -121,7 +137,9 @@ def test_http_other_path_is_404(agent: DevAgent) -> None:
     assert post(agent, body(batch("s", [span(1, 1)])), path="/api/spans") == 404
 
 
-def test_malformed_datagram_is_reported_counted_and_survived(agent: DevAgent, udp: socket.socket, out: io.StringIO) -> None:
+def test_malformed_datagram_is_reported_counted_and_survived(
+    agent: DevAgent, udp: socket.socket, out: io.StringIO
+) -> None:
     """Garbage gives one line and a count; the next good datagram still decodes."""
     udp.sendto(b"\x82\x21garbage", ("127.0.0.1", agent.compact_port))
     assert agent.wait_for_payloads(1, WAIT)
@@ -137,7 +155,9 @@ def test_forward_relays_datagrams_unchanged(out: io.StringIO, udp: socket.socket
     udp.bind(("127.0.0.1", 0))
     udp.settimeout(WAIT)
     good = message(batch("s", [span(1, 1)]))
-    with DevAgent(compact_port=0, binary_port=None, http_port=None, out=out, forward=udp.getsockname()) as a:
+    with DevAgent(
+        compact_port=0, binary_port=None, http_port=None, out=out, forward=udp.getsockname()
+    ) as a:
         sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sender.sendto(good, ("127.0.0.1", a.compact_port))
         sender.sendto(b"not thrift", ("127.0.0.1", a.compact_port))
@@ -149,7 +169,9 @@ def test_forward_relays_datagrams_unchanged(out: io.StringIO, udp: socket.socket
 
 def test_stop_prints_traces_that_are_not_quiet_yet(out: io.StringIO, udp: socket.socket) -> None:
     """Stopping flushes pending traces instead of losing them."""
-    a = DevAgent(compact_port=0, binary_port=None, http_port=None, quiet_after=3600, out=out).start()
+    a = DevAgent(
+        compact_port=0, binary_port=None, http_port=None, quiet_after=3600, out=out
+    ).start()
     udp.sendto(message(batch("s", [span(1, 1, 0, "pending-op")])), ("127.0.0.1", a.compact_port))
     assert a.wait_for_spans(1, WAIT)
     assert "pending-op" not in out.getvalue()
@@ -160,10 +182,20 @@ def test_stop_prints_traces_that_are_not_quiet_yet(out: io.StringIO, udp: socket
 def test_json_file_gets_each_trace(tmp_path: Path, out: io.StringIO, udp: socket.socket) -> None:
     """--json writes a loadable Jaeger UI document."""
     path = tmp_path / "t.json"
-    with DevAgent(compact_port=0, binary_port=None, http_port=None, quiet_after=0.01, out=out, json_path=str(path)) as a:
+    with DevAgent(
+        compact_port=0,
+        binary_port=None,
+        http_port=None,
+        quiet_after=0.01,
+        out=out,
+        json_path=str(path),
+    ) as a:
         udp.sendto(message(batch("s", [span(1, 1), span(2, 1)])), ("127.0.0.1", a.compact_port))
         assert a.wait_for_traces(2, WAIT)
-    assert sorted(tr["traceID"] for tr in json.loads(path.read_text())["data"]) == ["0000000000000001", "0000000000000002"]
+    assert sorted(tr["traceID"] for tr in json.loads(path.read_text())["data"]) == [
+        "0000000000000001",
+        "0000000000000002",
+    ]
 
 
 def test_summary_counts_everything(agent: DevAgent, udp: socket.socket) -> None:
@@ -177,14 +209,20 @@ def test_summary_counts_everything(agent: DevAgent, udp: socket.socket) -> None:
     assert f"{len(good) + 3} B received" in summary and "1 bad datagram" in summary
 
 
-def test_output_to_a_non_terminal_is_plain(agent: DevAgent, udp: socket.socket, out: io.StringIO) -> None:
+def test_output_to_a_non_terminal_is_plain(
+    agent: DevAgent, udp: socket.socket, out: io.StringIO
+) -> None:
     """Without a terminal there are no colour codes."""
-    udp.sendto(message(batch("s", [span(1, 1, tags={"error": True})])), ("127.0.0.1", agent.compact_port))
+    udp.sendto(
+        message(batch("s", [span(1, 1, tags={"error": True})])), ("127.0.0.1", agent.compact_port)
+    )
     assert agent.wait_for_traces(1, WAIT)
     assert "\x1b" not in out.getvalue() and "✗ error" in out.getvalue()
 
 
-def test_required_field_missing_is_a_bad_datagram(agent: DevAgent, udp: socket.socket, out: io.StringIO) -> None:
+def test_required_field_missing_is_a_bad_datagram(
+    agent: DevAgent, udp: socket.socket, out: io.StringIO
+) -> None:
     """A batch Jaeger would reject is reported with the missing field's name."""
     s = span(1, 1)
     s.duration = None

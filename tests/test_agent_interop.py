@@ -22,7 +22,9 @@ opentracing = pytest.importorskip("opentracing")
 
 @pytest.fixture
 def agent() -> Iterator[DevAgent]:
-    with DevAgent(compact_port=0, binary_port=0, http_port=0, quiet_after=0.05, out=io.StringIO(), width=100) as a:
+    with DevAgent(
+        compact_port=0, binary_port=0, http_port=0, quiet_after=0.05, out=io.StringIO(), width=100
+    ) as a:
         yield a
 
 
@@ -68,7 +70,9 @@ def _otel_tracer(exporter: object) -> tuple[object, object]:
     sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
     export = pytest.importorskip("opentelemetry.sdk.trace.export")
     resources = pytest.importorskip("opentelemetry.sdk.resources")
-    provider = sdk_trace.TracerProvider(resource=resources.Resource.create({"service.name": "otel-service"}))
+    provider = sdk_trace.TracerProvider(
+        resource=resources.Resource.create({"service.name": "otel-service"})
+    )
     provider.add_span_processor(export.SimpleSpanProcessor(exporter))
     return provider, provider.get_tracer("interop")
 
@@ -80,7 +84,9 @@ def test_opentelemetry_jaeger_exporter(agent: DevAgent, transport: str) -> None:
     jaeger_thrift = pytest.importorskip("opentelemetry.exporter.jaeger.thrift")
     trace_api = pytest.importorskip("opentelemetry.trace")
     if transport == "agent-udp-compact":
-        exporter = jaeger_thrift.JaegerExporter(agent_host_name="127.0.0.1", agent_port=agent.compact_port)
+        exporter = jaeger_thrift.JaegerExporter(
+            agent_host_name="127.0.0.1", agent_port=agent.compact_port
+        )
     else:
         exporter = jaeger_thrift.JaegerExporter(collector_endpoint=agent.http_url)
     provider, tracer = _otel_tracer(exporter)
@@ -94,9 +100,14 @@ def test_opentelemetry_jaeger_exporter(agent: DevAgent, transport: str) -> None:
     agent.flush()
     spans = {s.operation: s for tr in agent.traces for s in tr.spans}
     parent_ctx = parent.get_span_context()
-    assert spans["parent"].trace_id == parent_ctx.trace_id and spans["parent"].span_id == parent_ctx.span_id
+    assert (
+        spans["parent"].trace_id == parent_ctx.trace_id
+        and spans["parent"].span_id == parent_ctx.span_id
+    )
     assert parent_of(spans["failing"]) == (parent_ctx.span_id, CHILD)
     assert spans["failing"].is_error and spans["failing"].error_message == "bad input"
-    assert [(r.kind, r.span_id) for r in spans["linked"].refs] == [("FOLLOWS_FROM", parent_ctx.span_id)]
+    assert [(r.kind, r.span_id) for r in spans["linked"].refs] == [
+        ("FOLLOWS_FROM", parent_ctx.span_id)
+    ]
     assert spans["parent"].process.service == "otel-service"
     assert agent.stats.bad_datagrams == 0 and agent.stats.bad_http_bodies == 0

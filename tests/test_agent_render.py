@@ -23,7 +23,16 @@ def sample() -> Trace:
             record(TRACE, 1, 0, "GET /checkout", 0, 100_000, service="frontend"),
             record(TRACE, 2, 1, "GET /stock", 10_000, 20_000, service="inventory"),
             record(TRACE, 3, 1, "POST /charge", 40_000, 50_000, service="payments", error=True),
-            record(TRACE, 4, 1, "send-receipt", 90_000, 10_000, service="worker", refs=((FOLLOWS_FROM, 1),)),
+            record(
+                TRACE,
+                4,
+                1,
+                "send-receipt",
+                90_000,
+                10_000,
+                service="worker",
+                refs=((FOLLOWS_FROM, 1),),
+            ),
         ],
     )
 
@@ -153,7 +162,9 @@ def test_control_characters_from_the_wire_are_neutralised() -> None:
 
 def test_absurd_timestamps_do_not_crash() -> None:
     """Spans at the epoch and far in the future still render on one axis."""
-    trace = Trace(1, [record(1, 1, 0, "a", -record(1, 1).start, 1), record(1, 2, 1, "b", 1 << 60, 1)])
+    trace = Trace(
+        1, [record(1, 1, 0, "a", -record(1, 1).start, 1), record(1, 2, 1, "b", 1 << 60, 1)]
+    )
     text = render_trace(trace, width=80)
     assert "a" in text and "b" in text
 
@@ -166,7 +177,9 @@ def test_zero_duration_trace_renders() -> None:
 
 def test_decode_warnings_are_listed_under_the_span() -> None:
     """Warnings from decoding appear right below the span's tree line."""
-    text = render_trace(Trace(1, [record(1, 1, warnings=("tags[0] 'x': unknown tag type 9",))]), width=100)
+    text = render_trace(
+        Trace(1, [record(1, 1, warnings=("tags[0] 'x': unknown tag type 9",))]), width=100
+    )
     lines = text.splitlines()
     assert "unknown tag type 9" in lines[2] and "svc: op" in lines[1]
 
@@ -180,7 +193,15 @@ def test_deep_trace_renders() -> None:
 
 @pytest.mark.parametrize(
     ("us", "text"),
-    [(0, "0µs"), (999, "999µs"), (1500, "1.50ms"), (41_000, "41.0ms"), (2_500_000, "2.50s"), (125_000_000, "2m05s"), (3_700_000_000, "1h01m")],
+    [
+        (0, "0µs"),
+        (999, "999µs"),
+        (1500, "1.50ms"),
+        (41_000, "41.0ms"),
+        (2_500_000, "2.50s"),
+        (125_000_000, "2m05s"),
+        (3_700_000_000, "1h01m"),
+    ],
 )
 def test_format_duration(us: int, text: str) -> None:
     """Durations read naturally at every scale."""

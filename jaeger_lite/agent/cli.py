@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         agent.write(agent.banner())
         if args.forward or args.forward_binary:
-            targets = [f"{h}:{p}" for h, p in (args.forward, args.forward_binary) if h]
+            targets = [f"{t[0]}:{t[1]}" for t in (args.forward, args.forward_binary) if t]
             agent.write(f"forwarding datagrams unchanged to {' and '.join(targets)}")
         if args.json:
             agent.write(f"appending traces to {args.json} (Jaeger UI: Search > Upload JSON)")
