@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
-from agent_batches import batch, message, span
 
 from jaeger_lite.__main__ import main
 from jaeger_lite.agent.cli import parse_host_port, parse_port, parse_seconds
+from tests.agent_batches import batch, message, span
 
 WAIT = 15.0
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from agent_batches import record
-
 from jaeger_lite.agent.collect import TraceCollector
+from tests.agent_batches import record
 
 
 class Clock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from agent_batches import NOW_US, batch, body, message, span
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from thrift.protocol.TCompactProtocol import TCompactProtocol
@@ -13,6 +12,7 @@ from thrift.transport.TTransport import TMemoryBuffer
 from jaeger_lite._gen.jaeger import ttypes as t
 from jaeger_lite.agent.decode import DecodeError, decode_batch_body, decode_datagram
 from jaeger_lite.agent.model import CHILD_OF, FOLLOWS_FROM
+from tests.agent_batches import NOW_US, batch, body, message, span
 
 TRACE_128 = 0xF0E1D2C3B4A5968778695A4B3C2D1E0F
 BIG_SPAN = 0xFFFF_FFFF_FFFF_FFFE  # >= 2**63: negative as an i64 on the wire

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from agent_batches import batch, body, message, span
 
 from jaeger_lite._gen.jaeger import ttypes as t
 from jaeger_lite.agent import DevAgent
+from tests.agent_batches import batch, body, message, span
 
 WAIT = 5.0
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_batches import NOW_US, record
 
 from jaeger_lite.agent.collect import Trace
 from jaeger_lite.agent.jsonout import JsonFile, trace_to_json
 from jaeger_lite.agent.model import FOLLOWS_FROM, Process, SpanRecord, Tag
+from tests.agent_batches import NOW_US, record
 
 TRACE = 0x0AF7651916CD43DD8448EB211C80319C
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from agent_batches import record
 
 from jaeger_lite.agent.collect import Trace
 from jaeger_lite.agent.model import FOLLOWS_FROM
 from jaeger_lite.agent.render import format_duration, render_trace
+from tests.agent_batches import record
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TRACE = 0x4BF92F3577B34DA6A3CE929D0E0E4736

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from agent_batches import record
-
 from jaeger_lite.agent.model import CHILD_OF, FOLLOWS_FROM
 from jaeger_lite.agent.tree import CHILD, CYCLE, FOLLOWS, ORPHAN, ROOT, build_tree, parent_of
+from tests.agent_batches import record
 
 
 def test_parent_span_id_makes_a_child() -> None:
