@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 class Agent:
     """A ``python -m jaeger_lite agent`` subprocess with its output read line by line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
@@ -38,6 +38,10 @@ class Agent:
             text=True,
             encoding="utf-8",
             env=env,
+            # What a shell does to a background job ("jaeger-lite agent &").
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if ignore_sigint
+            else None,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[Optional[str]] = queue.Queue()
@@ -66,9 +70,9 @@ class Agent:
                 return line
 
     def port(self, name: str) -> int:
-        banner = self.wait_for(lambda line: "listening" in line)
-        found = re.search(rf"{name} \w+://127\.0\.0\.1:(\d+)", banner)
-        assert found, banner
+        pattern = re.compile(rf"^  {name} +\w+://127\.0\.0\.1:(\d+)")
+        found = pattern.search(self.wait_for(lambda line: pattern.search(line) is not None))
+        assert found
         return int(found.group(1))
 
     def stop(self, signum: int) -> int:
@@ -95,8 +99,8 @@ class Agent:
 def agent_factory() -> Iterator[Callable[..., Agent]]:
     started: list[Agent] = []
 
-    def start(*args: str) -> Agent:
-        agent = Agent(*args)
+    def start(*args: str, ignore_sigint: bool = False) -> Agent:
+        agent = Agent(*args, ignore_sigint=ignore_sigint)
         started.append(agent)
         return agent
 
@@ -133,6 +137,14 @@ def test_sigint_prints_summary_and_exits_0(agent_factory: Callable[..., Agent]) 
     assert not any("\x1b" in line for line in agent.lines)
 
 
+def test_sigint_works_for_a_background_job(agent_factory: Callable[..., Agent]) -> None:
+    """Started with SIGINT ignored, as shells start background jobs, kill -INT still stops it."""
+    agent = agent_factory(*EPHEMERAL, ignore_sigint=True)
+    agent.wait_for(lambda line: "traces print after" in line)
+    assert agent.stop(signal.SIGINT) == 0
+    assert agent.lines[-1].startswith("jaeger-lite agent stopped: 0 traces")
+
+
 def test_sigterm_stops_cleanly_and_flushes_pending(agent_factory: Callable[..., Agent]) -> None:
     """SIGTERM prints traces still waiting for quiet, then the summary; exit status 0."""
     agent = agent_factory(*EPHEMERAL, "--quiet-after", "3600")
@@ -150,8 +162,11 @@ def test_sigterm_stops_cleanly_and_flushes_pending(agent_factory: Callable[..., 
 def test_banner_names_the_listeners_and_off_disables(agent_factory: Callable[..., Agent]) -> None:
     """'off' leaves a listener out; the banner names only those bound."""
     agent = agent_factory("--compact-port", "0", "--binary-port", "off", "--http-port", "off")
-    banner = agent.wait_for(lambda line: "listening" in line)
-    assert "compact udp://127.0.0.1:" in banner and "binary" not in banner and "http" not in banner
+    agent.wait_for(lambda line: "traces print after" in line)
+    banner = "\n".join(agent.lines)
+    assert (
+        "  compact  udp://127.0.0.1:" in banner and "binary" not in banner and "http" not in banner
+    )
     assert agent.stop(signal.SIGINT) == 0
 
 

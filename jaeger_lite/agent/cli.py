@@ -96,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Stop(Exception):
-    """Raised in the main thread by the SIGTERM handler."""
+    """Raised in the main thread by the SIGINT and SIGTERM handlers."""
 
 
 def _raise_stop(signum: int, frame: Optional[FrameType]) -> None:
@@ -128,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
             )
         return 1
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    # Install both handlers explicitly: a shell starts background jobs with SIGINT ignored,
+    # and `kill -INT` must still stop the agent cleanly.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         agent.write(agent.banner())
         if args.forward or args.forward_binary:
@@ -143,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         # A second Ctrl-C must not cut the final flush and summary short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
         agent.stop()
         agent.write(agent.summary())
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0

@@ -217,18 +217,20 @@ class DevAgent:
         return f"http://{host}:{self.http_port}{HTTP_PATH}"
 
     def banner(self) -> str:
-        """One line naming every endpoint, e.g. for the start of a terminal session."""
+        """What the agent listens on, one endpoint per line (for the start of a session)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        parts = []
+        lines = ["jaeger-lite agent listening on:"]
         if self.compact_port is not None:
-            parts.append(f"compact udp://{host}:{self.compact_port}")
+            lines.append(
+                f"  compact  udp://{host}:{self.compact_port}  (Thrift compact: most clients)"
+            )
         if self.binary_port is not None:
-            parts.append(f"binary udp://{host}:{self.binary_port}")
+            lines.append(f"  binary   udp://{host}:{self.binary_port}  (Thrift binary)")
         if self.http_url is not None:
-            parts.append(f"http {self.http_url}")
-        return "jaeger-lite agent listening: " + (
-            " · ".join(parts) or "nothing (all listeners off)"
-        )
+            lines.append(f"  http     {self.http_url}  (Thrift binary over HTTP)")
+        if len(lines) == 1:
+            lines.append("  nothing: every listener is off")
+        return "\n".join(lines)
 
     # -- counters, waiting -----------------------------------------------------------------
 
