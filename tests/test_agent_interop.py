@@ -8,6 +8,9 @@ agent, binary Thrift over HTTP to the collector) are installed by the ``test`` e
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,8 +19,6 @@ from jaeger_lite.agent import DevAgent
 from jaeger_lite.agent.tree import CHILD, FOLLOWS, parent_of
 
 WAIT = 10.0
-
-opentracing = pytest.importorskip("opentracing")
 
 
 @pytest.fixture
@@ -28,38 +29,63 @@ def agent() -> Iterator[DevAgent]:
         yield a
 
 
+# jaeger-client runs its reporter on a tornado IOLoop thread that outlives tracer.close();
+# it runs in a child process so no thread of it is left in the test process.
+JAEGER_CLIENT_SCRIPT = """
+import json, sys
+import opentracing
+from jaeger_client import Config
+
+port, use_128bit = int(sys.argv[1]), sys.argv[2] == "1"
+config = Config(
+    config={
+        "sampler": {"type": "const", "param": 1},
+        "local_agent": {"reporting_host": "127.0.0.1", "reporting_port": port},
+        "generate_128bit_trace_id": use_128bit,
+        "logging": False,
+    },
+    service_name="jc-service",
+    validate=True,
+)
+tracer = config.new_tracer()
+root = tracer.start_span("root")
+child = tracer.start_span("child", child_of=root)
+child.set_tag("error", True)
+child.log_kv({"event": "error", "message": "it broke"})
+child.finish()
+later = tracer.start_span("later", references=opentracing.follows_from(root.context))
+later.finish()
+root.finish()
+tracer.close()  # only schedules the flush on the IOLoop thread: stay alive until told
+print(json.dumps({"trace": root.context.trace_id, "root": root.context.span_id,
+                  "child": child.context.span_id, "later": later.context.span_id}))
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
 @pytest.mark.parametrize("use_128bit", [False, True])
 def test_jaeger_client_python_datagrams(agent: DevAgent, use_128bit: bool) -> None:
     """jaeger-client's compact datagrams decode with its ids, parent links and tags."""
-    jaeger_client = pytest.importorskip("jaeger_client")
-    config = jaeger_client.Config(
-        config={
-            "sampler": {"type": "const", "param": 1},
-            "local_agent": {"reporting_host": "127.0.0.1", "reporting_port": agent.compact_port},
-            "generate_128bit_trace_id": use_128bit,
-            "logging": False,
-        },
-        service_name="jc-service",
-        validate=True,
+    pytest.importorskip("jaeger_client")
+    child = subprocess.Popen(
+        [sys.executable, "-c", JAEGER_CLIENT_SCRIPT, str(agent.compact_port), str(int(use_128bit))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    tracer = config.new_tracer()
-    root = tracer.start_span("root")
-    child = tracer.start_span("child", child_of=root)
-    child.set_tag("error", True)
-    child.log_kv({"event": "error", "message": "it broke"})
-    child.finish()
-    later = tracer.start_span("later", references=opentracing.follows_from(root.context))
-    later.finish()
-    root.finish()
-    tracer.close()
-    assert agent.wait_for_spans(3, WAIT)
+    received = agent.wait_for_spans(3, WAIT)
+    stdout, stderr = child.communicate("", timeout=WAIT)
+    assert received and child.returncode == 0, stderr
+    ids = json.loads(stdout)
     agent.flush()
     spans = {s.operation: s for tr in agent.traces for s in tr.spans}
-    assert spans["root"].trace_id == root.context.trace_id
+    assert spans["root"].trace_id == ids["trace"]
     assert (spans["root"].trace_id > 1 << 64) == use_128bit
-    assert spans["child"].span_id == child.context.span_id
-    assert parent_of(spans["child"]) == (root.context.span_id, CHILD)
-    assert parent_of(spans["later"]) == (root.context.span_id, FOLLOWS)
+    assert spans["child"].span_id == ids["child"]
+    assert parent_of(spans["child"]) == (ids["root"], CHILD)
+    assert parent_of(spans["later"]) == (ids["root"], FOLLOWS)
     assert spans["child"].is_error and spans["child"].error_message == "it broke"
     assert spans["root"].process.service == "jc-service"
     assert {t.key for t in spans["root"].process.tags} >= {"jaeger.version", "hostname"}
