@@ -59,13 +59,13 @@ def parse_seconds(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the agent's flags on ``parser``."""
-    ports = "UDP/TCP port; 0 picks a free port (printed at start-up), 'off' disables it"
+    ports = "0 picks a free port (printed at start-up), 'off' turns the listener off"
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     parser.add_argument(
         "--compact-port", type=parse_port, default=DEFAULT_COMPACT_PORT, metavar="PORT",
-        help=f"UDP port for compact Thrift (default {DEFAULT_COMPACT_PORT}); {ports}",
+        help=f"UDP port for compact Thrift (default {DEFAULT_COMPACT_PORT}); any port: {ports}",
     )  # fmt: skip
     parser.add_argument(
         "--binary-port", type=parse_port, default=DEFAULT_BINARY_PORT, metavar="PORT",
