@@ -238,3 +238,31 @@ def test_stats_process_tags_do_not_break_grouping(agent: DevAgent, udp: socket.s
     b.stats = t.ClientStats(fullQueueDroppedSpans=0, tooLargeDroppedSpans=0, failedToEmitSpans=0)
     udp.sendto(message(b), ("127.0.0.1", agent.compact_port))
     assert agent.wait_for_traces(1, WAIT)
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
+def test_ipv6_loopback_host(out: io.StringIO) -> None:
+    """--host ::1 binds IPv6 sockets for UDP and HTTP, and the URLs bracket the address."""
+    with DevAgent(
+        host="::1", compact_port=0, binary_port=None, http_port=0, quiet_after=0.01, out=out
+    ) as a:
+        assert a.http_url == f"http://[::1]:{a.http_port}/api/traces"
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.sendto(message(batch("v6", [span(1, 1)])), ("::1", a.compact_port))
+        request = urllib.request.Request(
+            a.http_url,
+            data=body(batch("v6", [span(2, 1)])),
+            headers={"Content-Type": "application/x-thrift"},
+        )
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            assert response.status == 202
+        assert a.wait_for_traces(2, WAIT)

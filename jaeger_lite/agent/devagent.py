@@ -121,6 +121,7 @@ class DevAgent:
         self._listeners = Listeners(self._on_payload)
         self._lock = threading.Lock()  # counters and the list of printed traces
         self._write_lock = threading.Lock()
+        self._emit_lock = threading.Lock()  # flush() may run while the printer thread prints
         self._changed = threading.Condition(self._lock)
         self._counts: dict[str, int] = dict.fromkeys(AgentStats.__dataclass_fields__, 0)
         self._printed: list[Trace] = []
@@ -364,29 +365,33 @@ class DevAgent:
             self._emit(self._collector.pop_due())
 
     def _emit(self, traces: list[Trace]) -> None:
-        for trace in traces:
-            if self._json is not None:
-                try:
-                    self._json.append(trace)
-                except Exception as exc:  # disk full, file moved: report once per trace
-                    self._count(json_errors=1)
-                    self.write(f"! cannot write {self._json.path}: {exc}")
+        with self._emit_lock:
+            for trace in traces:
+                self._emit_one(trace)
+
+    def _emit_one(self, trace: Trace) -> None:
+        if self._json is not None:
             try:
-                text = render_trace(
-                    trace,
-                    width=self._render_width(),
-                    color=self._render_color(),
-                    unicode=_stream_can_draw(self._stream()),
-                )
-            except Exception as exc:  # never lose the agent over one odd trace
-                text = f"! cannot draw trace {trace.trace_id:x}: {exc!r}\n"
-            self.write(text.rstrip("\n") + "\n")
-            with self._changed:
-                self._printed.append(trace)
-                if len(self._printed) > 1000:
-                    del self._printed[:-1000]
-                self._counts["traces"] += 1
-                self._changed.notify_all()
+                self._json.append(trace)
+            except Exception as exc:  # disk full, file moved: report once per trace
+                self._count(json_errors=1)
+                self.write(f"! cannot write {self._json.path}: {exc}")
+        try:
+            text = render_trace(
+                trace,
+                width=self._render_width(),
+                color=self._render_color(),
+                unicode=_stream_can_draw(self._stream()),
+            )
+        except Exception as exc:  # never lose the agent over one odd trace
+            text = f"! cannot draw trace {trace.trace_id:x}: {exc!r}\n"
+        self.write(text.rstrip("\n") + "\n")
+        with self._changed:
+            self._printed.append(trace)
+            if len(self._printed) > 1000:
+                del self._printed[:-1000]
+            self._counts["traces"] += 1
+            self._changed.notify_all()
 
     def _stream(self) -> TextIO:
         return self._out if self._out is not None else sys.stdout
