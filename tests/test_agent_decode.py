@@ -196,3 +196,15 @@ def test_corrupted_valid_datagrams_only_raise_decode_error(position: int, value:
         decode_datagram(bytes(data), "compact")
     except DecodeError:
         pass
+
+
+def test_invalid_utf8_without_the_c_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With thrift's pure protocols only, bad UTF-8 still decodes, via the lenient reader."""
+    from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+
+    from jaeger_lite.agent import decode
+
+    monkeypatch.setattr(decode, "_FAST", {"compact": TCompactProtocol, "binary": TBinaryProtocol})
+    data = message(batch("svc", [span(1, 2, 0, "op-MARK")]), "binary")
+    data = data.replace(b"op-MARK", b"op-\xff\xfeRK")
+    assert decode_datagram(data, "binary").spans[0].operation == "op-\ufffd\ufffdRK"

@@ -71,7 +71,11 @@ def _protocol(cls: Callable[..., Any], data: bytes) -> Any:
 
 
 def _read(data: bytes, encoding: str, reader: Callable[[Any], Any]) -> Any:
-    """Run ``reader`` over ``data``: fast protocol first, lenient pure one on bad UTF-8."""
+    """Run ``reader`` over ``data`` with the accelerated protocol.
+
+    thrift's C decoder already replaces invalid UTF-8; without it (no compiler when thrift
+    was installed) the pure protocol raises, and the lenient pure one reads it instead.
+    """
     try:
         return reader(_protocol(_FAST[encoding], data))
     except UnicodeDecodeError:
