@@ -266,3 +266,11 @@ def test_ipv6_loopback_host(out: io.StringIO) -> None:
         with urllib.request.urlopen(request, timeout=WAIT) as response:
             assert response.status == 202
         assert a.wait_for_traces(2, WAIT)
+
+
+def test_stop_is_idempotent(out: io.StringIO) -> None:
+    """stop() twice, or on an agent never started, returns the counters and does not hang."""
+    assert DevAgent(compact_port=0, out=out).stop().traces == 0
+    a = DevAgent(compact_port=0, binary_port=None, http_port=None, out=out).start()
+    first = a.stop()
+    assert a.stop() == first

@@ -167,10 +167,10 @@ class DevAgent:
     def stop(self) -> AgentStats:
         """Stop listening, print every trace still pending, and return the final counters."""
         with self._lock:
-            if self._stopped or not self._running:
-                self._stopped = True
-                return self.stats
+            already = self._stopped or not self._running
             self._stopped = True
+        if already:  # idempotent, and harmless on an agent that never started
+            return self.stats
         self._listeners.stop()
         with self._changed:
             self._running = False
