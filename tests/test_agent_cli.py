@@ -114,7 +114,7 @@ def agent_factory() -> Iterator[Callable[..., Agent]]:
                 stream.close()
 
 
-EPHEMERAL = ("--compact-port", "0", "--binary-port", "0", "--http-port", "0")
+EPHEMERAL = ("--compact-port", "auto", "--binary-port", "auto", "--http-port", "auto")
 
 
 def send(port: int, data: bytes) -> None:
@@ -160,8 +160,8 @@ def test_sigterm_stops_cleanly_and_flushes_pending(agent_factory: Callable[..., 
 
 
 def test_banner_names_the_listeners_and_off_disables(agent_factory: Callable[..., Agent]) -> None:
-    """'off' leaves a listener out; the banner names only those bound."""
-    agent = agent_factory("--compact-port", "0", "--binary-port", "off", "--http-port", "off")
+    """0 or 'off' leaves a listener out; the banner names only those bound."""
+    agent = agent_factory("--compact-port", "auto", "--binary-port", "off", "--http-port", "0")
     agent.wait_for(lambda line: "traces print after" in line)
     banner = "\n".join(agent.lines)
     assert (
@@ -174,7 +174,9 @@ def test_port_in_use_exits_1_with_a_hint(agent_factory: Callable[..., Agent]) ->
     """A taken port is a clear error, not a traceback."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
-        agent = agent_factory("--compact-port", str(taken.getsockname()[1]), "--binary-port", "0")
+        agent = agent_factory(
+            "--compact-port", str(taken.getsockname()[1]), "--binary-port", "auto"
+        )
         assert agent.proc.wait(timeout=WAIT) == 1
         err = agent.stderr()
     assert "cannot start" in err and "--compact-port" in err and "Traceback" not in err
@@ -219,9 +221,12 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0 and result.stdout.startswith("jaeger-lite ")
 
 
-@pytest.mark.parametrize(("text", "port"), [("0", 0), ("6831", 6831), ("off", None), ("OFF", None)])
+@pytest.mark.parametrize(
+    ("text", "port"),
+    [("0", None), ("6831", 6831), ("off", None), ("OFF", None), ("auto", 0)],
+)
 def test_parse_port(text: str, port: Optional[int]) -> None:
-    """Ports are numbers (0 = any free port) or 'off'."""
+    """Ports are numbers; 0 or 'off' turns a listener off; 'auto' means any free port."""
     assert parse_port(text) == port
 
 

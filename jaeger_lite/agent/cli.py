@@ -25,15 +25,19 @@ Jaeger exporter. Ctrl-C stops it with a summary."""
 
 
 def parse_port(text: str) -> Optional[int]:
-    """A port number (0 = any free port) or ``off`` (listener disabled, returned as None)."""
-    if text.strip().lower() in ("off", "none", "-"):
+    """A port number; ``0`` or ``off`` turns the listener off (returned as None), and
+    ``auto`` picks any free port (returned as 0, the socket API's "any port")."""
+    word = text.strip().lower()
+    if word in ("0", "off", "none", "-"):
         return None
+    if word == "auto":
+        return 0
     try:
-        port = int(text)
+        port = int(word)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number or 'off': {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+        raise argparse.ArgumentTypeError(f"not a port number, 'auto' or 'off': {text!r}") from None
+    if not 0 < port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 1-65535: {port}")
     return port
 
 
@@ -59,7 +63,7 @@ def parse_seconds(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the agent's flags on ``parser``."""
-    ports = "0 picks a free port (printed at start-up), 'off' turns the listener off"
+    ports = "0 (or 'off') turns the listener off; 'auto' picks a free port, printed at start-up"
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
