@@ -20,7 +20,7 @@ demo: $(VENV)/.base ## run the instrumented example against the development agen
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.test ## lint, type-check and run the whole suite
-	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+	$(BIN)/ruff check .
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/pytest
 
@@ -31,7 +31,7 @@ bench: $(VENV)/.test ## benchmarks against the peers (see benchmarks/README.md)
 	$(BIN)/python benchmarks/bench_core.py
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy --strict jaeger_lite

@@ -41,6 +41,7 @@ from .propagation import (
     codecs_for_propagation,
     parse_propagation,
 )
+from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
     InMemoryReporter,
@@ -48,15 +49,19 @@ from .reporting import (
     NullReporter,
     Reporter,
 )
-from .sampling import ConstSampler, ProbabilisticSampler, Sampler
+from .sampling import (
+    ConstSampler,
+    GuaranteedThroughputSampler,
+    PerOperationSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+)
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
 from .span import Log, Span
 from .tracer import Tracer
 
 __all__ = [
-    "FLAG_DEBUG",
-    "FLAG_FIREHOSE",
-    "FLAG_SAMPLED",
     "B3Codec",
     "B3SingleCodec",
     "BaggageLimits",
@@ -67,16 +72,23 @@ __all__ = [
     "ConfigError",
     "ConstSampler",
     "ContextVarsScopeManager",
+    "FLAG_DEBUG",
+    "FLAG_FIREHOSE",
+    "FLAG_SAMPLED",
     "Format",
+    "GuaranteedThroughputSampler",
     "InMemoryReporter",
     "InvalidCarrierException",
     "JaegerCodec",
     "Log",
     "LoggingReporter",
     "NullReporter",
+    "PerOperationSampler",
     "ProbabilisticSampler",
+    "RateLimitingSampler",
     "Reference",
     "ReferenceType",
+    "RemoteSampler",
     "Reporter",
     "Sampler",
     "Scope",

@@ -256,8 +256,8 @@ class Span(SpanBase):
             if not self._recording:
                 self._recording = True
                 self._tags = {}
-        else:
-            self._flags &= ~FLAG_SAMPLED
+        else:  # debug is only meaningful together with sampled (PROTOCOL.md §4)
+            self._flags &= ~(FLAG_SAMPLED | FLAG_DEBUG)
             self._recording = False
         self._context = None
 

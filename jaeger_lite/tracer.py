@@ -203,7 +203,8 @@ class Tracer(TracerBase):
             trace_id = getrandbits(self._trace_id_bits) or 1
             span_id = trace_id & MAX_ID or new_id()
             parent_id = 0
-        debug_id = parent.debug_id
+        # jaeger-debug-id only starts a trace: with a real parent it is ignored (as in Go).
+        debug_id = None if parent.has_trace else parent.debug_id
         if debug_id:
             flags = FLAG_SAMPLED | FLAG_DEBUG
         elif parent._sampling_deferred or (
@@ -363,9 +364,10 @@ class Tracer(TracerBase):
             "baggage_dropped": self._baggage_dropped.value,
             "propagation_errors": self._propagation_errors.value,
         }
-        reporter_metrics = getattr(self._reporter, "metrics", None)
-        if callable(reporter_metrics):
-            snapshot.update(reporter_metrics())
+        for source in (self._sampler, self._reporter):
+            source_metrics = getattr(source, "metrics", None)
+            if callable(source_metrics):
+                snapshot.update(source_metrics())
         return snapshot
 
     def flush(self, timeout: Optional[float] = None) -> bool:

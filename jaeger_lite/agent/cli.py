@@ -1,0 +1,158 @@
+"""The ``jaeger-lite agent`` command: flags, start-up messages, Ctrl-C and the summary."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Optional
+
+from .devagent import (
+    DEFAULT_BINARY_PORT,
+    DEFAULT_COMPACT_PORT,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_QUIET_AFTER,
+    DevAgent,
+)
+
+DESCRIPTION = """\
+Receive spans like a Jaeger agent (UDP compact Thrift, UDP binary Thrift, HTTP Thrift)
+and print each trace as a tree of spans and a time axis once it has been quiet for a
+moment. Point any Jaeger client at it: jaeger_lite, jaeger-client, the OpenTelemetry
+Jaeger exporter. Ctrl-C stops it with a summary."""
+
+
+def parse_port(text: str) -> Optional[int]:
+    """A port number; ``0`` or ``off`` turns the listener off (returned as None), and
+    ``auto`` picks any free port (returned as 0, the socket API's "any port")."""
+    word = text.strip().lower()
+    if word in ("0", "off", "none", "-"):
+        return None
+    if word == "auto":
+        return 0
+    try:
+        port = int(word)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number, 'auto' or 'off': {text!r}") from None
+    if not 0 < port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 1-65535: {port}")
+    return port
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (IPv6 hosts in brackets: ``[::1]:6831``)."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def parse_seconds(text: str) -> float:
+    """A non-negative number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 86_400:
+        raise argparse.ArgumentTypeError(f"seconds out of range 0-86400: {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the agent's flags on ``parser``."""
+    ports = "0 (or 'off') turns the listener off; 'auto' picks a free port, printed at start-up"
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--compact-port", type=parse_port, default=DEFAULT_COMPACT_PORT, metavar="PORT",
+        help=f"UDP port for compact Thrift (default {DEFAULT_COMPACT_PORT}); any port: {ports}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--binary-port", type=parse_port, default=DEFAULT_BINARY_PORT, metavar="PORT",
+        help=f"UDP port for binary Thrift (default {DEFAULT_BINARY_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http-port", type=parse_port, default=DEFAULT_HTTP_PORT, metavar="PORT",
+        help=f"HTTP port for POST /api/traces (default {DEFAULT_HTTP_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet-after", type=parse_seconds, default=DEFAULT_QUIET_AFTER, metavar="SECONDS",
+        help="print a trace once no span of it arrived for this long "
+        f"(default {DEFAULT_QUIET_AFTER:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--json", metavar="FILE",
+        help="also append each trace to FILE in the JSON the Jaeger UI loads (Upload JSON)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--forward", type=parse_host_port, metavar="HOST:PORT",
+        help="relay every compact datagram, unchanged, to a real agent (e.g. localhost:6831)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--forward-binary", type=parse_host_port, metavar="HOST:PORT",
+        help="relay every binary datagram, unchanged, to a real agent (e.g. localhost:6832)",
+    )  # fmt: skip
+    parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the SIGINT and SIGTERM handlers."""
+
+
+def _raise_stop(signum: int, frame: Optional[FrameType]) -> None:
+    raise _Stop
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the agent until Ctrl-C or SIGTERM; 0 on a clean stop, 1 if it cannot start."""
+    try:
+        agent = DevAgent(
+            host=args.host,
+            compact_port=args.compact_port,
+            binary_port=args.binary_port,
+            http_port=args.http_port,
+            quiet_after=args.quiet_after,
+            color=False if args.no_color else None,
+            json_path=args.json,
+            forward=args.forward,
+            forward_binary=args.forward_binary,
+        )
+        agent.start()
+    except (OSError, ValueError) as exc:
+        print(f"jaeger-lite agent: cannot start: {exc}", file=sys.stderr)
+        if isinstance(exc, OSError):
+            print(
+                "  another agent may be using these ports; pick others with --compact-port,"
+                " --binary-port, --http-port (0 = any free port, off = disabled)",
+                file=sys.stderr,
+            )
+        return 1
+    stop = threading.Event()
+    # Install both handlers explicitly: a shell starts background jobs with SIGINT ignored,
+    # and `kill -INT` must still stop the agent cleanly.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        agent.write(agent.banner())
+        if args.forward or args.forward_binary:
+            targets = [f"{t[0]}:{t[1]}" for t in (args.forward, args.forward_binary) if t]
+            agent.write(f"forwarding datagrams unchanged to {' and '.join(targets)}")
+        if args.json:
+            agent.write(f"appending traces to {args.json} (Jaeger UI: Search > Upload JSON)")
+        agent.write(f"traces print after {args.quiet_after:g}s without new spans · Ctrl-C stops")
+        while not stop.wait(3600):  # signals interrupt the wait and raise here
+            pass
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        # A second Ctrl-C must not cut the final flush and summary short.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        agent.stop()
+        agent.write(agent.summary())
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,417 @@
+"""``DevAgent``: a development stand-in for the Jaeger agent that prints the traces it gets.
+
+It receives what clients send (UDP compact on 6831, UDP binary on 6832, HTTP on 14268),
+decodes it independently of our encoder, assembles traces across batches and processes,
+and when a trace has been quiet for ``quiet_after`` seconds prints its span tree and time
+axis. Usable in-process (``with DevAgent(compact_port=0) as agent: ...``) or through the
+``jaeger-lite agent`` command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional, TextIO
+
+from .collect import Trace, TraceCollector
+from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
+from .jsonout import JsonFile
+from .model import ReceivedBatch
+from .render import UNICODE, clamp_width, render_trace
+from .server import HTTP_PATH, Listeners
+
+DEFAULT_COMPACT_PORT = 6831
+DEFAULT_BINARY_PORT = 6832
+DEFAULT_HTTP_PORT = 14268
+#: Reporters flush about once a second; two seconds of quiet means the trace is complete.
+DEFAULT_QUIET_AFTER = 2.0
+#: After this many "bad payload" lines, further ones are only counted.
+MAX_BAD_LINES = 100
+
+_DECODERS = {COMPACT: COMPACT, BINARY: BINARY}
+
+
+@dataclass(frozen=True)
+class AgentStats:
+    """Counters since the agent started."""
+
+    traces: int = 0
+    spans: int = 0
+    batches: int = 0
+    bytes: int = 0
+    bad_datagrams: int = 0
+    bad_http_bodies: int = 0
+    forwarded: int = 0
+    forward_errors: int = 0
+    json_errors: int = 0
+
+
+def _stream_can_draw(stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:  # e.g. io.StringIO: it holds str, any character will do
+        return True
+    try:
+        "".join(UNICODE).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        return False
+    try:
+        return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+def _format_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / (1024 * 1024):.1f} MiB"
+
+
+def _plural(n: int, word: str, words: str = "") -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+class DevAgent:
+    """A local Jaeger agent + collector endpoint that prints traces instead of storing them.
+
+    Ports: an int binds that port (``0`` binds an ephemeral one, see ``compact_port`` etc.
+    for the port actually bound) and ``None`` turns the listener off. ``out`` is where
+    traces and messages go (default: ``sys.stdout`` at the time of writing); ``color`` and
+    ``width`` default to what ``out`` is (a terminal or not) and the terminal's width.
+    ``forward`` relays every compact datagram, unchanged, to a real agent at (host, port);
+    ``forward_binary`` does the same for binary datagrams.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        compact_port: Optional[int] = DEFAULT_COMPACT_PORT,
+        binary_port: Optional[int] = DEFAULT_BINARY_PORT,
+        http_port: Optional[int] = DEFAULT_HTTP_PORT,
+        quiet_after: float = DEFAULT_QUIET_AFTER,
+        out: Optional[TextIO] = None,
+        color: Optional[bool] = None,
+        width: Optional[int] = None,
+        json_path: Optional[str] = None,
+        forward: Optional[tuple[str, int]] = None,
+        forward_binary: Optional[tuple[str, int]] = None,
+    ) -> None:
+        self.host = host
+        self._ports_wanted = {COMPACT: compact_port, BINARY: binary_port, "http": http_port}
+        self._ports: dict[str, Optional[int]] = {COMPACT: None, BINARY: None, "http": None}
+        self._out = out
+        self._color = color
+        self._width = width
+        self._json = JsonFile(json_path) if json_path else None
+        self._forward = {COMPACT: forward, BINARY: forward_binary}
+        self._forward_sockets: dict[str, tuple[socket.socket, Any]] = {}
+        self._collector = TraceCollector(quiet_after)
+        self._listeners = Listeners(self._on_payload)
+        self._lock = threading.Lock()  # counters and the list of printed traces
+        self._write_lock = threading.Lock()
+        self._emit_lock = threading.Lock()  # flush() may run while the printer thread prints
+        self._changed = threading.Condition(self._lock)
+        self._counts: dict[str, int] = dict.fromkeys(AgentStats.__dataclass_fields__, 0)
+        self._printed: list[Trace] = []
+        self._printer: Optional[threading.Thread] = None
+        self._running = False
+        self._stopped = False
+        self._bad_lines = 0
+        self._forward_error_reported = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> DevAgent:
+        """Bind the listeners and start serving; raises ``OSError`` if a port is taken."""
+        try:
+            for name in (COMPACT, BINARY):
+                port = self._ports_wanted[name]
+                if port is not None:
+                    self._ports[name] = self._listeners.bind_udp(name, self.host, port)
+            http_port = self._ports_wanted["http"]
+            if http_port is not None:
+                self._ports["http"] = self._listeners.bind_http(self.host, http_port)
+            for name, target in self._forward.items():
+                if target is not None:
+                    family, _, _, _, address = socket.getaddrinfo(
+                        target[0], target[1], type=socket.SOCK_DGRAM
+                    )[0]
+                    self._forward_sockets[name] = (
+                        socket.socket(family, socket.SOCK_DGRAM),
+                        address,
+                    )
+        except OSError:
+            self._listeners.stop()
+            self._close_forward()
+            raise
+        self._running = True
+        self._printer = threading.Thread(
+            target=self._print_loop, name="jaeger-lite-agent-print", daemon=True
+        )
+        self._printer.start()
+        self._listeners.start()
+        return self
+
+    def stop(self) -> AgentStats:
+        """Stop listening, print every trace still pending, and return the final counters."""
+        with self._lock:
+            already = self._stopped or not self._running
+            self._stopped = True
+        if already:  # idempotent, and harmless on an agent that never started
+            return self.stats
+        self._listeners.stop()
+        with self._changed:
+            self._running = False
+            self._changed.notify_all()
+        if self._printer is not None:
+            self._printer.join(10)
+        self._emit(self._collector.pop_all())
+        self._close_forward()
+        return self.stats
+
+    def _close_forward(self) -> None:
+        for sock, _ in self._forward_sockets.values():
+            sock.close()
+        self._forward_sockets.clear()
+
+    def __enter__(self) -> DevAgent:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what the agent listens on -------------------------------------------------------
+
+    @property
+    def compact_port(self) -> Optional[int]:
+        """The UDP port bound for compact Thrift, or None when that listener is off."""
+        return self._ports[COMPACT]
+
+    @property
+    def binary_port(self) -> Optional[int]:
+        """The UDP port bound for binary Thrift, or None when that listener is off."""
+        return self._ports[BINARY]
+
+    @property
+    def http_port(self) -> Optional[int]:
+        """The TCP port of the HTTP collector endpoint, or None when it is off."""
+        return self._ports["http"]
+
+    @property
+    def http_url(self) -> Optional[str]:
+        """The collector URL clients POST to (``http://host:port/api/traces``), or None."""
+        if self.http_port is None:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.http_port}{HTTP_PATH}"
+
+    def banner(self) -> str:
+        """What the agent listens on, one endpoint per line (for the start of a session)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        lines = ["jaeger-lite agent listening on:"]
+        if self.compact_port is not None:
+            lines.append(
+                f"  compact  udp://{host}:{self.compact_port}  (Thrift compact: most clients)"
+            )
+        if self.binary_port is not None:
+            lines.append(f"  binary   udp://{host}:{self.binary_port}  (Thrift binary)")
+        if self.http_url is not None:
+            lines.append(f"  http     {self.http_url}  (Thrift binary over HTTP)")
+        if len(lines) == 1:
+            lines.append("  nothing: every listener is off")
+        return "\n".join(lines)
+
+    # -- counters, waiting -----------------------------------------------------------------
+
+    @property
+    def stats(self) -> AgentStats:
+        """A snapshot of the counters."""
+        with self._lock:
+            return AgentStats(**self._counts)
+
+    @property
+    def traces(self) -> list[Trace]:
+        """The traces printed so far (late spans of a trace come as a separate ``Trace``)."""
+        with self._lock:
+            return list(self._printed)
+
+    def wait_for_spans(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` spans in total were received; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._counts["spans"] >= count, timeout)
+
+    def wait_for_traces(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` traces in total were printed; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._counts["traces"] >= count, timeout)
+
+    def wait_for_payloads(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` payloads (good or bad) were received; False on timeout."""
+
+        def seen() -> bool:
+            c = self._counts
+            return c["batches"] + c["bad_datagrams"] + c["bad_http_bodies"] >= count
+
+        with self._changed:
+            return self._changed.wait_for(seen, timeout)
+
+    def flush(self) -> None:
+        """Print every pending trace now, quiet or not."""
+        self._emit(self._collector.pop_all())
+
+    def summary(self) -> str:
+        """The one-line summary printed on shutdown."""
+        s = self.stats
+        parts = [
+            _plural(s.traces, "trace"),
+            f"{_plural(s.spans, 'span')} in {_plural(s.batches, 'batch', 'batches')}",
+            f"{_format_bytes(s.bytes)} received",
+            _plural(s.bad_datagrams, "bad datagram"),
+        ]
+        if s.bad_http_bodies:
+            parts.append(_plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
+        if self._forward_sockets or s.forwarded or s.forward_errors:
+            parts.append(f"{s.forwarded} forwarded")
+            if s.forward_errors:
+                parts.append(f"{s.forward_errors} not forwarded")
+        if s.json_errors:
+            parts.append(_plural(s.json_errors, "JSON write error"))
+        return "jaeger-lite agent stopped: " + ", ".join(parts)
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _count(self, **deltas: int) -> None:
+        with self._changed:
+            for key, delta in deltas.items():
+                self._counts[key] += delta
+            self._changed.notify_all()
+
+    def _on_payload(self, listener: str, data: bytes, sender: Any) -> bool:
+        """Handle one datagram or HTTP body; True when it held a valid batch. Never raises."""
+        try:
+            return self._handle(listener, data, sender)
+        except Exception as exc:  # a bug here must not kill the listener thread
+            self.write(f"! internal error handling a {listener} payload: {exc!r}")
+            return False
+
+    def _handle(self, listener: str, data: bytes, sender: Any) -> bool:
+        self._count(bytes=len(data))
+        forward = self._forward_sockets.get(listener)
+        if forward is not None:
+            self._relay(forward, data)
+        try:
+            if listener == "http":
+                batch = decode_batch_body(data)
+            else:
+                batch = decode_datagram(data, _DECODERS[listener])
+        except DecodeError as exc:
+            self._count(**{"bad_http_bodies" if listener == "http" else "bad_datagrams": 1})
+            self._report_bad(listener, data, sender, str(exc))
+            return False
+        self._accept(batch)
+        return True
+
+    def _relay(self, forward: tuple[socket.socket, Any], data: bytes) -> None:
+        sock, address = forward
+        try:
+            sock.sendto(data, address)
+        except OSError as exc:  # the real agent is down or unreachable: count, say so once
+            self._count(forward_errors=1)
+            if not self._forward_error_reported:
+                self._forward_error_reported = True
+                self.write(f"! cannot forward to {address}: {exc} (counted, not repeated)")
+        else:
+            self._count(forwarded=1)
+
+    def _report_bad(self, listener: str, data: bytes, sender: Any, reason: str) -> None:
+        with self._lock:
+            self._bad_lines += 1
+            shown = self._bad_lines
+        if shown > MAX_BAD_LINES:
+            return
+        where = f"{sender[0]}:{sender[1]}" if isinstance(sender, tuple) else str(sender)
+        what = "HTTP body" if listener == "http" else f"{listener} datagram"
+        line = f"! bad {what} from {where} ({len(data)} bytes): {reason}"
+        if shown == MAX_BAD_LINES:
+            line += " (further bad payloads are counted, not shown)"
+        self.write(line)
+
+    def _accept(self, batch: ReceivedBatch) -> None:
+        self._collector.add(batch.spans)
+        self._count(batches=1, spans=len(batch.spans))  # also wakes the printer
+
+    # -- printing ----------------------------------------------------------------------------
+
+    def _print_loop(self) -> None:
+        while True:
+            with self._changed:
+                if not self._running:
+                    return
+                self._changed.wait(self._collector.seconds_until_due())
+                if not self._running:
+                    return
+            self._emit(self._collector.pop_due())
+
+    def _emit(self, traces: list[Trace]) -> None:
+        with self._emit_lock:
+            for trace in traces:
+                self._emit_one(trace)
+
+    def _emit_one(self, trace: Trace) -> None:
+        if self._json is not None:
+            try:
+                self._json.append(trace)
+            except Exception as exc:  # disk full, file moved: report once per trace
+                self._count(json_errors=1)
+                self.write(f"! cannot write {self._json.path}: {exc}")
+        try:
+            text = render_trace(
+                trace,
+                width=self._render_width(),
+                color=self._render_color(),
+                unicode=_stream_can_draw(self._stream()),
+            )
+        except Exception as exc:  # never lose the agent over one odd trace
+            text = f"! cannot draw trace {trace.trace_id:x}: {exc!r}\n"
+        self.write(text.rstrip("\n") + "\n")
+        with self._changed:
+            self._printed.append(trace)
+            if len(self._printed) > 1000:
+                del self._printed[:-1000]
+            self._counts["traces"] += 1
+            self._changed.notify_all()
+
+    def _stream(self) -> TextIO:
+        return self._out if self._out is not None else sys.stdout
+
+    def _render_color(self) -> bool:
+        return self._color if self._color is not None else _use_color(self._stream())
+
+    def _render_width(self) -> int:
+        if self._width is not None:
+            return clamp_width(self._width)
+        return clamp_width(shutil.get_terminal_size((100, 24)).columns)
+
+    def write(self, text: str) -> None:
+        """Write a line (or lines) to the output stream and flush it."""
+        if not text.endswith("\n"):
+            text += "\n"
+        with self._write_lock:
+            stream = self._stream()
+            try:
+                stream.write(text)
+                stream.flush()
+            except (OSError, ValueError):  # closed pipe or stream: keep receiving anyway
+                pass

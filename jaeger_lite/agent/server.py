@@ -1,0 +1,157 @@
+"""The agent's listeners: UDP sockets (compact and binary Thrift) and the HTTP collector.
+
+Each listener hands every payload to one callback and never decodes anything itself. All
+listening sockets share one thread blocked in ``select`` together with a wake-up socket,
+so stopping is immediate and nothing polls; HTTP requests are then served on their own
+threads by the stdlib ``ThreadingHTTPServer``.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Optional
+
+#: ``(listener name, payload, sender address) -> accepted``; must not raise.
+Handler = Callable[[str, bytes, Any], bool]
+
+MAX_DATAGRAM = 65536
+MAX_HTTP_BODY = 32 * 1024 * 1024
+HTTP_PATH = "/api/traces"
+CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
+
+
+def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=kind, flags=socket.AI_PASSIVE)[0]
+    return family, address
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    handler: Handler
+
+
+class _CollectorHandler(BaseHTTPRequestHandler):
+    """``POST /api/traces`` with a binary Thrift ``Batch``, as Jaeger's collector takes it."""
+
+    server: _Server
+    server_version = "jaeger-lite-agent"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the agent reports what matters itself; no access log on the terminal
+
+    def _reply(self, status: int, message: str = "") -> None:
+        body = (message + "\n").encode() if message else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        if self.path.split("?", 1)[0] != HTTP_PATH:
+            self._reply(404, f"only POST {HTTP_PATH} is served here")
+            return
+        content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        length_header = self.headers.get("Content-Length")
+        if length_header is None or not length_header.strip().isdigit():
+            self._reply(411, "Content-Length required")
+            return
+        length = int(length_header)
+        if length > MAX_HTTP_BODY:
+            self._reply(413, f"body over {MAX_HTTP_BODY} bytes")
+            self.close_connection = True
+            return
+        body = self.rfile.read(length)
+        if content_type not in CONTENT_TYPES:
+            self._reply(400, f"Unsupported content type: {content_type or '(none)'}")
+            return
+        if self.server.handler("http", body, self.client_address):
+            self._reply(202)
+        else:
+            self._reply(400, "Unable to process request body as a Thrift Batch")
+
+    def do_GET(self) -> None:
+        self._reply(405, f"POST binary Thrift batches to {HTTP_PATH}")
+
+
+class Listeners:
+    """Bound UDP sockets and an optional HTTP server, served by one thread."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._sockets: list[socket.socket] = []
+        self._http: Optional[_Server] = None
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._thread: Optional[threading.Thread] = None
+        self._stopping = False
+
+    def bind_udp(self, name: str, host: str, port: int) -> int:
+        """Bind a UDP socket for listener ``name``; return the port actually bound."""
+        family, address = _resolve(host, port, socket.SOCK_DGRAM)
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            try:  # a bigger receive buffer rides out bursts from many reporters
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+            except OSError:
+                pass
+            sock.bind(address)
+        except OSError:
+            sock.close()
+            raise
+        self._sockets.append(sock)
+        self._selector.register(sock, selectors.EVENT_READ, name)
+        return int(sock.getsockname()[1])
+
+    def bind_http(self, host: str, port: int) -> int:
+        """Bind the HTTP collector endpoint; return the port actually bound."""
+        family, address = _resolve(host, port, socket.SOCK_STREAM)
+        server_class = type("_BoundServer", (_Server,), {"address_family": family})
+        server: _Server = server_class(address, _CollectorHandler)
+        server.handler = self._handler
+        server.timeout = 0.05  # bounds handle_request() if a wake-up was spurious
+        self._http = server
+        self._selector.register(server.socket, selectors.EVENT_READ, "http")
+        return int(server.server_address[1])
+
+    def start(self) -> None:
+        """Serve the bound sockets on a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._serve, name="jaeger-lite-agent-io", daemon=True
+        )
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping:
+            for key, _ in self._selector.select():
+                if key.data is None:
+                    return
+                if key.data == "http":
+                    assert self._http is not None
+                    self._http.handle_request()  # accepts; the request runs on its own thread
+                    continue
+                sock: socket.socket = key.fileobj  # type: ignore[assignment]
+                try:
+                    data, sender = sock.recvfrom(MAX_DATAGRAM)
+                except OSError:  # e.g. ECONNREFUSED left by an ICMP error on some systems
+                    continue
+                self._handler(key.data, data, sender)
+
+    def stop(self) -> None:
+        """Stop the thread and close every socket."""
+        self._stopping = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        if self._thread is not None:
+            self._thread.join(5)
+        self._selector.close()
+        if self._http is not None:
+            self._http.server_close()
+        for sock in (*self._sockets, self._wake_r, self._wake_w):
+            sock.close()

@@ -1,0 +1,434 @@
+"""``RemoteSampler``: follows the sampling strategy the Jaeger agent (or collector) serves.
+
+A daemon thread polls ``GET <sampling_endpoint>?service=<name>`` with the standard library
+and swaps the delegate sampler by attribute assignment, so ``is_sampled`` never takes a
+lock the poller holds and never waits for the network. Any error or unusable answer keeps
+the current sampler. Response shapes: PROTOCOL.md section 5.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import os
+import ssl
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from typing import Any, Callable, NamedTuple, Optional, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from ._metrics import Counter
+from ._version import __version__
+from .sampling import (
+    PerOperationSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+    SamplingDecision,
+)
+
+__all__ = ["DEFAULT_SAMPLING_ENDPOINT", "RemoteSampler", "SamplingStrategy", "parse_strategy"]
+
+_log = logging.getLogger("jaeger_lite")
+
+DEFAULT_SAMPLING_ENDPOINT = "http://127.0.0.1:5778/sampling"
+
+#: Larger answers are refused: thousands of operations fit in far less.
+_MAX_BODY = 4 << 20
+
+
+# -- strategy parsing -----------------------------------------------------------------
+
+
+class SamplingStrategy(NamedTuple):
+    """A validated strategy. ``kind`` is ``probabilistic`` (``param`` = sampling rate),
+    ``ratelimiting`` (``param`` = max traces per second) or ``per_operation`` (``param`` =
+    default sampling probability, with ``lower_bound`` and ``operations``)."""
+
+    kind: str
+    param: float
+    lower_bound: float = 0.0
+    operations: tuple[tuple[str, float], ...] = ()
+
+
+_STRATEGY_TYPES = {"PROBABILISTIC": 0, "RATE_LIMITING": 1}
+
+
+def parse_strategy(body: Union[bytes, str]) -> SamplingStrategy:
+    """Parse a sampling answer; raises ValueError (with the reason) for anything unusable.
+
+    Accepts the agent's proto-JSON (``/sampling``, string enums) and the legacy Thrift JSON
+    (``/``, integer enums), camelCase or proto snake_case names, omitted zero-valued fields,
+    and numbers written as strings (proto3 JSON allows both). ``operationSampling`` wins
+    when present; otherwise ``strategyType`` (absent means PROBABILISTIC, the enum's zero)
+    picks the sub-object, falling back to whichever one is present as Go and Java do.
+    """
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+    operation_sampling = _field(doc, "operationSampling", dict)
+    if operation_sampling is not None:
+        return _per_operation(operation_sampling)
+    probabilistic = _field(doc, "probabilisticSampling", dict)
+    rate_limiting = _field(doc, "rateLimitingSampling", dict)
+    strategy_type = _strategy_type(doc)
+    if probabilistic is not None and (strategy_type == 0 or rate_limiting is None):
+        return SamplingStrategy("probabilistic", _probability(probabilistic, "samplingRate"))
+    if rate_limiting is not None:
+        rate = _number(rate_limiting, "maxTracesPerSecond", 0.0)
+        return SamplingStrategy("ratelimiting", _per_second(rate, "maxTracesPerSecond"))
+    raise ValueError("no probabilisticSampling, rateLimitingSampling or operationSampling")
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def _field(obj: Mapping[str, Any], name: str, kind: type) -> Any:
+    """``obj[name]`` (or its snake_case spelling), None when absent or null."""
+    value = obj.get(name)
+    if value is None:
+        value = obj.get(_snake(name))
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r:.100}")
+    return value
+
+
+def _strategy_type(doc: Mapping[str, Any]) -> int:
+    value = _field(doc, "strategyType", object)
+    if value is None:
+        return 0
+    if isinstance(value, str) and value.upper() in _STRATEGY_TYPES:
+        return _STRATEGY_TYPES[value.upper()]
+    if type(value) is int and value in (0, 1):
+        return value
+    raise ValueError(f"unknown strategyType {value!r:.100}")
+
+
+def _number(obj: Mapping[str, Any], name: str, default: float) -> float:
+    value = _field(obj, name, object)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number, got {value!r:.100}")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be a number, got {value!r:.100}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r:.100}")
+    return number
+
+
+def _probability(obj: Mapping[str, Any], name: str) -> float:
+    rate = _number(obj, name, 0.0)
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {rate!r}")
+    return rate
+
+
+def _per_second(rate: float, name: str) -> float:
+    if rate < 0.0:
+        raise ValueError(f"{name} must be >= 0, got {rate!r}")
+    return rate
+
+
+def _per_operation(obj: Mapping[str, Any]) -> SamplingStrategy:
+    default = _probability(obj, "defaultSamplingProbability")
+    name = "defaultLowerBoundTracesPerSecond"
+    lower_bound = _per_second(_number(obj, name, 0.0), name)
+    operations: dict[str, float] = {}
+    for entry in _field(obj, "perOperationStrategies", list) or ():
+        if not isinstance(entry, dict):
+            raise ValueError(f"perOperationStrategies entry must be an object: {entry!r:.100}")
+        operation = _field(entry, "operation", str) or ""
+        probabilistic = _field(entry, "probabilisticSampling", dict)
+        if probabilistic is None:
+            raise ValueError(f"operation {operation!r:.100} has no probabilisticSampling")
+        operations[operation] = _probability(probabilistic, "samplingRate")
+    return SamplingStrategy("per_operation", default, lower_bound, tuple(operations.items()))
+
+
+# -- the sampler ----------------------------------------------------------------------
+
+#: Live samplers, so each forked child can restart its own poller thread.
+_LIVE: weakref.WeakSet[RemoteSampler] = weakref.WeakSet()
+
+
+class RemoteSampler:
+    """Samples with the strategy configured in Jaeger for ``service_name``.
+
+    Starts with ``initial`` (default ``ProbabilisticSampler(0.001)``, as jaeger-client-go)
+    and polls ``sampling_endpoint`` on a daemon thread: at once (like Java; Go waits one
+    interval, which would leave a newly started service on the initial sampler for a
+    minute), then every ``refresh_interval`` seconds, each request bounded by ``timeout``.
+    A network error, non-200 status, bad JSON or an invalid strategy keeps the current
+    sampler; :meth:`metrics` counts each outcome. A strategy of the current sampler's kind
+    updates it in place, so rate limiters keep their credit across refreshes. After
+    ``os.fork()`` the child starts its own poller (the parent's is unaffected).
+    :meth:`close` stops the poller without waiting an interval.
+    Plain ``http``/``https`` without proxies or redirects: the agent is a local sidecar.
+    """
+
+    def __init__(
+        self,
+        service_name: str,
+        *,
+        sampling_endpoint: str = DEFAULT_SAMPLING_ENDPOINT,
+        initial: Optional[Sampler] = None,
+        refresh_interval: float = 60.0,
+        max_operations: int = 2000,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not isinstance(service_name, str) or not service_name.strip():
+            raise ValueError("service_name must be a non-empty string")
+        parts = urlsplit(str(sampling_endpoint))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"sampling_endpoint must be an http(s) URL, got {sampling_endpoint!r}")
+        for name, value in (("refresh_interval", refresh_interval), ("timeout", timeout)):
+            if not (float(value) > 0.0 and math.isfinite(float(value))):
+                raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+        if int(max_operations) < 1:
+            raise ValueError(f"max_operations must be >= 1, got {max_operations!r}")
+        self.service_name = service_name
+        self.sampling_endpoint = str(sampling_endpoint)
+        self.refresh_interval = float(refresh_interval)
+        self.max_operations = int(max_operations)
+        self.timeout = float(timeout)
+        self._delegate: Sampler = initial if initial is not None else ProbabilisticSampler(0.001)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port  # None: the scheme's default port
+        # Exactly one `service` parameter, or the agent answers 400.
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        query = [(k, v) for k, v in query if k != "service"] + [("service", service_name)]
+        self._target = (parts.path or "/") + "?" + urlencode(query)
+        self._clock = clock
+        self._strategy: Optional[SamplingStrategy] = None
+        self._closed = False
+        self._failing = False
+        self._ok, self._failed, self._invalid, self._updates = (Counter() for _ in range(4))
+        self._poll_count = 0
+        self._thread: Optional[threading.Thread] = None
+        self._init_sync()
+        _LIVE.add(self)
+        self._start()
+
+    def _init_sync(self) -> None:
+        self._stop = threading.Event()
+        self._apply_lock = threading.Lock()  # serializes refresh() with the poller
+        self._polled = threading.Condition()  # notified after every poll (tests wait on it)
+
+    @property
+    def sampler(self) -> Sampler:
+        """The sampler currently in use."""
+        return self._delegate
+
+    def is_sampled(self, trace_id: int, operation_name: str = "") -> SamplingDecision:
+        return self._delegate.is_sampled(trace_id, operation_name)
+
+    def metrics(self) -> dict[str, int]:
+        """Poll outcomes: valid answers, failed requests, unusable answers, changes."""
+        return {
+            "sampler_polls_ok": self._ok.value,
+            "sampler_polls_failed": self._failed.value,
+            "sampler_polls_invalid": self._invalid.value,
+            "sampler_updates": self._updates.value,
+        }
+
+    # -- polling ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        thread = threading.Thread(
+            target=_poll_loop,
+            args=(weakref.ref(self), self._stop, self.refresh_interval),
+            name="jaeger_lite-sampler",
+            daemon=True,
+        )
+        try:
+            thread.start()
+        except RuntimeError:  # e.g. at interpreter shutdown: stay on the current sampler
+            _log.warning("jaeger_lite: cannot start the sampling poller", exc_info=True)
+            return
+        self._thread = thread
+        # A sampler dropped without close() wakes its thread, which then finds it gone.
+        weakref.finalize(self, self._stop.set)
+
+    def refresh(self) -> bool:
+        """Fetch and apply the strategy now, on the calling thread (the poller does this
+        every ``refresh_interval``). True when a valid strategy was received. Never raises."""
+        try:
+            return self._poll()
+        finally:
+            with self._polled:
+                self._poll_count += 1
+                self._polled.notify_all()
+
+    def _poll(self) -> bool:
+        try:
+            body = self._fetch()
+        except Exception as exc:  # network, timeout, HTTP status, TLS: keep the sampler
+            self._failed.inc()
+            return self._note_failure("cannot fetch the sampling strategy", exc)
+        try:
+            strategy = parse_strategy(body)
+        except ValueError as exc:  # bad JSON, shape, type or range: the answer is unusable
+            self._invalid.inc()
+            return self._note_failure("unusable sampling strategy", exc)
+        self._ok.inc()
+        if self._failing:
+            self._failing = False
+            _log.info("jaeger_lite: sampling strategy fetched from %s", self.sampling_endpoint)
+        try:
+            self._apply(strategy)
+        except Exception:  # a bug here must not kill the poller or reach the application
+            _log.warning("jaeger_lite: applying %r failed", strategy, exc_info=True)
+            return False
+        return True
+
+    def _fetch(self) -> bytes:
+        connection: http.client.HTTPConnection
+        if self._https:
+            connection = http.client.HTTPSConnection(
+                self._host or "", self._port, timeout=self.timeout,
+                context=ssl.create_default_context(),
+            )  # fmt: skip
+        else:
+            connection = http.client.HTTPConnection(
+                self._host or "", self._port, timeout=self.timeout
+            )
+        try:
+            connection.request(
+                "GET",
+                self._target,
+                headers={"Accept": "application/json", "User-Agent": f"jaeger_lite/{__version__}"},
+            )
+            response = connection.getresponse()
+            body = response.read(_MAX_BODY + 1)
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise _FetchError(f"HTTP {response.status} {response.reason}".rstrip())
+        if len(body) > _MAX_BODY:
+            raise _FetchError(f"answer larger than {_MAX_BODY} bytes")
+        return body
+
+    def _note_failure(self, what: str, exc: Exception) -> bool:
+        # Once per failure streak at WARNING (an agent that is down would otherwise log
+        # every minute); the rest at DEBUG.
+        level = logging.DEBUG if self._failing else logging.WARNING
+        self._failing = True
+        _log.log(
+            level,
+            "jaeger_lite: %s from %s for service %r (%s: %s); keeping %r",
+            what,
+            self.sampling_endpoint,
+            self.service_name,
+            type(exc).__name__,
+            exc,
+            self._delegate,
+        )
+        return False
+
+    def _apply(self, strategy: SamplingStrategy) -> None:
+        with self._apply_lock:
+            if self._closed or strategy == self._strategy:
+                return
+            current = self._delegate
+            if strategy.kind == "probabilistic":
+                if not (
+                    isinstance(current, ProbabilisticSampler) and current.rate == strategy.param
+                ):
+                    self._delegate = ProbabilisticSampler(strategy.param)
+            elif strategy.kind == "ratelimiting":
+                if isinstance(current, RateLimitingSampler):
+                    current.update(strategy.param)  # keeps the bucket's credit, as Go does
+                else:
+                    self._delegate = RateLimitingSampler(strategy.param, clock=self._clock)
+            elif isinstance(current, PerOperationSampler):
+                current.update(strategy.param, strategy.lower_bound, dict(strategy.operations))
+            else:
+                self._delegate = PerOperationSampler(
+                    strategy.param,
+                    strategy.lower_bound,
+                    dict(strategy.operations),
+                    max_operations=self.max_operations,
+                    clock=self._clock,
+                )
+            self._strategy = strategy
+            self._updates.inc()
+            _log.debug("jaeger_lite: sampling strategy is now %r", strategy)
+
+    def _wait_for_polls(self, count: int, timeout: float) -> bool:
+        """Wait until at least ``count`` polls have completed (for tests)."""
+        with self._polled:
+            return self._polled.wait_for(lambda: self._poll_count >= count, timeout)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop polling (without waiting out the interval) and close the current sampler.
+
+        Waits at most a second for a request in flight; the daemon thread then ends on its
+        own and its answer is discarded. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        _LIVE.discard(self)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1.0)
+        try:
+            self._delegate.close()
+        except Exception:  # a user-supplied initial sampler's bug stays contained
+            _log.debug("jaeger_lite: closing %r failed", self._delegate, exc_info=True)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's thread does not exist here and its locks may be held by it.
+        self._init_sync()
+        self._thread = None
+        self._start()
+
+    def __repr__(self) -> str:
+        return f"RemoteSampler({self.service_name!r}, sampler={self._delegate!r})"
+
+
+class _FetchError(Exception):
+    """The agent answered, but not with a strategy (status, size)."""
+
+
+def _poll_loop(ref: weakref.ref[RemoteSampler], stop: threading.Event, interval: float) -> None:
+    # Holds the sampler only weakly between polls: a sampler dropped without close() is
+    # collected and its thread ends.
+    while not stop.is_set():
+        sampler = ref()
+        if sampler is None:
+            return
+        try:
+            sampler.refresh()
+        except Exception:  # refresh() does not raise; this keeps the thread alive if it did
+            _log.debug("jaeger_lite: sampling poll failed", exc_info=True)
+        del sampler
+        if stop.wait(interval):
+            return
+
+
+def _restart_pollers_in_child() -> None:
+    for sampler in list(_LIVE):
+        try:
+            sampler._after_fork_in_child()
+        except Exception:  # never break the fork for tracing
+            _log.debug("jaeger_lite: restarting the sampling poller failed", exc_info=True)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
+    os.register_at_fork(after_in_child=_restart_pollers_in_child)

@@ -1,0 +1,40 @@
+"""Shared fixtures: a sampling tracer with an in-memory reporter, and global-state hygiene."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import jaeger_lite
+from jaeger_lite import _global
+from jaeger_lite.testing import new_test_tracer
+
+
+@pytest.fixture
+def tracer_and_reporter() -> Iterator[tuple[jaeger_lite.Tracer, jaeger_lite.InMemoryReporter]]:
+    """A tracer that samples everything into an InMemoryReporter."""
+    tracer, reporter = new_test_tracer("test-service")
+    yield tracer, reporter
+    tracer.close()
+
+
+@pytest.fixture
+def tracer(
+    tracer_and_reporter: tuple[jaeger_lite.Tracer, jaeger_lite.InMemoryReporter],
+) -> jaeger_lite.Tracer:
+    return tracer_and_reporter[0]
+
+
+@pytest.fixture
+def reporter(
+    tracer_and_reporter: tuple[jaeger_lite.Tracer, jaeger_lite.InMemoryReporter],
+) -> jaeger_lite.InMemoryReporter:
+    return tracer_and_reporter[1]
+
+
+@pytest.fixture(autouse=True)
+def _reset_global_tracer() -> Iterator[None]:
+    previous = _global._global
+    yield
+    _global._global = previous

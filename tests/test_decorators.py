@@ -1,0 +1,295 @@
+"""@tracer.trace and @jaeger_lite.trace on functions, methods, coroutines and generators."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+import jaeger_lite
+from jaeger_lite import InMemoryReporter, Tracer
+from jaeger_lite.testing import capture_spans
+
+
+def test_function_runs_in_an_active_span_named_after_it(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """The span is named after __qualname__, is active during the call and is finished."""
+    seen = []
+
+    @tracer.trace()
+    def work(x: int) -> int:
+        seen.append(tracer.active_span)
+        return x * 2
+
+    assert work(21) == 42
+    (span,) = reporter.spans
+    assert span.operation_name.endswith("work")
+    assert seen == [span]
+
+
+def test_decorator_without_parentheses(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """@tracer.trace works as a bare decorator."""
+
+    @tracer.trace
+    def work() -> str:
+        return "ok"
+
+    assert work() == "ok"
+    assert len(reporter.spans) == 1
+
+
+def test_operation_name_and_tags(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """operation_name and tags are applied to every call's span."""
+
+    @tracer.trace("custom", tags={"component": "test"})
+    def work() -> None:
+        pass
+
+    work()
+    work()
+    assert [s.operation_name for s in reporter.spans] == ["custom", "custom"]
+    assert all(s.tags["component"] == "test" for s in reporter.spans)
+
+
+def test_wraps_metadata_is_kept(tracer: Tracer) -> None:
+    """functools.wraps keeps name, docstring and signature."""
+
+    @tracer.trace()
+    def documented(a: int, b: str = "x") -> str:
+        """Docstring."""
+        return b * a
+
+    assert documented.__name__ == "documented"
+    assert documented.__doc__ == "Docstring."
+    assert list(inspect.signature(documented).parameters) == ["a", "b"]
+
+
+def test_parent_is_the_active_span(tracer: Tracer) -> None:
+    """A traced call inside a span is its child."""
+
+    @tracer.trace()
+    def inner() -> int:
+        return tracer.active_span.context.parent_id  # type: ignore[union-attr]
+
+    with tracer.start_active_span("outer") as scope:
+        assert inner() == scope.span.context.span_id
+
+
+def test_errors_are_recorded_and_reraised(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """The exception propagates unchanged and the span says error=true."""
+
+    @tracer.trace()
+    def fail() -> None:
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError):
+        fail()
+    (span,) = reporter.spans
+    assert span.tags["error"] is True
+    assert span.logs[-1].fields["error.kind"] == "KeyError"
+
+
+def test_methods_are_traced(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """Decorated methods get self and are named Class.method."""
+
+    class Service:
+        @tracer.trace()
+        def handle(self, n: int) -> int:
+            return n + 1
+
+    assert Service().handle(1) == 2
+    assert reporter.spans[0].operation_name.endswith("Service.handle")
+
+
+def test_coroutine_span_covers_the_awaited_work(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """The span of an async function lasts until the coroutine completes, and spans
+    created after an await are its children."""
+
+    @tracer.trace()
+    async def handler() -> str:
+        await asyncio.sleep(0)
+        with tracer.start_active_span("after-await"):
+            pass
+        return "done"
+
+    assert inspect.iscoroutinefunction(handler)
+    assert asyncio.run(handler()) == "done"
+    child, outer = reporter.spans
+    assert child.operation_name == "after-await"
+    assert child.context.parent_id == outer.context.span_id
+    assert outer.finish_time >= child.finish_time  # type: ignore[operator]
+
+
+def test_coroutine_span_starts_when_awaited_not_when_created(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """Creating the coroutine starts nothing; awaiting it does."""
+
+    @tracer.trace()
+    async def handler() -> None:
+        pass
+
+    coroutine = handler()
+    assert tracer.metrics["spans_started"] == 0
+    asyncio.run(coroutine)
+    assert len(reporter.spans) == 1
+
+
+def test_coroutine_errors_are_recorded(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """Exceptions from a coroutine are recorded and re-raised."""
+
+    @tracer.trace()
+    async def fail() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("async boom")
+
+    with pytest.raises(ValueError):
+        asyncio.run(fail())
+    assert reporter.spans[0].tags["error"] is True
+
+
+def test_generator_span_covers_the_whole_iteration(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """The span starts at the first item and finishes after the last; spans created in
+    the body are children, while the consumer between items does not see it as active."""
+    consumer_saw = []
+
+    @tracer.trace()
+    def numbers() -> Iterator[int]:
+        for i in range(3):
+            with tracer.start_active_span(f"item-{i}"):
+                pass
+            yield i
+
+    assert inspect.isgeneratorfunction(numbers)
+    gen = numbers()
+    assert tracer.metrics["spans_started"] == 0
+    values = []
+    for value in gen:
+        values.append(value)
+        consumer_saw.append(tracer.active_span)
+    assert values == [0, 1, 2]
+    assert consumer_saw == [None, None, None]
+    *items, outer = reporter.spans
+    assert outer.operation_name.endswith("numbers")
+    assert all(s.context.parent_id == outer.context.span_id for s in items)
+
+
+def test_generator_return_value_and_send(tracer: Tracer) -> None:
+    """send() values and the return value pass through the wrapper."""
+
+    @tracer.trace()
+    def echo() -> Iterator[int]:
+        received = yield 1
+        yield received * 10  # type: ignore[operator]
+        return "finished"  # type: ignore[misc]
+
+    def run() -> object:
+        gen = echo()
+        assert next(gen) == 1
+        assert gen.send(4) == 40
+        return (yield from gen)
+
+    outer = run()
+    with pytest.raises(StopIteration) as stop:
+        next(outer)
+    assert stop.value.value == "finished"
+
+
+def test_generator_errors_and_early_close(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """An exception in the body is recorded; closing early finishes without an error."""
+
+    @tracer.trace("failing")
+    def failing() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("gen boom")
+
+    @tracer.trace("closed")
+    def endless() -> Iterator[int]:
+        while True:
+            yield 1
+
+    with pytest.raises(RuntimeError):
+        list(failing())
+    gen = endless()
+    next(gen)
+    gen.close()
+    spans = {s.operation_name: s for s in reporter.spans}
+    assert spans["failing"].tags["error"] is True
+    assert "error" not in spans["closed"].tags and spans["closed"].duration is not None
+
+
+def test_generator_throw_is_forwarded(tracer: Tracer) -> None:
+    """An exception thrown into the wrapper reaches the wrapped generator."""
+
+    @tracer.trace()
+    def catcher() -> Iterator[str]:
+        try:
+            yield "first"
+        except ValueError:
+            yield "caught"
+
+    gen = catcher()
+    assert next(gen) == "first"
+    assert gen.throw(ValueError("x")) == "caught"
+
+
+def test_async_generator_span_covers_the_iteration(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """Async generators: span over the whole iteration, children inside, errors kept."""
+
+    @tracer.trace()
+    async def ticks() -> AsyncIterator[int]:
+        for i in range(2):
+            await asyncio.sleep(0)
+            with tracer.start_active_span("tick"):
+                pass
+            yield i
+
+    async def main() -> tuple[list[int], list[object]]:
+        values, active = [], []
+        async for value in ticks():
+            values.append(value)
+            active.append(tracer.active_span)
+        return values, active
+
+    assert inspect.isasyncgenfunction(ticks)
+    values, active = asyncio.run(main())
+    assert values == [0, 1] and active == [None, None]
+    *children, outer = reporter.spans
+    assert all(c.context.parent_id == outer.context.span_id for c in children)
+
+
+def test_async_generator_errors_are_recorded(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """An exception inside an async generator is recorded and re-raised."""
+
+    @tracer.trace()
+    async def broken() -> AsyncIterator[int]:
+        yield 1
+        raise ValueError("agen boom")
+
+    async def main() -> None:
+        async for _ in broken():
+            pass
+
+    with pytest.raises(ValueError):
+        asyncio.run(main())
+    assert reporter.spans[0].tags["error"] is True
+
+
+def test_global_trace_uses_the_tracer_current_at_call_time() -> None:
+    """@jaeger_lite.trace decorates before configuration and uses the global tracer."""
+
+    @jaeger_lite.trace("job")
+    def job() -> None:
+        pass
+
+    job()  # no global tracer yet: the no-op tracer, nothing recorded anywhere
+    with capture_spans() as captured:
+        job()
+    assert [s.operation_name for s in captured.spans] == ["job"]

@@ -1,0 +1,258 @@
+"""Span: tags, logs, baggage, finish, errors and sampling priority."""
+
+from __future__ import annotations
+
+import enum
+
+import pytest
+
+from jaeger_lite import ConstSampler, InMemoryReporter, Span, Tracer
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_set_tag_is_chainable(tracer: Tracer) -> None:
+    """set_tag returns the span."""
+    span = tracer.start_span("op")
+    assert span.set_tag("a", 1).set_tag("b", 2) is span
+
+
+@pytest.mark.parametrize("value", ["text", True, False, 7, -(2**70), 1.5, b"\x00\xff"])
+def test_tag_values_keep_their_type(tracer: Tracer, value: object) -> None:
+    """str, bool, int (any size), float and bytes are stored as they are."""
+    span = tracer.start_span("op").set_tag("k", value)
+    stored = span.tags["k"]
+    assert stored == value and type(stored) is type(value)
+
+
+def test_other_tag_values_are_stored_as_str(tracer: Tracer) -> None:
+    """Anything else becomes its str(); None becomes 'None'."""
+    span = tracer.start_span("op").set_tag("list", [1, 2]).set_tag("none", None)
+    assert span.tags["list"] == "[1, 2]"
+    assert span.tags["none"] == "None"
+
+
+def test_subclasses_of_primitives_become_the_base_type(tracer: Tracer) -> None:
+    """An IntEnum is stored as a plain int."""
+    span = tracer.start_span("op").set_tag("color", Color.RED)
+    assert span.tags["color"] == 1 and type(span.tags["color"]) is int
+
+
+def test_unprintable_values_get_a_placeholder(tracer: Tracer) -> None:
+    """A value whose __str__ raises does not break the application."""
+    span = tracer.start_span("op").set_tag("bad", Unprintable())
+    assert span.tags["bad"] == "<unprintable Unprintable>"
+
+
+def test_long_strings_and_bytes_are_truncated() -> None:
+    """Strings and bytes longer than max_tag_value_length are cut to it."""
+    tracer = Tracer("svc", max_tag_value_length=8)
+    span = tracer.start_span("op").set_tag("s", "x" * 20).set_tag("b", b"y" * 20)
+    span.log_kv({"s": "z" * 20})
+    assert span.tags["s"] == "x" * 8
+    assert span.tags["b"] == b"y" * 8
+    assert span.logs[0].fields["s"] == "z" * 8
+
+
+def test_non_string_keys_become_strings(tracer: Tracer) -> None:
+    """A tag key that is not a str is stored as its str()."""
+    span = tracer.start_span("op").set_tag(42, "v")  # type: ignore[arg-type]
+    assert span.tags["42"] == "v"
+
+
+def test_log_kv_records_fields_and_timestamp(tracer: Tracer) -> None:
+    """log_kv keeps the given timestamp and normalises values."""
+    span = tracer.start_span("op")
+    span.log_kv({"event": "x", "n": 1, "obj": [1]}, timestamp=123.5)
+    (log,) = span.logs
+    assert log.timestamp == 123.5
+    assert dict(log.fields) == {"event": "x", "n": 1, "obj": "[1]"}
+
+
+def test_log_kv_without_timestamp_uses_now(tracer: Tracer) -> None:
+    """Without a timestamp the log is stamped between start and finish."""
+    span = tracer.start_span("op")
+    span.log_kv({"a": 1})
+    span.finish()
+    assert span.start_time <= span.logs[0].timestamp <= span.start_time + span.duration  # type: ignore[operator]
+
+
+def test_log_kv_with_a_non_mapping_is_ignored(tracer: Tracer) -> None:
+    """Wrong types get a documented outcome: nothing is logged, nothing raised."""
+    span = tracer.start_span("op")
+    span.log_kv(["not", "a", "mapping"])  # type: ignore[arg-type]
+    assert span.logs == ()
+
+
+def test_opentracing_1x_log_methods(tracer: Tracer) -> None:
+    """log_event and log(**kwargs) map onto log_kv."""
+    span = tracer.start_span("op")
+    span.log_event("started", payload={"n": 1})
+    span.log(event="stopped", timestamp=99.0)
+    assert dict(span.logs[0].fields) == {"event": "started", "payload": "{'n': 1}"}
+    assert span.logs[1].timestamp == 99.0
+    assert dict(span.logs[1].fields) == {"event": "stopped"}
+
+
+def test_baggage_is_set_read_and_inherited(tracer: Tracer) -> None:
+    """Baggage is visible on the span, its context and its children."""
+    with tracer.start_active_span("parent") as scope:
+        scope.span.set_baggage_item("user", "42")
+        assert scope.span.get_baggage_item("user") == "42"
+        assert scope.span.context.baggage == {"user": "42"}
+        with tracer.start_active_span("child") as child:
+            assert child.span.get_baggage_item("user") == "42"
+
+
+def test_setting_baggage_logs_an_event_on_sampled_spans(tracer: Tracer) -> None:
+    """As in the other Jaeger clients, a baggage write is logged."""
+    span = tracer.start_span("op").set_baggage_item("k", "v")
+    assert dict(span.logs[0].fields) == {"event": "baggage", "key": "k", "value": "v"}
+
+
+def test_baggage_works_on_unsampled_spans() -> None:
+    """Unsampled spans still carry baggage to their children and across processes."""
+    tracer = Tracer("svc", sampler=ConstSampler(False))
+    span = tracer.start_span("op").set_baggage_item("k", "v")
+    assert span.context.baggage == {"k": "v"}
+    assert span.logs == ()
+
+
+def test_context_reflects_baggage_changes(tracer: Tracer) -> None:
+    """The context obtained before a baggage change keeps the old value (immutable)."""
+    span = tracer.start_span("op")
+    before = span.context
+    span.set_baggage_item("k", "v")
+    assert before.baggage == {}
+    assert span.context.baggage == {"k": "v"}
+
+
+def test_finish_twice_reports_once(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """A second finish is harmless: the first duration stays and one span is reported."""
+    span = tracer.start_span("op", start_time=100.0)
+    span.finish(101.0)
+    span.finish(105.0)
+    assert span.duration == 1.0
+    assert reporter.spans == [span]
+
+
+def test_finish_before_start_gives_zero_duration(tracer: Tracer) -> None:
+    """A finish time earlier than the start (clock steps) clamps the duration to 0."""
+    span = tracer.start_span("op", start_time=100.0)
+    span.finish(99.0)
+    assert span.duration == 0.0
+
+
+def test_finished_span_ignores_further_recording(tracer: Tracer) -> None:
+    """After finish, tags, logs, name and baggage no longer change."""
+    span = tracer.start_span("op")
+    span.finish()
+    span.set_tag("late", 1).log_kv({"late": 1}).set_operation_name("renamed")
+    span.set_baggage_item("late", "1")
+    assert "late" not in span.tags
+    assert span.logs == ()
+    assert span.operation_name == "op"
+    assert span.get_baggage_item("late") is None
+
+
+def test_set_operation_name(tracer: Tracer) -> None:
+    """The operation can be renamed before finish."""
+    assert tracer.start_span("a").set_operation_name("b").operation_name == "b"
+
+
+def test_context_manager_records_errors_and_reraises(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """An exception inside `with span` sets error=true, logs the OpenTracing fields,
+    finishes the span and propagates unchanged."""
+    with pytest.raises(ValueError, match="boom"):
+        with tracer.start_span("op"):
+            raise ValueError("boom")
+    (span,) = reporter.spans
+    assert span.tags["error"] is True
+    fields = span.logs[-1].fields
+    assert fields["event"] == "error"
+    assert fields["error.kind"] == "ValueError"
+    assert fields["error.object"] == "ValueError('boom')"
+    assert fields["message"] == "boom"
+    assert "raise ValueError" in fields["stack"]
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, GeneratorExit, SystemExit])
+def test_base_exceptions_finish_without_marking_errors(
+    tracer: Tracer, reporter: InMemoryReporter, exc_type: type[BaseException]
+) -> None:
+    """Interrupts and generator exits end the span but are not application errors."""
+    with pytest.raises(exc_type):
+        with tracer.start_span("op"):
+            raise exc_type()
+    (span,) = reporter.spans
+    assert "error" not in span.tags
+
+
+def test_unsampled_spans_record_nothing_and_are_not_reported() -> None:
+    """Unsampled spans skip tags and logs and never reach the reporter."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter, ConstSampler(False))
+    with tracer.start_span("op") as span:
+        span.set_tag("k", "v").log_kv({"a": 1})
+    assert span.tags == {} and span.logs == ()
+    assert reporter.spans == []
+
+
+def test_sampling_priority_samples_an_unsampled_span() -> None:
+    """sampling.priority > 0 makes the span sampled+debug and it is reported."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter, ConstSampler(False))
+    span = tracer.start_span("op").set_tag("sampling.priority", 1).set_tag("k", "v")
+    span.finish()
+    assert span.context.is_sampled and span.context.is_debug
+    assert reporter.spans == [span]
+    assert span.tags["k"] == "v"
+
+
+def test_sampling_priority_zero_unsamples(tracer: Tracer, reporter: InMemoryReporter) -> None:
+    """sampling.priority = 0 drops the span from reporting."""
+    span = tracer.start_span("op").set_tag("sampling.priority", 0)
+    span.finish()
+    assert not span.context.is_sampled
+    assert reporter.spans == []
+
+
+def test_sampling_priority_in_start_tags(reporter: InMemoryReporter) -> None:
+    """The tag works when passed to start_span too."""
+    tracer = Tracer("svc", reporter, ConstSampler(False))
+    tracer.start_span("op", tags={"sampling.priority": 1}).finish()
+    assert len(reporter.spans) == 1
+
+
+def test_non_numeric_sampling_priority_is_ignored(tracer: Tracer) -> None:
+    """A priority that is not a number changes nothing."""
+    span = tracer.start_span("op").set_tag("sampling.priority", "high")
+    assert span.context.is_sampled and not span.context.is_debug
+
+
+def test_repr_names_the_operation_and_state(tracer: Tracer) -> None:
+    """repr shows operation, ids and whether the span is finished."""
+    span = tracer.start_span("checkout")
+    assert "checkout" in repr(span) and "open" in repr(span)
+    span.finish()
+    assert "finished" in repr(span)
+
+
+def test_span_is_not_constructed_by_users_but_is_typed() -> None:
+    """Spans come from the tracer and are Span instances."""
+    assert isinstance(Tracer("svc").start_span("op"), Span)
+
+
+def test_sampling_priority_zero_after_one_clears_debug_too(tracer: Tracer) -> None:
+    """Debug never travels without sampled: priority 1 then 0 leaves flags 0."""
+    span = tracer.start_span("op").set_tag("sampling.priority", 1).set_tag("sampling.priority", 0)
+    assert span.context.flags == 0
