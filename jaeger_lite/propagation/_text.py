@@ -110,8 +110,3 @@ def url_decode(value: str, plus: bool = True) -> str:
         out.append(char)
         out.append(part[2:])
     return "".join(out)
-
-
-def text_value(value: str) -> Optional[str]:
-    """A text-map value as is, or None when it holds a control character."""
-    return None if CONTROL_RE.search(value) else value

@@ -45,7 +45,6 @@ SAMPLED = "x-b3-sampled"
 FLAGS = "x-b3-flags"
 SINGLE = "b3"
 BAGGAGE_PREFIX = "baggage-"
-_MULTI = (TRACE_ID, SPAN_ID, PARENT_ID, SAMPLED, FLAGS)
 _SPEC_NAMES = ("X-B3-TraceId", "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled", "X-B3-Flags")
 
 
@@ -102,6 +101,8 @@ def _parse_single(value: str) -> Optional[_State]:
 
 
 class _B3Base:
+    """What both B3 codecs share: baggage headers and extraction (either form is read)."""
+
     #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
     reads_pair_lists = True
 
