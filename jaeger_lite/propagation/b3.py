@@ -49,13 +49,17 @@ _SPEC_NAMES = ("X-B3-TraceId", "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled
 
 
 def _trace(text: str) -> int:
-    """The trace id, or 0 when malformed."""
-    return int(text, 16) if _TRACE_RE.fullmatch(text) else 0
+    """The trace id (blanks around it tolerated), or 0 when malformed."""
+    if _TRACE_RE.fullmatch(text) or _TRACE_RE.fullmatch(text := text.strip()):
+        return int(text, 16)
+    return 0
 
 
 def _span(text: str) -> int:
-    """A span id, or 0 when malformed."""
-    return int(text, 16) if _ID_RE.fullmatch(text) else 0
+    """A span id (blanks around it tolerated), or 0 when malformed."""
+    if _ID_RE.fullmatch(text) or _ID_RE.fullmatch(text := text.strip()):
+        return int(text, 16)
+    return 0
 
 
 def _ids(trace_id: int, span_id: int) -> tuple[str, str]:
@@ -141,8 +145,9 @@ class _B3Base:
                     continue
                 key, value = pair
             lower = key.lower()
-            if lower.startswith("x-b3-") or lower == SINGLE:
-                found.setdefault(lower, value)
+            if lower[:5] == "x-b3-" or lower == SINGLE:
+                if lower not in found:
+                    found[lower] = value
             elif lower.startswith(BAGGAGE_PREFIX) and len(lower) > len(BAGGAGE_PREFIX):
                 if baggage is None:
                     baggage = {}
@@ -176,20 +181,22 @@ def _parse_multi(found: dict[str, str]) -> Optional[_State]:
     flags: Optional[int] = None
     sampled = found.get(SAMPLED)
     if sampled is not None:
-        decision = _SAMPLED.get(sampled.strip().lower())
+        decision = _SAMPLED.get(sampled)
+        if decision is None:  # leniently: blanks, "True", "FALSE"
+            decision = _SAMPLED.get(sampled.strip().lower())
         if decision is not None:
             flags = FLAG_SAMPLED if decision else 0
     debug = found.get(FLAGS)
-    if debug is not None and debug.strip() == "1":
+    if debug is not None and (debug == "1" or debug.strip() == "1"):
         flags = FLAG_SAMPLED | FLAG_DEBUG
     trace_text, span_text = found.get(TRACE_ID), found.get(SPAN_ID)
     if trace_text is None or span_text is None:
         return _decision(flags)
-    trace_id, span_id = _trace(trace_text.strip()), _span(span_text.strip())
+    trace_id, span_id = _trace(trace_text), _span(span_text)
     if not trace_id or not span_id:
         return _decision(flags)
     parent_text = found.get(PARENT_ID)
-    parent_id = _span(parent_text.strip()) if parent_text is not None else 0
+    parent_id = _span(parent_text) if parent_text is not None else 0
     return trace_id, span_id, parent_id, flags or 0, True if flags is None else None
 
 
