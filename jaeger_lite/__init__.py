@@ -9,6 +9,7 @@ Quick start::
         scope.span.set_tag("answer", 42)
 """
 
+from ._baggage import BaggageLimits
 from ._global import global_tracer, set_global_tracer, trace
 from ._version import __version__
 from .context import (
@@ -27,7 +28,19 @@ from .errors import (
     SpanContextCorruptedException,
     UnsupportedFormatException,
 )
-from .propagation import Codec, Format
+from .propagation import (
+    B3Codec,
+    B3SingleCodec,
+    BinaryCodec,
+    Codec,
+    CompositeCodec,
+    Format,
+    JaegerCodec,
+    TraceContextCodec,
+    W3CBaggageCodec,
+    codecs_for_propagation,
+    parse_propagation,
+)
 from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
@@ -49,7 +62,12 @@ from .span import Log, Span
 from .tracer import Tracer
 
 __all__ = [
+    "B3Codec",
+    "B3SingleCodec",
+    "BaggageLimits",
+    "BinaryCodec",
     "Codec",
+    "CompositeCodec",
     "CompositeReporter",
     "ConfigError",
     "ConstSampler",
@@ -61,6 +79,7 @@ __all__ = [
     "GuaranteedThroughputSampler",
     "InMemoryReporter",
     "InvalidCarrierException",
+    "JaegerCodec",
     "Log",
     "LoggingReporter",
     "NullReporter",
@@ -78,12 +97,16 @@ __all__ = [
     "SpanContext",
     "SpanContextCorruptedException",
     "ThreadLocalScopeManager",
+    "TraceContextCodec",
     "Tracer",
     "UnsupportedFormatException",
+    "W3CBaggageCodec",
     "__version__",
     "child_of",
+    "codecs_for_propagation",
     "follows_from",
     "global_tracer",
+    "parse_propagation",
     "set_global_tracer",
     "trace",
 ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from time import time
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
+from ._baggage import BaggageLimits
 from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
@@ -17,9 +18,8 @@ from .errors import (
     SpanContextCorruptedException,
     UnsupportedFormatException,
 )
-from .propagation import Codec, Format
-from .propagation.binary import BinaryCodec
-from .propagation.jaeger import JaegerCodec
+from .propagation import Codec
+from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
@@ -40,6 +40,16 @@ class Tracer(TracerBase):
     Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
     ``sampler`` every trace is sampled (:class:`ConstSampler` ``(True)``).
     :func:`jaeger_lite.init_tracer` builds a tracer wired to a Jaeger agent or collector.
+
+    ``propagation`` names the header formats of TEXT_MAP and HTTP_HEADERS: one of
+    ``"jaeger"``, ``"b3"``, ``"b3-single"``, ``"w3c"``, a comma-separated string or a list
+    of them (inject writes all, extract takes the first context found); ``codecs`` then
+    replaces the codec of any format. ``strict_extract=True`` makes extract raise
+    SpanContextCorruptedException for a present but malformed ``uber-trace-id`` (the only
+    case that raises). Baggage is limited to ``baggage_max_items`` items, values of
+    ``baggage_max_value_length`` characters and ``baggage_max_bytes`` UTF-8 bytes of keys
+    and values in all, both when set and when extracted; drops are counted in
+    ``metrics["baggage_dropped"]``.
     """
 
     def __init__(
@@ -53,8 +63,11 @@ class Tracer(TracerBase):
         max_tag_value_length: int = 1024,
         trace_id_128bit: bool = False,
         codecs: Optional[Mapping[str, Codec]] = None,
+        propagation: Union[str, Iterable[str]] = "jaeger",
+        strict_extract: bool = False,
         baggage_max_items: int = 64,
         baggage_max_value_length: int = 2048,
+        baggage_max_bytes: int = 8192,
     ) -> None:
         if not isinstance(service_name, str) or not service_name.strip():
             raise ValueError("service_name must be a non-empty string")
@@ -67,14 +80,15 @@ class Tracer(TracerBase):
         self._activate = self._scope_manager.activate
         self._max_tag_value_length = int(max_tag_value_length)
         self._trace_id_bits = 128 if trace_id_128bit else 64
-        self._baggage_max_items = baggage_max_items
-        self._baggage_max_value_length = baggage_max_value_length
-        self._codecs: dict[str, Codec] = {
-            Format.TEXT_MAP: JaegerCodec(url_encoding=False),
-            Format.HTTP_HEADERS: JaegerCodec(url_encoding=True),
-            Format.BINARY: BinaryCodec(),
-        }
-        self._codecs.update(codecs or {})
+        self._baggage_dropped = Counter()
+        self._baggage_limits = BaggageLimits(
+            baggage_max_items, baggage_max_value_length, baggage_max_bytes, self._baggage_dropped
+        )
+        self._codecs: dict[str, Codec] = codecs_for_propagation(
+            propagation, strict=strict_extract, limits=self._baggage_limits
+        )
+        for format, codec in (codecs or {}).items():
+            self.register_codec(format, codec)
         self._closed = False
 
         self._report = self._reporter.report_span
@@ -86,7 +100,7 @@ class Tracer(TracerBase):
         self._count_unsampled_finished = self._finished_unsampled.inc
         self._report_errors = Counter()
         self._sampler_errors = Counter()
-        self._baggage_dropped = Counter()
+        self._propagation_errors = Counter()
 
         set_process = getattr(self._reporter, "set_process", None)
         if callable(set_process):
@@ -193,7 +207,9 @@ class Tracer(TracerBase):
         debug_id = None if parent.has_trace else parent.debug_id
         if debug_id:
             flags = FLAG_SAMPLED | FLAG_DEBUG
-        elif not parent.has_trace or parent.sampling_deferred:
+        elif parent._sampling_deferred or (
+            parent._sampling_deferred is None and not parent.has_trace
+        ):
             try:
                 sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
             except Exception:  # a user sampler's bug must not break the application
@@ -260,15 +276,7 @@ class Tracer(TracerBase):
         self, baggage: Mapping[str, str], key: Any, value: Any
     ) -> Optional[tuple[str, str]]:
         """Apply the baggage limits; returns the item to store, or None (dropped, counted)."""
-        key = key if key.__class__ is str else str(key)
-        value = value if value.__class__ is str else str(value)
-        if len(value) > self._baggage_max_value_length or (
-            key not in baggage and len(baggage) >= self._baggage_max_items
-        ):
-            self._baggage_dropped.inc()
-            _log.debug("jaeger_lite: baggage item %r over the limits; dropped", key[:50])
-            return None
-        return key, value
+        return self._baggage_limits.check(baggage, key, value)
 
     # -- decorators -------------------------------------------------------------------
 
@@ -291,8 +299,9 @@ class Tracer(TracerBase):
     # -- propagation ------------------------------------------------------------------
 
     def register_codec(self, format: str, codec: Codec) -> None:
-        """Use ``codec`` for ``format`` (replacing any codec registered for it)."""
-        self._codecs[format] = codec
+        """Use ``codec`` for ``format`` (replacing any codec registered for it); the baggage
+        it extracts is held to the tracer's limits."""
+        self._codecs[format] = LimitedCodec(codec, self._baggage_limits)
 
     def _codec(self, format: str) -> Codec:
         codec = self._codecs.get(format)
@@ -302,24 +311,40 @@ class Tracer(TracerBase):
 
     def inject(self, span_context: Union[SpanContext, Span], format: str, carrier: Any) -> None:
         """Write ``span_context`` into ``carrier``. Raises UnsupportedFormatException for an
-        unknown format and InvalidCarrierException for a carrier of the wrong type."""
-        codec = self._codec(format)
-        if isinstance(span_context, Span):
-            span_context = span_context.context
-        if not isinstance(span_context, SpanContext):
-            raise TypeError(f"inject needs a SpanContext, got {type(span_context).__name__}")
-        codec.inject(span_context, carrier)
+        unknown format and InvalidCarrierException for a carrier of the wrong type; any
+        other failure (a carrier's or a user codec's bug) is logged and counted."""
+        codec = self._codecs.get(format)
+        if codec is None:
+            codec = self._codec(format)  # raises UnsupportedFormatException
+        if span_context.__class__ is not SpanContext:
+            if isinstance(span_context, Span):
+                span_context = span_context.context
+            if not isinstance(span_context, SpanContext):
+                raise TypeError(f"inject needs a SpanContext, got {type(span_context).__name__}")
+        try:
+            codec.inject(span_context, carrier)
+        except (UnsupportedFormatException, InvalidCarrierException):
+            raise
+        except Exception:  # a foreign carrier or codec must not break the application
+            self._propagation_errors.inc()
+            _log.debug("jaeger_lite: inject into %s failed", format, exc_info=True)
 
     def extract(self, format: str, carrier: Any) -> Optional[SpanContext]:
-        """Read a context from ``carrier``; None when it holds none (or only garbage)."""
-        codec = self._codec(format)
+        """Read a context from ``carrier``; None when it holds none (or only garbage).
+
+        Raises UnsupportedFormatException for an unknown format, and
+        SpanContextCorruptedException only with ``strict_extract=True`` (see the class)."""
+        codec = self._codecs.get(format)
+        if codec is None:
+            codec = self._codec(format)  # raises UnsupportedFormatException
         try:
-            return codec.extract(carrier)
+            return codec.extract(carrier)  # built-in codecs apply the baggage limits
         except (UnsupportedFormatException, InvalidCarrierException):
             raise
         except SpanContextCorruptedException:
             raise  # only strict codecs raise it, as OpenTracing specifies
         except Exception:  # a codec bug must not break the application
+            self._propagation_errors.inc()
             _log.debug("jaeger_lite: extract from %s failed", format, exc_info=True)
             return None
 
@@ -337,6 +362,7 @@ class Tracer(TracerBase):
             "spans_reporter_errors": self._report_errors.value,
             "sampler_errors": self._sampler_errors.value,
             "baggage_dropped": self._baggage_dropped.value,
+            "propagation_errors": self._propagation_errors.value,
         }
         for source in (self._sampler, self._reporter):
             source_metrics = getattr(source, "metrics", None)
@@ -374,6 +400,7 @@ class Tracer(TracerBase):
 
 
 _NO_CONTEXT = SpanContext(0, 0)
+
 _NO_BAGGAGE: Mapping[str, str] = _NO_CONTEXT.baggage
 
 

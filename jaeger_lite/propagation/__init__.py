@@ -1,4 +1,9 @@
-"""Context propagation: the ``Format`` names, the ``Codec`` protocol and the built-in codecs."""
+"""Context propagation: the ``Format`` names, the ``Codec`` protocol and the built-in codecs.
+
+One module per format family: ``jaeger`` (uber-trace-id), ``b3`` (multi and single
+header), ``w3c`` (traceparent/tracestate), ``baggage`` (W3C baggage), ``binary``; and
+``composite``, which picks formats by name and combines them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,20 @@ from typing import Any, Optional, Protocol, runtime_checkable
 
 from ..context import SpanContext
 
-__all__ = ["Codec", "Format"]
+__all__ = [
+    "PROPAGATION_NAMES",
+    "B3Codec",
+    "B3SingleCodec",
+    "BinaryCodec",
+    "Codec",
+    "CompositeCodec",
+    "Format",
+    "JaegerCodec",
+    "TraceContextCodec",
+    "W3CBaggageCodec",
+    "codecs_for_propagation",
+    "parse_propagation",
+]
 
 
 class Format:
@@ -28,3 +46,17 @@ class Codec(Protocol):
     def inject(self, span_context: SpanContext, carrier: Any) -> None: ...
 
     def extract(self, carrier: Any) -> Optional[SpanContext]: ...
+
+
+# The codecs import Format/Codec from here, so they come after the definitions above.
+from .b3 import B3Codec, B3SingleCodec  # noqa: E402
+from .baggage import W3CBaggageCodec  # noqa: E402
+from .binary import BinaryCodec  # noqa: E402
+from .composite import (  # noqa: E402
+    PROPAGATION_NAMES,
+    CompositeCodec,
+    codecs_for_propagation,
+    parse_propagation,
+)
+from .jaeger import JaegerCodec  # noqa: E402
+from .w3c import TraceContextCodec  # noqa: E402

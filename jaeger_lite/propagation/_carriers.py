@@ -1,47 +1,125 @@
-"""Reading and writing the carriers users hand us: dicts, header objects, ASGI pairs."""
+"""Reading and writing the carriers users hand us: dicts, header objects, ASGI pairs.
+
+A codec's ``extract(carrier)`` reads ``carrier.items()`` directly for a plain dict (the hot
+path) and :func:`pair_list` for anything else; a multi-format codec builds the
+:class:`PairList` once and hands it to each built-in format. Supported carriers:
+
+* a ``dict``, or anything with ``items()`` (``requests``' ``CaseInsensitiveDict``,
+  ``http.client``/``email.message.Message`` headers, ``wsgiref.headers.Headers``,
+  multidicts): every pair is seen, duplicates included;
+* a list or tuple of ``(name, value)`` pairs, e.g. ASGI's ``[(b"name", b"value")]``;
+* an object with only ``get(name)``: the codec's fixed header names are looked up (in
+  lower case, then as the spec writes them); prefixed baggage (``uberctx-*``) cannot be
+  enumerated there.
+
+``bytes`` names and values are decoded as Latin-1 (HTTP's octet rule, as ASGI servers
+deliver them); pairs of any other type are skipped, as are carriers of any other type.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable
+from email.message import Message
+from typing import Any, Optional
 
 from ..errors import InvalidCarrierException
 
+_BYTES = (bytes, bytearray)
 
-def iter_str_items(carrier: Any) -> Iterator[tuple[str, str]]:
-    """Yield ``(key, value)`` string pairs from a mapping, a headers object with ``items()``
-    (``requests``, ``http.client``, ``email.message``) or a sequence of pairs (ASGI).
-    Bytes keys/values are decoded as Latin-1 (HTTP's octet rule); other types are skipped.
-    """
-    items = getattr(carrier, "items", None)
+
+class PairList(list):  # type: ignore[type-arg]
+    """The ``(name, value)`` string pairs already read from a carrier (by :func:`pair_list`)."""
+
+    __slots__ = ()
+
+
+def carrier_pairs(carrier: Any, names: Iterable[str]) -> Iterable[tuple[Any, Any]]:
+    """The pairs a codec's extract loops over: a dict's items (its keys and values are
+    checked in the loop), a PairList as it is, or :func:`pair_list` of anything else."""
+    if carrier.__class__ is dict:
+        return carrier.items()
+    if carrier.__class__ is PairList:
+        return carrier
+    return pair_list(carrier, names)
+
+
+def pair_list(carrier: Any, names: Iterable[str] = ()) -> PairList:
+    """Every ``(name, value)`` string pair of ``carrier``; ``names`` are probed on carriers
+    that only have ``get``. Never raises: a failing foreign carrier holds nothing."""
     try:
-        pairs = items() if callable(items) else iter(carrier)
+        items = getattr(carrier, "items", None)
+        if callable(items):
+            pairs = items()
+        elif isinstance(carrier, (list, tuple)):
+            pairs = carrier
+        else:
+            return _probe(carrier, names)
+        out = PairList()
         for pair in pairs:
             try:
                 key, value = pair
             except (TypeError, ValueError):
                 continue
-            if key.__class__ is not str:
-                if not isinstance(key, (bytes, bytearray, str)):
-                    continue
-                key = key.decode("latin-1") if isinstance(key, (bytes, bytearray)) else str(key)
-            if value.__class__ is not str:
-                if isinstance(value, (bytes, bytearray)):
-                    value = value.decode("latin-1")
-                elif isinstance(value, str):
-                    value = str(value)
-                else:
-                    continue
-            yield key, value
-    except TypeError:  # not iterable at all: no context
-        return
+            if key.__class__ is str and value.__class__ is str:
+                out.append((key, value))
+            else:
+                converted = str_pair(key, value)
+                if converted is not None:
+                    out.append(converted)
+        return out
+    except Exception:  # a foreign carrier's items()/get() failed: no context, never a crash
+        return PairList()
+
+
+def str_pair(key: Any, value: Any) -> Optional[tuple[str, str]]:
+    """``(key, value)`` as plain strings (bytes decoded as Latin-1), or None."""
+    if isinstance(key, _BYTES):
+        key = bytes(key).decode("latin-1")
+    elif isinstance(key, str):
+        key = str(key)
+    else:
+        return None
+    if isinstance(value, _BYTES):
+        value = bytes(value).decode("latin-1")
+    elif isinstance(value, str):
+        value = str(value)
+    else:
+        return None
+    return key, value
+
+
+def _probe(carrier: Any, names: Iterable[str]) -> PairList:
+    get = getattr(carrier, "get", None)
+    if not callable(get):
+        return PairList()
+    out = PairList()
+    for name in names:
+        lower = name.lower()
+        for candidate in (lower, name) if name != lower else (lower,):
+            pair = str_pair(candidate, get(candidate))
+            if pair is not None:
+                out.append(pair)
+                break
+    return out
+
+
+def copy_into(carrier: Any, headers: dict[str, str]) -> None:
+    """Write the headers a codec prepared in a dict into another kind of carrier."""
+    for key, value in headers.items():
+        set_item(carrier, key, value)
 
 
 def set_item(carrier: Any, key: str, value: str) -> None:
-    """``carrier[key] = value``, or InvalidCarrierException when the carrier cannot take it."""
+    """``carrier[key] = value``, or InvalidCarrierException when the carrier cannot take it.
+
+    ``email.message.Message`` (and so ``http.client.HTTPMessage``) *adds* a header on
+    assignment; the old value is deleted first so a re-injected carrier holds one value.
+    """
     try:
+        if isinstance(carrier, Message):
+            del carrier[key]
         carrier[key] = value
-    except TypeError as exc:
+    except (TypeError, AttributeError) as exc:
         raise InvalidCarrierException(
             f"carrier {type(carrier).__name__} does not support item assignment"
         ) from exc

@@ -11,11 +11,17 @@ Layout version 1 (all integers big-endian)::
     20+n   baggage count        u16, then per item: u16 key length, UTF-8 key,
                                 u16 value length, UTF-8 value
     ...    tracestate           u16 length + ASCII (0 = none)
+    ...    debug id             u16 length + UTF-8 (0 = none; only without a trace)
+
+A context without a trace (baggage and/or a ``jaeger-debug-id``) has zero ids. Baggage
+items longer than 65535 bytes, or past 65535 items, are dropped and counted.
 
 ``extract`` also reads the unversioned layout of jaeger-client-go/java (trace id high and
 low, span id, parent id as u64, flags byte, u32 baggage count, u32-length-prefixed key and
-value), so contexts from those clients' BINARY carriers are understood. Unknown versions
-and truncated or trailing bytes yield None.
+value), so contexts from those clients' BINARY carriers are understood. Unknown versions,
+truncated or trailing bytes, and a trace id without a span id (or the reverse) yield None;
+invalid UTF-8 becomes U+FFFD. Only ``bytes``, ``bytearray`` and ``memoryview`` are read;
+any other carrier yields None.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import logging
 import struct
 from typing import Any, Optional
 
-from ..context import SpanContext
+from .._baggage import BaggageLimits
+from .._ids import MAX_ID, MAX_TRACE_ID
+from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
 from ..errors import InvalidCarrierException
 
 __all__ = ["BinaryCodec"]
@@ -43,28 +51,40 @@ _MAX_U16 = 0xFFFF
 class BinaryCodec:
     """Injects into a ``bytearray`` (appending); extracts from bytes-like objects."""
 
-    __slots__ = ()
+    __slots__ = ("limits", "dropped")
+
+    def __init__(self, *, limits: Optional[BaggageLimits] = None) -> None:
+        self.limits = limits if limits is not None else BaggageLimits()
+        self.dropped = self.limits.dropped
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if not isinstance(carrier, bytearray):
             raise InvalidCarrierException("the BINARY format needs a bytearray carrier")
-        trace_id = span_context.trace_id
+        trace_id = span_context.trace_id & MAX_TRACE_ID
         trace_len = 16 if trace_id >> 64 else 8
         out = bytearray((_MAGIC, _VERSION, span_context.flags & 0xFF, trace_len))
         out += trace_id.to_bytes(trace_len, "big")
-        out += _IDS.pack(span_context.span_id, span_context.parent_id)
-        items = []
+        out += _IDS.pack(span_context.span_id & MAX_ID, span_context.parent_id & MAX_ID)
+        items: list[tuple[bytes, bytes]] = []
         for key, value in span_context.baggage.items():
-            k, v = key.encode("utf-8", "replace"), value.encode("utf-8", "replace")
-            if len(k) > _MAX_U16 or len(v) > _MAX_U16:
-                _log.debug("jaeger_lite: baggage item %r too long for BINARY; dropped", key[:50])
+            k = str(key).encode("utf-8", "replace")
+            v = str(value).encode("utf-8", "replace")
+            if len(k) > _MAX_U16 or len(v) > _MAX_U16 or len(items) == _MAX_U16:
+                self.dropped.inc()
+                _log.debug("jaeger_lite: baggage item %.50r too long for BINARY; dropped", key)
                 continue
             items.append((k, v))
         out += _U16.pack(len(items))
         for k, v in items:
             out += _U16.pack(len(k)) + k + _U16.pack(len(v)) + v
-        state = (span_context.trace_state or "").encode("ascii", "replace")[:_MAX_U16]
-        out += _U16.pack(len(state)) + state
+        state = (span_context.trace_state or "").encode("ascii", "replace")
+        out += _U16.pack(len(state) if len(state) <= _MAX_U16 else 0)
+        if len(state) <= _MAX_U16:
+            out += state
+        debug = b""
+        if span_context.debug_id and not span_context.has_trace:
+            debug = span_context.debug_id.encode("utf-8", "replace")[:_MAX_U16]
+        out += _U16.pack(len(debug)) + debug
         carrier.extend(out)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
@@ -73,21 +93,20 @@ class BinaryCodec:
         data = bytes(carrier)
         if not data:
             return None
+        context = None
         try:
             if data[0] == _MAGIC and len(data) > 1 and data[1] == _VERSION:
                 context = _read_v1(data)
-                if context is not None:
-                    return context
-            return _read_go_layout(data)
-        except (struct.error, IndexError, ValueError, UnicodeDecodeError):
+            if context is None:
+                context = _read_go_layout(data)
+        except (struct.error, IndexError, ValueError):
             _log.debug("jaeger_lite: ignoring malformed BINARY carrier (%d bytes)", len(data))
             return None
-
-
-def _valid(context: SpanContext) -> Optional[SpanContext]:
-    if context.has_trace or context.baggage:
+        if context is not None and context.baggage:
+            kept = self.limits.limit(context.baggage)
+            if kept is not None:
+                context = context._replace(baggage=kept)
         return context
-    return None
 
 
 def _read_v1(data: bytes) -> Optional[SpanContext]:
@@ -106,11 +125,14 @@ def _read_v1(data: bytes) -> Optional[SpanContext]:
         value, pos = _read_str16(data, pos)
         baggage[key] = value
     state, pos = _read_str16(data, pos)
+    debug_id, pos = _read_str16(data, pos)
     if pos != len(data) or (trace_id == 0) != (span_id == 0):
         return None
-    return _valid(
-        SpanContext(trace_id, span_id, parent_id, flags, baggage, trace_state=state or None)
-    )
+    if trace_id:
+        return SpanContext(trace_id, span_id, parent_id, flags, baggage, trace_state=state or None)
+    if debug_id:
+        return SpanContext(0, 0, 0, FLAG_SAMPLED | FLAG_DEBUG, baggage, debug_id=debug_id)
+    return SpanContext(0, 0, 0, 0, baggage) if baggage else None
 
 
 def _read_str16(data: bytes, pos: int) -> tuple[str, int]:
@@ -119,7 +141,7 @@ def _read_str16(data: bytes, pos: int) -> tuple[str, int]:
     chunk = data[pos : pos + length]
     if len(chunk) != length:
         raise ValueError("truncated")
-    return chunk.decode("utf-8"), pos + length
+    return chunk.decode("utf-8", "replace"), pos + length
 
 
 def _read_go_layout(data: bytes) -> Optional[SpanContext]:
@@ -142,4 +164,4 @@ def _read_str32(data: bytes, pos: int) -> tuple[str, int]:
     chunk = data[pos : pos + length]
     if len(chunk) != length:
         raise ValueError("truncated")
-    return chunk.decode("utf-8"), pos + length
+    return chunk.decode("utf-8", "replace"), pos + length

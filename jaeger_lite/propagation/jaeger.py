@@ -1,37 +1,69 @@
 """Jaeger native propagation: ``uber-trace-id``, ``uberctx-*`` baggage, ``jaeger-debug-id``
 and ``jaeger-baggage`` (PROTOCOL.md §4).
 
-Receive is lenient: header names in any case, short ids left-padded, upper-case hex, a
-URL-encoded ``uber-trace-id``, both ``+`` and ``%20`` for spaces in HTTP baggage. Anything
-unparseable yields "no context" (``None``), or ``SpanContextCorruptedException`` when the
-codec is built with ``strict=True``.
+Send: ``{trace}:{span}:{parent}:{flags}`` with 16 (or, for a 128-bit id, 32) trace-id
+digits, 16-digit span and parent ids and the flags byte in hex, never URL-encoded (as Go
+does). Baggage goes one ``uberctx-{key}`` header per item; the HTTP-headers format
+percent-encodes values (a space becomes ``%20``), the text-map format writes them as they
+are and drops items holding control characters.
+
+Receive is lenient: header names in any case, ids of any length up to the maximum
+left-padded, upper-case hex, flags parsed as hex, a URL-encoded ``uber-trace-id``,
+surrounding blanks, both ``+`` and ``%20`` for a space in HTTP baggage. The parent id must
+be empty or up to 16 hex digits but is not read: it is deprecated and ignored on receive,
+so an extracted context has ``parent_id == 0`` (the next span's parent is its span id).
+In the HTTP-headers format baggage keys come back lower-cased (header names carry no case);
+the text-map format keeps them as sent.
+A debug bit without the sampled bit is dropped (debug only means something when sampled).
+A malformed ``uber-trace-id`` counts as absent (baggage and a debug id still make a
+context), unless the codec is ``strict``: then it raises SpanContextCorruptedException.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import struct
+from types import MappingProxyType
 from typing import Any, Optional
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import unquote
 
-from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
+from .._baggage import BaggageLimits
+from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ..errors import SpanContextCorruptedException
-from ._carriers import iter_str_items, set_item
+from ._carriers import PairList, copy_into, pair_list
+from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
-__all__ = ["JaegerCodec", "parse_uber_trace_id", "format_uber_trace_id"]
+__all__ = ["JaegerCodec", "format_uber_trace_id", "parse_jaeger_baggage", "parse_uber_trace_id"]
 
 _log = logging.getLogger("jaeger_lite")
 
-_TRACE_RE = re.compile(
-    r"([0-9a-fA-F]{1,32}):([0-9a-fA-F]{1,16}):([0-9a-fA-F]{1,16}):([0-9a-fA-F]{1,2})"
+_IDS_RE = re.compile(
+    r"([0-9a-fA-F]{1,32}):([0-9a-fA-F]{1,16}):[0-9a-fA-F]{0,16}:([0-9a-fA-F]{1,2})"
 )
-#: RFC 7230 token: what an HTTP header name may contain.
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Longer values cannot be valid (32+16+16+2 digits, 3 colons, some blanks): skip the regex.
+_MAX_TRACE_VALUE = 128
+_ids_match = _IDS_RE.fullmatch
+_pack = struct.Struct(">QQQ").pack
+
+
+def _flag_tables() -> tuple[dict[str, int], tuple[str, ...]]:
+    """Hex text → flags (a debug bit without the sampled bit dropped), and flags → ``:hex``."""
+    parse = {}
+    for flags in range(256):
+        value = flags & ~FLAG_DEBUG if flags & FLAG_DEBUG and not flags & FLAG_SAMPLED else flags
+        for text in {f"{flags:x}", f"{flags:X}", f"{flags:02x}", f"{flags:02X}"}:
+            parse[text] = value
+        digits = f"{flags:02x}"
+        parse[digits[0].upper() + digits[1]] = parse[digits[0] + digits[1].upper()] = value
+    return parse, tuple(f":{flags:x}" for flags in range(256))
+
+
+_PARSE_FLAGS, _FORMAT_FLAGS = _flag_tables()
 
 
 def format_uber_trace_id(context: SpanContext) -> str:
-    """``trace:span:parent:flags`` with 16 (or 32) digit trace id, like jaeger-client-go."""
+    """``trace:span:parent:flags`` with a 16 (or 32) digit trace id, like jaeger-client-go."""
     trace_id = context._trace_id
     trace = f"{trace_id:032x}" if trace_id >> 64 else f"{trace_id:016x}"
     return f"{trace}:{context._span_id:016x}:{context._parent_id:016x}:{context._flags & 0xFF:x}"
@@ -39,38 +71,73 @@ def format_uber_trace_id(context: SpanContext) -> str:
 
 def parse_uber_trace_id(value: str) -> Optional[SpanContext]:
     """Parse an ``uber-trace-id`` value; None when it is malformed or has a zero id."""
-    match = _TRACE_RE.fullmatch(value.strip())
-    if match is None:
-        return None
-    trace_hex, span_hex, parent_hex, flags_hex = match.groups()
+    ids = _parse_ids(value)
+    return None if ids is None else SpanContext(ids[0], ids[1], 0, ids[2])
+
+
+def _parse_ids(value: str) -> Optional[tuple[int, int, int]]:
+    """``(trace_id, span_id, flags)`` of an ``uber-trace-id`` value, or None."""
+    match = _IDS_RE.fullmatch(value)
+    if match is None:  # blanks around it, URL-encoded colons, or garbage
+        if len(value) > _MAX_TRACE_VALUE:
+            return None
+        if "%" in value:  # jaeger-client-python URL-encodes the colons
+            value = unquote(value)
+        match = _IDS_RE.fullmatch(value.strip(" \t"))
+        if match is None:
+            return None
+    trace_hex, span_hex, flags_hex = match.groups()
     trace_id = int(trace_hex, 16)
     span_id = int(span_hex, 16)
-    if trace_id == 0 or span_id == 0:
-        return None
-    flags = int(flags_hex, 16)
-    return SpanContext(trace_id, span_id, int(parent_hex, 16), flags)
+    if trace_id and span_id:
+        return trace_id, span_id, _PARSE_FLAGS[flags_hex]
+    return None
+
+
+def _as_str(value: Any) -> Optional[str]:
+    """A header name or value as a str (bytes decoded as Latin-1), or None."""
+    if value.__class__ is str:
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return str(value) if isinstance(value, str) else None
 
 
 def parse_jaeger_baggage(value: str) -> dict[str, str]:
-    """``jaeger-baggage: k1=v1, k2=v2``: keep comma-separated parts with exactly one ``=``."""
-    baggage = {}
+    """``jaeger-baggage: k1=v1, k2=v2`` (already URL-decoded): keep the comma-separated
+    parts with exactly one ``=`` and a non-empty key, trimmed."""
+    baggage: dict[str, str] = {}
     for part in value.split(","):
-        pieces = part.strip().split("=")
-        if len(pieces) == 2 and pieces[0].strip():
-            baggage[pieces[0].strip()] = pieces[1].strip()
+        pieces = part.split("=")
+        if len(pieces) == 2:
+            key = pieces[0].strip()
+            if key:
+                baggage.setdefault(key, pieces[1].strip())
     return baggage
 
 
 class JaegerCodec:
-    """The Jaeger native codec for text maps (``url_encoding=False``) and HTTP headers."""
+    """The Jaeger native codec for text maps (``url_encoding=False``) and HTTP headers.
+
+    ``limits`` bound the baggage extracted (default: :class:`BaggageLimits` ``()``); its
+    ``dropped`` counter, also :attr:`dropped`, counts the items left out on extract and
+    those inject cannot write into this format (see the module docstring).
+    """
+
+    #: ``extract`` also takes the PairList a CompositeCodec reads once for all formats
+    reads_pair_lists = True
 
     __slots__ = (
         "url_encoding",
         "strict",
+        "limits",
+        "dropped",
         "trace_id_header",
         "baggage_prefix",
         "debug_id_header",
         "baggage_header",
+        "fields",
+        "_names",
     )
 
     def __init__(
@@ -78,6 +145,7 @@ class JaegerCodec:
         url_encoding: bool,
         *,
         strict: bool = False,
+        limits: Optional[BaggageLimits] = None,
         trace_id_header: str = "uber-trace-id",
         baggage_prefix: str = "uberctx-",
         debug_id_header: str = "jaeger-debug-id",
@@ -85,68 +153,152 @@ class JaegerCodec:
     ) -> None:
         self.url_encoding = url_encoding
         self.strict = strict
+        self.limits = limits if limits is not None else BaggageLimits()
+        self.dropped = self.limits.dropped
         self.trace_id_header = trace_id_header.lower()
         self.baggage_prefix = baggage_prefix.lower()
         self.debug_id_header = debug_id_header.lower()
         self.baggage_header = baggage_header.lower()
+        #: the fixed header names, probed on carriers that only have ``get``
+        self.fields = (self.trace_id_header, self.debug_id_header, self.baggage_header)
+        self._names = HeaderNames(self.baggage_prefix, url_encoding)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if span_context.has_trace:
-            set_item(carrier, self.trace_id_header, format_uber_trace_id(span_context))
-        prefix = self.baggage_prefix
-        for key, value in span_context.baggage.items():
+        if carrier.__class__ is not dict:  # write a dict, then copy it over
+            headers: dict[str, str] = {}
+            self.inject(span_context, headers)
+            copy_into(carrier, headers)
+            return
+        trace_id = span_context._trace_id
+        if trace_id and span_context._span_id:
+            try:  # bytes.hex with a separator is twice as fast as three format specs
+                packed = _pack(trace_id, span_context._span_id, span_context._parent_id)
+                carrier[self.trace_id_header] = (
+                    packed.hex(":", 8) + _FORMAT_FLAGS[span_context._flags & 0xFF]
+                )
+            except struct.error:  # a 128-bit trace id (or an id out of range)
+                carrier[self.trace_id_header] = format_uber_trace_id(span_context)
+        elif span_context._debug_id:
+            debug_id = span_context._debug_id
             if self.url_encoding:
-                if not _TOKEN_RE.fullmatch(key):
-                    _log.debug("jaeger_lite: baggage key %r is not an HTTP token; dropped", key)
-                    continue
-                value = quote(value, safe="")
-            elif _CONTROL_RE.search(key) or _CONTROL_RE.search(value):
-                _log.debug("jaeger_lite: baggage item %r has control characters; dropped", key)
-                continue
-            set_item(carrier, prefix + key, value)
+                debug_id = url_encode(debug_id)
+            if not CONTROL_RE.search(debug_id):
+                carrier[self.debug_id_header] = debug_id
+        baggage = span_context._baggage
+        if baggage:
+            known = self._names.cache
+            http = self.url_encoding
+            for key, value in baggage.items():
+                name = known.get(key) or self._names.get(key)
+                if name is None or value.__class__ is not str:
+                    self._drop(key, "its key cannot be a header name")
+                elif http:
+                    carrier[name] = value if url_safe(value) else url_encode(value)
+                elif CONTROL_RE.search(value):
+                    self._drop(key, "its value holds a control character")
+                else:
+                    carrier[name] = value
+
+    def _drop(self, key: object, why: str) -> None:
+        self.dropped.inc()
+        _log.debug("jaeger_lite: baggage item %.50r not injected: %s", key, why)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
+        trace_name = self.trace_id_header
+        prefix = self.baggage_prefix
+        cut = len(prefix)
+        http = self.url_encoding
         trace_value: Optional[str] = None
         debug_id: Optional[str] = None
-        baggage: dict[str, str] = {}
-        header_baggage: Optional[str] = None
-        prefix = self.baggage_prefix
-        prefix_len = len(prefix)
-        decode = unquote_plus if self.url_encoding else None
-        for key, value in iter_str_items(carrier):
+        header_baggage: Optional[list[str]] = None
+        baggage: Optional[dict[str, str]] = None
+        chars = longest = 0  # for the quick baggage limits test
+        if carrier.__class__ is not dict:  # read any other carrier into a dict, in order
+            headers: dict[Any, Any] = {}
+            pairs = carrier if carrier.__class__ is PairList else pair_list(carrier, self.fields)
+            for key, value in pairs:
+                headers.setdefault(key, value)
+            carrier = headers
+        # Only names are looked at until one matters: most headers of a real request are
+        # someone else's, and a keys-only loop is a quarter faster than items().
+        for raw in carrier:
+            key = raw if raw.__class__ is str else _as_str(raw)
+            if key is None:
+                continue
             lower = key.lower()
-            if lower == self.trace_id_header:
+            if lower == trace_name:
                 if trace_value is None:
-                    trace_value = value
+                    trace_value = carrier[raw]
+                    if trace_value.__class__ is not str:
+                        trace_value = _as_str(trace_value)
             elif lower.startswith(prefix):
-                if len(key) > prefix_len:
-                    baggage[key[prefix_len:]] = decode(value) if decode else value
+                value = carrier[raw]
+                if value.__class__ is not str:
+                    value = _as_str(value)
+                    if value is None:
+                        continue
+                if http:
+                    name = lower[cut:]
+                    if "%" in value or "+" in value:
+                        value = url_decode(value)
+                else:
+                    name = key[cut:]
+                if not name:
+                    continue
+                if baggage is None:
+                    baggage = {name: value}
+                elif name not in baggage:
+                    baggage[name] = value
+                chars += len(name) + len(value)
+                if len(value) > longest:
+                    longest = len(value)
             elif lower == self.debug_id_header:
-                debug_id = value.strip() or None
+                if debug_id is None:
+                    value = _as_str(carrier[raw])
+                    debug_id = value.strip() or None if value is not None else None
             elif lower == self.baggage_header:
-                header_baggage = value
+                value = _as_str(carrier[raw])
+                if value is not None:
+                    if header_baggage is None:
+                        header_baggage = []
+                    header_baggage.append(value)
 
-        context = None
-        if trace_value is not None:
-            text = unquote(trace_value) if "%" in trace_value else trace_value
-            context = parse_uber_trace_id(text)
-            if context is None:
-                if self.strict:
-                    raise SpanContextCorruptedException(f"malformed uber-trace-id {trace_value!r}")
-                _log.debug("jaeger_lite: ignoring malformed uber-trace-id %r", trace_value[:100])
         if header_baggage is not None:
-            text = unquote_plus(header_baggage) if decode else header_baggage
-            for key, value in parse_jaeger_baggage(text).items():
-                baggage.setdefault(key, value)
-
-        if context is not None:
-            return SpanContext(
-                context._trace_id,
-                context._span_id,
-                context._parent_id,
-                context._flags,
-                baggage,
-            )
+            if baggage is None:
+                baggage = {}
+            for value in header_baggage:
+                for key, item in parse_jaeger_baggage(url_decode(value)).items():
+                    baggage.setdefault(key, item)
+            chars = self.limits.max_bytes  # force the exact check below
+        limits = self.limits
+        if baggage is not None and not (
+            4 * chars <= limits.max_bytes
+            and longest <= limits.max_value_length
+            and len(baggage) <= limits.max_items
+        ):
+            kept = limits.limit(baggage)
+            if kept is not None:
+                baggage = kept
+        ids = None
+        if trace_value is not None:
+            match = _ids_match(trace_value)  # inlined _parse_ids: the common, valid case
+            if match is not None:
+                trace_hex, span_hex, flags_hex = match.groups()
+                ids = int(trace_hex, 16), int(span_hex, 16), _PARSE_FLAGS[flags_hex]
+                if not (ids[0] and ids[1]):
+                    ids = None
+            else:
+                ids = _parse_ids(trace_value)
+            if ids is None:
+                if self.strict:
+                    raise SpanContextCorruptedException(
+                        f"malformed uber-trace-id {trace_value[:100]!r}"
+                    )
+                _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
+        if ids is not None:
+            # a read-only view of our own new dict: the context need not copy it
+            frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE
+            return remote_context(ids[0], ids[1], ids[2], frozen)
         if baggage or debug_id:
             flags = FLAG_SAMPLED | FLAG_DEBUG if debug_id else 0
             return SpanContext(0, 0, 0, flags, baggage, debug_id=debug_id)

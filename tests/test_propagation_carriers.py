@@ -1,0 +1,130 @@
+"""Carriers: dicts, header objects (stdlib, requests), pair lists, get-only and hostile ones."""
+
+from __future__ import annotations
+
+import email.message
+import http.client
+import io
+from typing import Any, Optional
+from wsgiref.headers import Headers
+
+import pytest
+
+from jaeger_lite import Format, InvalidCarrierException, SpanContext, Tracer
+
+CONTEXT = SpanContext(0xABC, 0xDEF, 0, 1, {"user": "a b"})
+ALL = "jaeger,b3,w3c"
+
+
+def http_message(raw: bytes) -> http.client.HTTPMessage:
+    return http.client.parse_headers(io.BytesIO(raw + b"\r\n"))
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "b3-single", "w3c", ALL])
+@pytest.mark.parametrize(
+    "make",
+    [dict, email.message.Message, lambda: Headers([]), lambda: http_message(b"")],
+    ids=["dict", "email.message", "wsgiref", "http.client"],
+)
+def test_inject_and_extract_through_stdlib_header_objects(propagation: str, make: Any) -> None:
+    """dict, email.message.Message, http.client.HTTPMessage and wsgiref Headers all work."""
+    tracer = Tracer("svc", propagation=propagation)
+    carrier = make()
+    tracer.inject(CONTEXT, Format.HTTP_HEADERS, carrier)
+    tracer.inject(CONTEXT, Format.HTTP_HEADERS, carrier)  # re-injecting replaces, not adds
+    context = tracer.extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and (context.trace_id, context.span_id) == (0xABC, 0xDEF)
+    assert context.baggage == {"user": "a b"}
+
+
+def test_requests_case_insensitive_dict() -> None:
+    """requests' CaseInsensitiveDict (and so response.headers) is a carrier."""
+    requests = pytest.importorskip("requests")
+    headers = requests.structures.CaseInsensitiveDict({"Content-Type": "text/plain"})
+    tracer = Tracer("svc", propagation=ALL)
+    tracer.inject(CONTEXT, Format.HTTP_HEADERS, headers)
+    assert headers["TRACEPARENT"] == headers["traceparent"]
+    context = tracer.extract(Format.HTTP_HEADERS, headers)
+    assert context is not None and context.trace_id == 0xABC and context.baggage == {"user": "a b"}
+
+
+def test_headers_parsed_from_the_wire() -> None:
+    """Headers as an HTTP server parses them, mixed case, from raw bytes."""
+    raw = (
+        b"Host: x\r\nUber-Trace-Id: abc:def:0:1\r\nUberctx-User: a%20b\r\n"
+        b"X-B3-TraceId: 0000000000000abc\r\nX-B3-SpanId: 0000000000000def\r\n"
+    )
+    context = Tracer("svc", propagation=ALL).extract(Format.HTTP_HEADERS, http_message(raw))
+    assert context is not None and context.trace_id == 0xABC and context.baggage == {"user": "a b"}
+
+
+def test_asgi_style_bytes_pairs() -> None:
+    """A list of (bytes, bytes) pairs, as ASGI delivers headers, is read as Latin-1."""
+    carrier = [(b"uber-trace-id", b"abc:def:0:1"), (b"uberctx-user", b"a%20b"), (b"x", 1)]
+    context = Tracer("svc").extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and context.trace_id == 0xABC and context.baggage == {"user": "a b"}
+
+
+def test_bytes_values_in_a_dict() -> None:
+    """bytes values in a dict are decoded too; other value types are skipped."""
+    carrier: dict[Any, Any] = {b"uber-trace-id": b"abc:def:0:1", "uberctx-n": 5, 7: "x"}
+    context = Tracer("svc").extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and context.trace_id == 0xABC and context.baggage == {}
+
+
+class GetOnly:
+    """A carrier with nothing but get(), case-sensitive like a plain mapping."""
+
+    def __init__(self, data: dict[str, str]) -> None:
+        self.data = data
+
+    def get(self, key: str) -> Optional[str]:
+        return self.data.get(key)
+
+
+@pytest.mark.parametrize(
+    ("propagation", "data"),
+    [
+        ("jaeger", {"uber-trace-id": "abc:def:0:1"}),
+        ("b3", {"X-B3-TraceId": "0000000000000abc", "X-B3-SpanId": "0000000000000def"}),
+        ("b3-single", {"b3": "0000000000000abc-0000000000000def-1"}),
+        ("w3c", {"traceparent": f"00-{0xABC:032x}-{0xDEF:016x}-01", "baggage": "u=1"}),
+    ],
+)
+def test_get_only_carriers(propagation: str, data: dict[str, str]) -> None:
+    """Carriers with only get(): the fixed header names are probed."""
+    context = Tracer("svc", propagation=propagation).extract(Format.HTTP_HEADERS, GetOnly(data))
+    assert context is not None and (context.trace_id, context.span_id) == (0xABC, 0xDEF)
+
+
+class Hostile:
+    """A carrier whose items() raises."""
+
+    def items(self) -> Any:
+        raise RuntimeError("boom")
+
+    def __setitem__(self, key: str, value: str) -> None:
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(
+    "carrier", [None, 42, "uber-trace-id", b"uber-trace-id: 1:2:0:1", object(), Hostile(), [1, 2]]
+)
+def test_odd_carriers_extract_none(carrier: object) -> None:
+    """Anything that is not a carrier, or breaks while read, yields None, never raises."""
+    for propagation in ("jaeger", ALL):
+        assert Tracer("svc", propagation=propagation).extract(Format.HTTP_HEADERS, carrier) is None
+
+
+@pytest.mark.parametrize("carrier", [None, (), "text", 3])
+def test_inject_into_something_that_takes_no_items_is_invalid(carrier: object) -> None:
+    """API misuse: a carrier without item assignment raises InvalidCarrierException."""
+    with pytest.raises(InvalidCarrierException):
+        Tracer("svc").inject(CONTEXT, Format.HTTP_HEADERS, carrier)
+
+
+def test_inject_into_a_carrier_that_breaks_is_counted_not_raised() -> None:
+    """A carrier whose __setitem__ fails with its own error does not break the caller."""
+    tracer = Tracer("svc")
+    tracer.inject(CONTEXT, Format.HTTP_HEADERS, Hostile())
+    assert tracer.metrics["propagation_errors"] == 1
