@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedFormatException,
 )
 from .propagation import Codec, Format
+from .remote import RemoteReporter
 from .reporting import (
     CompositeReporter,
     InMemoryReporter,
@@ -37,6 +38,7 @@ from .reporting import (
 )
 from .sampling import ConstSampler, ProbabilisticSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
+from .senders import HTTPSender, Sender, UDPSender
 from .span import Log, Span
 from .tracer import Tracer
 
@@ -44,6 +46,7 @@ __all__ = [
     "FLAG_DEBUG",
     "FLAG_FIREHOSE",
     "FLAG_SAMPLED",
+    "HTTPSender",
     "Codec",
     "CompositeReporter",
     "ConfigError",
@@ -58,15 +61,18 @@ __all__ = [
     "ProbabilisticSampler",
     "Reference",
     "ReferenceType",
+    "RemoteReporter",
     "Reporter",
     "Sampler",
     "Scope",
     "ScopeManager",
+    "Sender",
     "Span",
     "SpanContext",
     "SpanContextCorruptedException",
     "ThreadLocalScopeManager",
     "Tracer",
+    "UDPSender",
     "UnsupportedFormatException",
     "__version__",
     "child_of",

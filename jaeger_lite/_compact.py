@@ -1,0 +1,449 @@
+"""Thrift compact-protocol writers for Jaeger structs (the bytes a UDP agent reads).
+
+Hand-written rather than built from generated objects: a span is encoded straight from the
+``Span`` slots, repeated pieces (tag keys, common tag values, operation names) are cached
+as finished bytes, and the fixed-size head of each span (ids, times, flags) goes through
+thrift's C accelerator in a single call when it is available. The pure-Python head writes
+the same bytes (tests compare them); ``JAEGER_LITE_NO_ACCELERATOR=1`` forces it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+from .context import ReferenceType
+from .span import Span
+
+try:  # thrift's optional C extension; absent when thrift was installed without a compiler
+    from thrift.protocol import fastbinary as _fastbinary
+    from thrift.Thrift import TType
+except ImportError:  # pragma: no cover - depends on how thrift was built
+    _fastbinary = None
+
+__all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
+
+ACCELERATOR_AVAILABLE = _fastbinary is not None
+
+_TWO64 = 1 << 64
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
+_BYTE = [bytes((i,)) for i in range(256)]
+_pack_double = struct.Struct("<d").pack
+
+# Compact field headers are (id delta << 4) | type; the deltas below follow the Tag layout
+# 1 key, 2 vType, 3 vStr, 4 vDouble, 5 vBool, 6 vLong, 7 vBinary.
+_STR_VALUE = b"\x15\x00\x18"  # vType=STRING(0), then field 3 (+1) binary
+_DOUBLE_VALUE = b"\x15\x02\x27"  # vType=DOUBLE(1), then field 4 (+2) double
+_BOOL_VALUES = (b"\x15\x04\x32\x00", b"\x15\x04\x31\x00")  # field 5 (+3): false, true
+_LONG_VALUE = b"\x15\x06\x46"  # vType=LONG(3), then field 6 (+4) i64
+_BINARY_VALUE = b"\x15\x08\x58"  # vType=BINARY(4), then field 7 (+5) binary
+_STRUCT = 0x0C
+_TAGS_FIELD = [bytes((0x19, (n << 4) | _STRUCT)) for n in range(15)]  # list<struct> field, +1
+
+
+def varint(n: int) -> bytes:
+    """Unsigned LEB128 varint of ``n`` (``0 <= n < 2**64``)."""
+    if n < 0x80:
+        return _BYTE[n]
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def zigzag(n: int) -> int:
+    """Zigzag form of a signed 64-bit integer (small magnitudes give short varints)."""
+    return (n << 1) ^ (n >> 63)
+
+
+def i64(u: int) -> int:
+    """An unsigned 64-bit id (or the low 64 bits of a wider one) as the signed wire i64."""
+    u &= 0xFFFF_FFFF_FFFF_FFFF
+    return u - _TWO64 if u >> 63 else u
+
+
+def list_header(size: int, etype: int = _STRUCT) -> bytes:
+    """Compact list header: size and element type in one byte up to 14 elements."""
+    if size < 15:
+        return _BYTE[(size << 4) | etype]
+    return _BYTE[0xF0 | etype] + varint(size)
+
+
+def binary(data: bytes) -> bytes:
+    """A compact string/binary value: varint length, then the bytes."""
+    return varint(len(data)) + data
+
+
+def utf8(text: str) -> bytes:
+    # Lone surrogates cannot be UTF-8; Jaeger's backends reject invalid UTF-8, so they
+    # become "?" rather than failing the whole span.
+    return text.encode("utf-8", "replace")
+
+
+class CompactEncoder:
+    """Encodes finished spans, tags and processes as compact-protocol Jaeger structs.
+
+    One instance per sender, used from one thread at a time (the reporter's worker). The
+    caches are bounded: when one holds ``cache_size`` entries it is emptied and refills with
+    what is current, so high-cardinality values cost a little speed, never memory.
+    """
+
+    __slots__ = (
+        "_keys",
+        "_strs",
+        "_ints",
+        "_bools",
+        "_ops",
+        "_cache_size",
+        "_head",
+        "_timestamp",
+        "_scratch",
+        "_scratch_log",
+    )
+
+    def __init__(self, accelerated: Optional[bool] = None, cache_size: int = 4096) -> None:
+        if accelerated is None:
+            accelerated = not os.environ.get("JAEGER_LITE_NO_ACCELERATOR")
+        self._keys: dict[str, bytes] = {}
+        self._strs: dict[str, dict[str, bytes]] = {}
+        self._ints: dict[str, dict[int, bytes]] = {}
+        self._bools: dict[str, tuple[bytes, bytes]] = {}
+        self._ops: dict[str, bytes] = {}
+        self._cache_size = cache_size
+        self._scratch = _Head()
+        self._scratch_log = _LogHead()
+        self._head: Callable[[Span], bytes]
+        self._timestamp: Callable[[float], bytes]
+        if accelerated and _fastbinary is not None:
+            self._head, self._timestamp = self._fast_head, self._fast_timestamp
+        else:
+            self._head, self._timestamp = self._pure_head, self._pure_timestamp
+
+    @property
+    def accelerated(self) -> bool:
+        """True when span heads are written by thrift's C extension."""
+        return self._head == self._fast_head
+
+    # -- spans ------------------------------------------------------------------------
+
+    def span(self, span: Span) -> bytes:
+        """The compact ``Span`` struct for a finished span (without a field header)."""
+        parts = [self._head(span)]
+        tags = span._tags
+        if tags:
+            n = len(tags)
+            # field 10 (+1 after field 9), then the list header
+            parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+            self._append_tags(parts, tags)
+        logs = span._logs
+        if logs:
+            n = len(logs)
+            parts.append((b"\x19" if tags else b"\x29") + list_header(n))  # field 11
+            timestamp_field = self._timestamp
+            for timestamp, fields in logs:
+                parts.append(timestamp_field(timestamp))
+                n = len(fields)
+                parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+                self._append_tags(parts, fields)
+                parts.append(b"\x00")
+        parts.append(b"\x00")
+        return b"".join(parts)
+
+    def _op_name(self, name: str) -> bytes:
+        encoded = self._ops.get(name)
+        if encoded is None:
+            if len(self._ops) >= self._cache_size:
+                self._ops.clear()
+            encoded = self._ops[name] = utf8(name)
+        return encoded
+
+    def _pure_head(self, span: Span) -> bytes:
+        """Fields 1-9 of a Span (no stop byte), written in Python."""
+        trace_id = span._trace_id
+        refs = _wire_references(span)
+        parts = [
+            b"\x16",
+            varint(zigzag(i64(trace_id))),
+            b"\x16",
+            varint(zigzag(i64(trace_id >> 64))),
+            b"\x16",
+            varint(zigzag(i64(span._span_id))),
+            b"\x16",
+            varint(zigzag(i64(span._parent_id))),
+            b"\x18",
+            binary(self._op_name(span._operation_name)),
+        ]
+        if refs:
+            parts.append(b"\x19" + list_header(len(refs)))
+            for ref_type, low, high, span_id in refs:
+                parts.append(
+                    b"\x15"
+                    + varint(zigzag(ref_type))
+                    + b"\x16"
+                    + varint(zigzag(low))
+                    + b"\x16"
+                    + varint(zigzag(high))
+                    + b"\x16"
+                    + varint(zigzag(span_id))
+                    + b"\x00"
+                )
+        parts.append(b"\x15" if refs else b"\x25")  # flags is field 7: +1 after refs, else +2
+        parts.append(varint(zigzag(_i32(span._flags))))
+        parts.append(b"\x16" + varint(zigzag(int(span._start_time * 1e6 + 0.5))))
+        parts.append(b"\x16" + varint(zigzag(int((span._duration or 0.0) * 1e6 + 0.5))))
+        return b"".join(parts)
+
+    def _fast_head(self, span: Span) -> bytes:
+        """Fields 1-9 of a Span (no stop byte), written by thrift's C extension."""
+        head = self._scratch
+        trace_id = span._trace_id
+        if trace_id >> 63:
+            low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
+            head.traceIdLow = low - _TWO64 if low >> 63 else low
+            head.traceIdHigh = i64(trace_id >> 64)
+        else:
+            head.traceIdLow = trace_id
+            head.traceIdHigh = 0
+        value = span._span_id
+        head.spanId = value - _TWO64 if value >> 63 else value
+        value = span._parent_id
+        head.parentSpanId = value - _TWO64 if value >> 63 else value
+        name = self._ops.get(span._operation_name)
+        head.operationName = name if name is not None else self._op_name(span._operation_name)
+        refs = _wire_references(span) if span._references else None
+        head.references = [_Ref(*ref) for ref in refs] if refs else None
+        value = span._flags
+        head.flags = value if 0 <= value <= 0x7FFF_FFFF else _i32(value)
+        head.startTime = int(span._start_time * 1e6 + 0.5)
+        head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
+        return _fastbinary.encode_compact(head, _HEAD_SPEC)[:-1]  # type: ignore[no-any-return]
+
+    def _fast_timestamp(self, timestamp: float) -> bytes:
+        """Field 1 of a Log (header and value), by thrift's C extension."""
+        scratch = self._scratch_log
+        scratch.timestamp = int(timestamp * 1e6 + 0.5)
+        return _fastbinary.encode_compact(scratch, _LOG_SPEC)[:-1]  # type: ignore[no-any-return]
+
+    def _pure_timestamp(self, timestamp: float) -> bytes:
+        return b"\x16" + varint(zigzag(int(timestamp * 1e6 + 0.5)))
+
+    # -- tags -------------------------------------------------------------------------
+
+    def tags(self, tags: Mapping[str, Any]) -> bytes:
+        """A compact ``list<Tag>`` body (header included) for any mapping."""
+        parts = [list_header(len(tags))]
+        self._append_tags(parts, tags)
+        return b"".join(parts)
+
+    def _append_tags(self, parts: list[bytes], tags: Mapping[str, Any]) -> None:
+        append = parts.append
+        strs = self._strs
+        ints = self._ints
+        for key, value in tags.items():
+            cls = value.__class__
+            if cls is str:
+                cache = strs.get(key)
+                if cache is not None:
+                    encoded = cache.get(value)
+                    if encoded is not None:
+                        append(encoded)
+                        continue
+            elif cls is bool:
+                pair = self._bools.get(key)
+                if pair is not None:
+                    append(pair[value])
+                    continue
+            elif cls is int:
+                cache_i = ints.get(key)
+                if cache_i is not None:
+                    encoded = cache_i.get(value)
+                    if encoded is not None:
+                        append(encoded)
+                        continue
+            append(self._tag(key, value))
+
+    def _key(self, key: str) -> bytes:
+        encoded = self._keys.get(key)
+        if encoded is None:
+            if len(self._keys) >= self._cache_size:
+                self._keys.clear()
+            encoded = self._keys[key] = b"\x18" + binary(utf8(key))
+        return encoded
+
+    def _tag(self, key: Any, value: Any) -> bytes:
+        """Encode one tag, caching str/int/bool values (slow path of ``_append_tags``)."""
+        if key.__class__ is not str:
+            key = str(key)
+        cls = value.__class__
+        if cls is not str and cls is not bool and cls is not int:
+            return self._key(key) + _uncached_value(value)
+        if cls is bool:
+            prefix = self._key(key)
+            pair = self._bools[key] = (prefix + _BOOL_VALUES[0], prefix + _BOOL_VALUES[1])
+            self._trim(self._bools)
+            return pair[value]
+        encoded = self._key(key) + _uncached_value(value)
+        caches: dict[str, dict[Any, bytes]] = self._strs if cls is str else self._ints
+        cache = caches.setdefault(key, {})
+        if len(cache) < 256:  # a high-cardinality key (ids, counters) is not worth keeping
+            cache[value] = encoded
+        self._trim(caches)
+        return encoded
+
+    def _trim(self, cache: dict[str, Any]) -> None:
+        if len(cache) > self._cache_size:
+            cache.clear()
+
+
+def _uncached_value(value: Any) -> bytes:
+    """vType and value fields plus the Tag's stop byte, for any value."""
+    cls = value.__class__
+    if cls is str:
+        return _STR_VALUE + binary(utf8(value)) + b"\x00"
+    if cls is bool:
+        return _BOOL_VALUES[value]
+    if cls is int:
+        if _I64_MIN <= value <= _I64_MAX:
+            return _LONG_VALUE + varint(zigzag(value)) + b"\x00"
+        return _STR_VALUE + binary(str(value).encode()) + b"\x00"  # beyond i64: decimal text
+    if cls is float:
+        return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
+    if cls is bytes:
+        return _BINARY_VALUE + binary(value) + b"\x00"
+    return _uncached_value(coerce(value))
+
+
+def coerce(value: Any) -> Any:
+    """A value of an exact wire type: subclasses become their base, others their ``str()``."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return str(value)
+    try:
+        return str(value)
+    except Exception:  # a user __str__ that raises must not lose the span
+        return f"<unprintable {type(value).__name__}>"
+
+
+def _i32(value: int) -> int:
+    value &= 0xFFFF_FFFF
+    return value - (1 << 32) if value >> 31 else value
+
+
+_NO_REFS: list[tuple[int, int, int, int]] = []  # shared, never mutated
+
+
+def _wire_references(span: Span) -> list[tuple[int, int, int, int]]:
+    """(refType, traceIdLow, traceIdHigh, spanId) of the references that go on the wire.
+
+    Every reference except the one CHILD_OF that ``parentSpanId`` already says: the first
+    CHILD_OF naming this span's trace and parent. FOLLOWS_FROM always goes out.
+    """
+    refs = span._references
+    if not refs:
+        return _NO_REFS
+    parent_id = span._parent_id
+    if len(refs) == 1:  # the common case: child_of=parent says nothing parentSpanId does not
+        ref_type, context = refs[0]
+        if (
+            ref_type == ReferenceType.CHILD_OF
+            and parent_id
+            and context._span_id == parent_id
+            and context._trace_id == span._trace_id
+        ):
+            return _NO_REFS
+    wire = []
+    parent_seen = parent_id == 0
+    for ref_type, context in refs:
+        if ref_type == ReferenceType.FOLLOWS_FROM:
+            kind = 1
+        else:
+            kind = 0
+            if (
+                not parent_seen
+                and context._span_id == parent_id
+                and context._trace_id == span._trace_id
+            ):
+                parent_seen = True
+                continue
+        trace_id = context._trace_id
+        wire.append((kind, i64(trace_id), i64(trace_id >> 64), i64(context._span_id)))
+    return wire
+
+
+class _Head:
+    """Scratch object the C encoder reads the span's fixed fields from (by attribute)."""
+
+    __slots__ = (
+        "traceIdLow",
+        "traceIdHigh",
+        "spanId",
+        "parentSpanId",
+        "operationName",
+        "references",
+        "flags",
+        "startTime",
+        "duration",
+    )
+    traceIdLow: int
+    traceIdHigh: int
+    spanId: int
+    parentSpanId: int
+    operationName: bytes
+    references: Optional[list[_Ref]]
+    flags: int
+    startTime: int
+    duration: int
+
+
+class _LogHead:
+    __slots__ = ("timestamp",)
+    timestamp: int
+
+
+class _Ref:
+    __slots__ = ("refType", "traceIdLow", "traceIdHigh", "spanId")
+
+    def __init__(self, ref_type: int, low: int, high: int, span_id: int) -> None:
+        self.refType = ref_type
+        self.traceIdLow = low
+        self.traceIdHigh = high
+        self.spanId = span_id
+
+
+if _fastbinary is not None:
+    _LOG_SPEC = [_LogHead, (None, (1, TType.I64, "timestamp", None, None))]
+    _REF_SPEC = (
+        None,
+        (1, TType.I32, "refType", None, None),
+        (2, TType.I64, "traceIdLow", None, None),
+        (3, TType.I64, "traceIdHigh", None, None),
+        (4, TType.I64, "spanId", None, None),
+    )
+    # Field ids and types of jaeger.thrift's Span 1-9; operationName is passed pre-encoded.
+    _HEAD_SPEC = [
+        _Head,
+        (
+            None,
+            (1, TType.I64, "traceIdLow", None, None),
+            (2, TType.I64, "traceIdHigh", None, None),
+            (3, TType.I64, "spanId", None, None),
+            (4, TType.I64, "parentSpanId", None, None),
+            (5, TType.STRING, "operationName", "BINARY", None),
+            (6, TType.LIST, "references", (TType.STRUCT, [_Ref, _REF_SPEC], False), None),
+            (7, TType.I32, "flags", None, None),
+            (8, TType.I64, "startTime", None, None),
+            (9, TType.I64, "duration", None, None),
+        ),
+    ]

@@ -1,0 +1,268 @@
+"""``RemoteReporter``: batches finished spans on a worker thread and hands them to a sender.
+
+The application thread only appends to a deque (a length check, an append and a counter
+bump; no lock, no I/O). The worker is woken every ``WAKE_EVERY`` spans (about a datagram's
+worth), on ``flush`` and every ``flush_interval`` seconds; it encodes everything queued,
+then sends one batch, then encodes what arrived meanwhile, and so on. Encoding ahead
+matters under load: each send releases the GIL and a busy application thread then keeps it
+for up to ``sys.getswitchinterval()`` (5 ms), so sends are slow to come round while
+encoding is not, and an encoded span (~200 bytes) is much smaller than a live ``Span``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from typing import Any, Optional
+
+from ._metrics import Counter
+from .senders import Sender
+from .span import Span
+
+__all__ = ["DEFAULT_QUEUE_SIZE", "RemoteReporter"]
+
+_log = logging.getLogger("jaeger_lite")
+
+#: Spans (queued or encoded, not yet sent) a RemoteReporter holds before it drops new ones.
+#: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Worst case, every
+#: one a live Span with a few tags and a log, is about 1 KB each; encoded, about 0.2 KB.
+DEFAULT_QUEUE_SIZE = 65_536
+#: The worker is woken each time this many spans have been reported (a power of two).
+WAKE_EVERY = 256
+#: Seconds the interpreter-exit drain may take, for all reporters together.
+EXIT_TIMEOUT = 2.0
+
+_reporters: weakref.WeakSet[RemoteReporter] = weakref.WeakSet()
+
+
+class _FlushMarker(threading.Event):
+    """Queued by ``flush``; set by the worker once everything ahead of it has been sent."""
+
+
+class RemoteReporter:
+    """Reports finished spans to Jaeger through a :class:`~jaeger_lite.senders.Sender`.
+
+    ``queue_size`` bounds the spans held (see :data:`DEFAULT_QUEUE_SIZE`); past it new spans
+    are dropped and counted, never waited for. ``flush_interval`` is the longest a span
+    waits for the worker when traffic is light. The worker thread starts with the first
+    span, and again in a forked child, which gets its own queue, worker, socket, seqNo,
+    stats and client-uuid; spans the parent had queued stay the parent's.
+    """
+
+    def __init__(
+        self,
+        sender: Sender,
+        *,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        flush_interval: float = 1.0,
+    ) -> None:
+        if queue_size < 1:
+            raise ValueError(f"queue_size must be at least 1, got {queue_size!r}")
+        if not flush_interval > 0:
+            raise ValueError(f"flush_interval must be positive, got {flush_interval!r}")
+        self._sender = sender
+        self._max_queued = queue_size
+        self._queue_size = queue_size
+        self._flush_interval = flush_interval
+        self._closed = False
+        self._reset()
+        set_queue_dropped = getattr(sender, "set_queue_dropped", None)
+        if callable(set_queue_dropped):
+            set_queue_dropped(lambda: self._dropped_full.value)
+        _reporters.add(self)
+
+    def _reset(self) -> None:
+        """Fresh per-process state (also what a forked child starts from)."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # guards starting and stopping the worker
+        self._queue: deque[Any] = deque()  # Spans, and flush markers
+        self._pending: deque[bytes] = deque()  # encoded, not yet sent
+        self._wake = threading.Event()
+        self._worker: Optional[threading.Thread] = None
+        self._stopping = False
+        self._queued = Counter()
+        self._count_queued = self._queued.inc
+        self._dropped_full = Counter()
+        self._dropped_closed = Counter()
+        self._encode_errors = Counter()
+        self._sender_errors = Counter()
+
+    # -- application thread -----------------------------------------------------------
+
+    def report_span(self, span: Span) -> None:
+        """Queue a finished span (drops and counts it when the queue is full)."""
+        queue = self._queue
+        if len(queue) + len(self._pending) >= self._queue_size:
+            self._drop()
+            return
+        queue.append(span)
+        if not self._count_queued() & (WAKE_EVERY - 1):
+            self._wake_worker()
+
+    def _drop(self) -> None:
+        (self._dropped_closed if self._closed else self._dropped_full).inc()
+
+    def _wake_worker(self) -> None:
+        worker = self._worker
+        if worker is None:
+            with self._lock:
+                if self._worker is None and not self._stopping:
+                    self._worker = threading.Thread(
+                        target=self._run, name="jaeger_lite-reporter", daemon=True
+                    )
+                    self._worker.start()
+        self._wake.set()
+
+    def set_process(self, service_name: str, tags: Any) -> None:
+        """Pass the tracer's service name and tags on to the sender (for the Process)."""
+        set_process = getattr(self._sender, "set_process", None)
+        if callable(set_process):
+            set_process(service_name, tags)
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Wait until every span reported before this call has been handed to the sender.
+
+        Returns False if that did not happen within ``timeout`` seconds (None: no limit).
+        """
+        self._check_fork()
+        if self._closed:
+            return not (self._queue or self._pending)
+        marker = _FlushMarker()
+        self._queue.append(marker)
+        self._wake_worker()
+        return marker.wait(timeout)
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Send what is queued (waiting at most ``timeout`` seconds), stop, close the sender.
+
+        Idempotent. Spans reported afterwards are dropped and counted.
+        """
+        self._check_fork()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue_size = 0  # from now on report_span drops (counted as "closed")
+            self._stopping = True
+            worker = self._worker
+        self._wake.set()
+        if worker is not None:
+            worker.join(timeout)
+            if worker.is_alive():
+                _log.warning("jaeger_lite: reporter close timed out; unsent spans are lost")
+                return
+        else:
+            self._drain()  # spans queued but never woken for (fewer than WAKE_EVERY)
+        try:
+            self._sender.close()
+        except Exception:  # a custom sender's bug must not escape close()
+            _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
+        _reporters.discard(self)
+
+    def metrics(self) -> dict[str, int]:
+        """Counters, the sender's included (see README, "Metrics")."""
+        snapshot = {
+            "spans_queued": self._queued.value,
+            "spans_dropped_queue_full": self._dropped_full.value,
+            "spans_dropped_closed": self._dropped_closed.value,
+            "spans_dropped_encode_error": self._encode_errors.value,
+            "queue_length": len(self._queue) + len(self._pending),
+        }
+        sender_metrics = getattr(self._sender, "metrics", None)
+        if callable(sender_metrics):
+            snapshot.update(sender_metrics())
+        snapshot["spans_dropped_send_failed"] = (
+            snapshot.get("spans_dropped_send_failed", 0) + self._sender_errors.value
+        )
+        return snapshot
+
+    # -- fork -------------------------------------------------------------------------
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():
+            self._after_fork()
+
+    def _after_fork(self) -> None:
+        """In a forked child: start empty (the parent sends its own spans) and lazily."""
+        self._reset()
+        self._queue_size = 0 if self._closed else self._max_queued
+
+    # -- worker thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        wake = self._wake
+        while True:
+            wake.wait(self._flush_interval)
+            wake.clear()
+            stopping = self._stopping
+            try:
+                self._drain()
+            except Exception:  # keep the worker alive whatever a bug did
+                _log.warning("jaeger_lite: reporter worker error", exc_info=True)
+            if stopping:
+                return
+
+    def _drain(self) -> None:
+        """Encode everything queued, send one batch, repeat until both queues are empty."""
+        queue, pending = self._queue, self._pending
+        encode = self._sender.encode
+        while True:
+            while queue:
+                item = queue.popleft()
+                if item.__class__ is _FlushMarker:
+                    while pending:
+                        self._send_batch()
+                    item.set()
+                    continue
+                try:
+                    pending.append(encode(item))
+                except Exception:  # a value the encoder cannot handle: lose one span only
+                    self._encode_errors.inc()
+                    _log.debug("jaeger_lite: could not encode %r", item, exc_info=True)
+            if not pending:
+                return
+            self._send_batch()
+
+    def _send_batch(self) -> None:
+        pending = self._pending
+        sender = self._sender
+        try:
+            limit = sender.batch_bytes
+        except Exception:  # a custom sender's bug: fall back to a datagram's worth
+            limit = 65000
+        first = pending.popleft()
+        batch = [first]
+        size = len(first)
+        while pending and size + len(pending[0]) <= limit:
+            span = pending.popleft()
+            batch.append(span)
+            size += len(span)
+        try:
+            sender.send(batch)
+        except Exception:  # senders count their own I/O errors; this is a sender bug
+            self._sender_errors.add(len(batch))
+            _log.warning("jaeger_lite: sender %r failed", sender, exc_info=True)
+
+    def __repr__(self) -> str:
+        return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
+
+
+def _after_fork_in_child() -> None:
+    for reporter in list(_reporters):
+        reporter._after_fork()
+
+
+def _close_all_at_exit() -> None:
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    for reporter in list(_reporters):
+        reporter.close(max(0.0, deadline - time.monotonic()))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)
