@@ -240,7 +240,7 @@ class UDPSender(_SenderBase):
             return None
         try:
             infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
-        except OSError:
+        except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
             self._resolve_after = now + _RESOLVE_RETRY  # no DNS lookup per batch while down
             return None
         infos.sort(key=lambda info: info[0] != socket.AF_INET)
