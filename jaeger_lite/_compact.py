@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from .context import ReferenceType
@@ -88,82 +88,86 @@ def utf8(text: str) -> bytes:
 class CompactEncoder:
     """Encodes finished spans, tags and processes as compact-protocol Jaeger structs.
 
-    One instance per sender, used from one thread at a time (the reporter's worker). The
-    caches are bounded: when one holds ``cache_size`` entries it is emptied and refills with
-    what is current, so high-cardinality values cost a little speed, never memory.
+    One instance per sender, used from one thread at a time (the reporter's worker).
+    Caches: each tag key remembers its last value object and that tag's bytes (an
+    identity check, so ``True`` never passes for ``1``), and common str/int values are
+    kept per key (at most 256 each). All caches are bounded by ``cache_size`` keys: a full
+    one is emptied and refills with what is current, so high-cardinality keys and values
+    cost some speed, never unbounded memory.
     """
 
     __slots__ = (
+        "_last",
         "_keys",
         "_strs",
         "_ints",
-        "_bools",
         "_ops",
         "_cache_size",
-        "_head",
         "_timestamp",
         "_scratch",
         "_scratch_log",
+        "span",
     )
 
     def __init__(self, accelerated: Optional[bool] = None, cache_size: int = 4096) -> None:
         if accelerated is None:
             accelerated = not os.environ.get("JAEGER_LITE_NO_ACCELERATOR")
+        self._last: dict[str, tuple[Any, bytes]] = {}
         self._keys: dict[str, bytes] = {}
         self._strs: dict[str, dict[str, bytes]] = {}
         self._ints: dict[str, dict[int, bytes]] = {}
-        self._bools: dict[str, tuple[bytes, bytes]] = {}
         self._ops: dict[str, bytes] = {}
         self._cache_size = cache_size
         self._scratch = _Head()
         self._scratch_log = _LogHead()
-        self._head: Callable[[Span], bytes]
         self._timestamp: Callable[[float], bytes]
+        #: Encode a finished span as a compact ``Span`` struct (no field header).
+        self.span: Callable[[Span], bytes]
         if accelerated and _fastbinary is not None:
-            self._head, self._timestamp = self._fast_head, self._fast_timestamp
+            self.span, self._timestamp = self._fast_span, self._fast_timestamp
         else:
-            self._head, self._timestamp = self._pure_head, self._pure_timestamp
+            self.span, self._timestamp = self._pure_span, self._pure_timestamp
 
     @property
     def accelerated(self) -> bool:
         """True when span heads are written by thrift's C extension."""
-        return self._head == self._fast_head
+        return self.span == self._fast_span
 
     # -- spans ------------------------------------------------------------------------
 
-    def span(self, span: Span) -> bytes:
-        """The compact ``Span`` struct for a finished span (without a field header)."""
-        parts = [self._head(span)]
+    def _fast_span(self, span: Span) -> bytes:
+        """Fields 1-9 by thrift's C extension from a scratch object, the rest in Python."""
+        head = self._scratch
+        trace_id = span._trace_id
+        if trace_id >> 63:
+            low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
+            head.traceIdLow = low - _TWO64 if low >> 63 else low
+            head.traceIdHigh = i64(trace_id >> 64)
+        else:
+            head.traceIdLow = trace_id
+            head.traceIdHigh = 0
+        value = span._span_id
+        head.spanId = value - _TWO64 if value >> 63 else value
+        value = span._parent_id
+        head.parentSpanId = value - _TWO64 if value >> 63 else value
+        name = span._operation_name
+        head.operationName = self._ops.get(name) or self._op_name(name)
+        head.references = _reference_objects(span) if span._references else None
+        value = span._flags
+        head.flags = value if 0 <= value <= 0x7FFF_FFFF else _i32(value)
+        head.startTime = int(span._start_time * 1e6 + 0.5)
+        head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
+        encoded: bytes = _fastbinary.encode_compact(head, _HEAD_SPEC)
         tags = span._tags
-        if tags:
-            n = len(tags)
-            # field 10 (+1 after field 9), then the list header
-            parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
-            self._append_tags(parts, tags)
         logs = span._logs
-        if logs:
-            n = len(logs)
-            parts.append((b"\x19" if tags else b"\x29") + list_header(n))  # field 11
-            timestamp_field = self._timestamp
-            for timestamp, fields in logs:
-                parts.append(timestamp_field(timestamp))
-                n = len(fields)
-                parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
-                self._append_tags(parts, fields)
-                parts.append(b"\x00")
-        parts.append(b"\x00")
+        if not tags and not logs:
+            return encoded
+        parts = [encoded[:-1]]  # without its stop byte: tags and logs follow
+        self._append_tail(parts, tags, logs)
         return b"".join(parts)
 
-    def _op_name(self, name: str) -> bytes:
-        encoded = self._ops.get(name)
-        if encoded is None:
-            if len(self._ops) >= self._cache_size:
-                self._ops.clear()
-            encoded = self._ops[name] = utf8(name)
-        return encoded
-
-    def _pure_head(self, span: Span) -> bytes:
-        """Fields 1-9 of a Span (no stop byte), written in Python."""
+    def _pure_span(self, span: Span) -> bytes:
+        """The same bytes as ``_fast_span``, written in Python."""
         trace_id = span._trace_id
         refs = _wire_references(span)
         parts = [
@@ -196,38 +200,58 @@ class CompactEncoder:
         parts.append(varint(zigzag(_i32(span._flags))))
         parts.append(b"\x16" + varint(zigzag(int(span._start_time * 1e6 + 0.5))))
         parts.append(b"\x16" + varint(zigzag(int((span._duration or 0.0) * 1e6 + 0.5))))
+        self._append_tail(parts, span._tags, span._logs)
         return b"".join(parts)
 
-    def _fast_head(self, span: Span) -> bytes:
-        """Fields 1-9 of a Span (no stop byte), written by thrift's C extension."""
-        head = self._scratch
-        trace_id = span._trace_id
-        if trace_id >> 63:
-            low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
-            head.traceIdLow = low - _TWO64 if low >> 63 else low
-            head.traceIdHigh = i64(trace_id >> 64)
-        else:
-            head.traceIdLow = trace_id
-            head.traceIdHigh = 0
-        value = span._span_id
-        head.spanId = value - _TWO64 if value >> 63 else value
-        value = span._parent_id
-        head.parentSpanId = value - _TWO64 if value >> 63 else value
-        name = self._ops.get(span._operation_name)
-        head.operationName = name if name is not None else self._op_name(span._operation_name)
-        refs = _wire_references(span) if span._references else None
-        head.references = [_Ref(*ref) for ref in refs] if refs else None
-        value = span._flags
-        head.flags = value if 0 <= value <= 0x7FFF_FFFF else _i32(value)
-        head.startTime = int(span._start_time * 1e6 + 0.5)
-        head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
-        return _fastbinary.encode_compact(head, _HEAD_SPEC)[:-1]  # type: ignore[no-any-return]
+    def _append_tail(
+        self,
+        parts: list[bytes],
+        tags: Optional[Mapping[str, Any]],
+        logs: Optional[Sequence[tuple[float, Mapping[str, Any]]]],
+    ) -> None:
+        """Fields 10 (tags) and 11 (logs), which follow field 9, and the Span's stop byte."""
+        # The tag loop is written out twice (span tags, log fields): this is the hottest
+        # code of the encoder and a method call per list costs more than the loop body.
+        append = parts.append
+        last = self._last
+        tag = self._tag
+        if tags:
+            n = len(tags)
+            append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+            for key, value in tags.items():
+                entry = last.get(key)
+                append(entry[1] if entry is not None and entry[0] is value else tag(key, value))
+        if logs:
+            n = len(logs)
+            append(
+                (b"\x19" if tags else b"\x29")
+                + (_BYTE[(n << 4) | _STRUCT] if n < 15 else list_header(n))
+            )
+            timestamp_field = self._timestamp
+            for timestamp, fields in logs:
+                append(timestamp_field(timestamp))
+                n = len(fields)
+                append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+                for key, value in fields.items():
+                    entry = last.get(key)
+                    append(entry[1] if entry is not None and entry[0] is value else tag(key, value))
+                append(b"\x00")
+        append(b"\x00")
+
+    def _op_name(self, name: str) -> bytes:
+        encoded = self._ops.get(name)
+        if encoded is None:
+            if len(self._ops) >= self._cache_size:
+                self._ops.clear()
+            encoded = self._ops[name] = utf8(name)
+        return encoded
 
     def _fast_timestamp(self, timestamp: float) -> bytes:
         """Field 1 of a Log (header and value), by thrift's C extension."""
         scratch = self._scratch_log
         scratch.timestamp = int(timestamp * 1e6 + 0.5)
-        return _fastbinary.encode_compact(scratch, _LOG_SPEC)[:-1]  # type: ignore[no-any-return]
+        encoded: bytes = _fastbinary.encode_compact(scratch, _LOG_SPEC)
+        return encoded[:-1]
 
     def _pure_timestamp(self, timestamp: float) -> bytes:
         return b"\x16" + varint(zigzag(int(timestamp * 1e6 + 0.5)))
@@ -242,30 +266,37 @@ class CompactEncoder:
 
     def _append_tags(self, parts: list[bytes], tags: Mapping[str, Any]) -> None:
         append = parts.append
-        strs = self._strs
-        ints = self._ints
+        last = self._last
         for key, value in tags.items():
-            cls = value.__class__
-            if cls is str:
-                cache = strs.get(key)
-                if cache is not None:
-                    encoded = cache.get(value)
-                    if encoded is not None:
-                        append(encoded)
-                        continue
-            elif cls is bool:
-                pair = self._bools.get(key)
-                if pair is not None:
-                    append(pair[value])
-                    continue
-            elif cls is int:
-                cache_i = ints.get(key)
-                if cache_i is not None:
-                    encoded = cache_i.get(value)
-                    if encoded is not None:
-                        append(encoded)
-                        continue
-            append(self._tag(key, value))
+            entry = last.get(key)
+            if entry is not None and entry[0] is value:  # the very object seen last time
+                append(entry[1])
+            else:
+                append(self._tag(key, value))
+
+    def _tag(self, key: Any, value: Any) -> bytes:
+        """Encode one tag through the per-key value caches (slow path of _append_tags)."""
+        if key.__class__ is not str:
+            key = str(key)
+        cls = value.__class__
+        if cls is str or cls is int:
+            caches: dict[str, dict[Any, bytes]] = self._strs if cls is str else self._ints
+            cache = caches.get(key)
+            if cache is None:
+                if len(caches) >= self._cache_size:
+                    caches.clear()
+                cache = caches[key] = {}
+            encoded = cache.get(value)
+            if encoded is None:
+                encoded = self._key(key) + _uncached_value(value)
+                if len(cache) < 256:  # a high-cardinality key (ids, counters): not kept
+                    cache[value] = encoded
+        else:
+            encoded = self._key(key) + _uncached_value(value)
+        if len(self._last) >= self._cache_size:
+            self._last.clear()
+        self._last[key] = (value, encoded)
+        return encoded
 
     def _key(self, key: str) -> bytes:
         encoded = self._keys.get(key)
@@ -274,30 +305,6 @@ class CompactEncoder:
                 self._keys.clear()
             encoded = self._keys[key] = b"\x18" + binary(utf8(key))
         return encoded
-
-    def _tag(self, key: Any, value: Any) -> bytes:
-        """Encode one tag, caching str/int/bool values (slow path of ``_append_tags``)."""
-        if key.__class__ is not str:
-            key = str(key)
-        cls = value.__class__
-        if cls is not str and cls is not bool and cls is not int:
-            return self._key(key) + _uncached_value(value)
-        if cls is bool:
-            prefix = self._key(key)
-            pair = self._bools[key] = (prefix + _BOOL_VALUES[0], prefix + _BOOL_VALUES[1])
-            self._trim(self._bools)
-            return pair[value]
-        encoded = self._key(key) + _uncached_value(value)
-        caches: dict[str, dict[Any, bytes]] = self._strs if cls is str else self._ints
-        cache = caches.setdefault(key, {})
-        if len(cache) < 256:  # a high-cardinality key (ids, counters) is not worth keeping
-            cache[value] = encoded
-        self._trim(caches)
-        return encoded
-
-    def _trim(self, cache: dict[str, Any]) -> None:
-        if len(cache) > self._cache_size:
-            cache.clear()
 
 
 def _uncached_value(value: Any) -> bytes:
@@ -380,6 +387,11 @@ def _wire_references(span: Span) -> list[tuple[int, int, int, int]]:
         trace_id = context._trace_id
         wire.append((kind, i64(trace_id), i64(trace_id >> 64), i64(context._span_id)))
     return wire
+
+
+def _reference_objects(span: Span) -> Optional[list[_Ref]]:
+    refs = _wire_references(span)
+    return [_Ref(*ref) for ref in refs] if refs else None
 
 
 class _Head:

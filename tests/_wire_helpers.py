@@ -7,6 +7,7 @@ Decoding uses the classes generated from the IDL by the thrift compiler
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from typing import Any, Optional
@@ -71,9 +72,8 @@ class UDPAgent:
 
     def __init__(self, family: int = socket.AF_INET) -> None:
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-            if option is None:
-                continue
+        # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
+        for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
             try:
                 self.sock.setsockopt(socket.SOL_SOCKET, option, 32 << 20)
                 break
