@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from itertools import repeat, starmap
 from time import sleep as _sleep
 from typing import Any, Optional
 
@@ -39,10 +40,6 @@ WAKE_EVERY = 256
 EXIT_TIMEOUT = 2.0
 
 _reporters: weakref.WeakSet[RemoteReporter] = weakref.WeakSet()
-
-
-class _FlushMarker(threading.Event):
-    """Queued by ``flush``; set by the worker once everything ahead of it has been sent."""
 
 
 class RemoteReporter:
@@ -81,8 +78,10 @@ class RemoteReporter:
         """Fresh per-process state (also what a forked child starts from)."""
         self._pid = os.getpid()
         self._lock = threading.Lock()  # guards starting and stopping the worker
-        self._queue: deque[Any] = deque()  # Spans, and flush markers
+        self._queue: deque[Span] = deque()
         self._held = 0  # spans taken off the queue (encoded) and not yet sent
+        self._handed = 0  # spans handed to the sender (or lost to an encode error), in order
+        self._flushes: deque[tuple[int, threading.Event]] = deque()  # (spans_queued, done)
         self._batches: deque[list[bytes]] = deque()  # full batches waiting to be sent
         self._batch: list[bytes] = []  # the batch being filled
         self._batch_bytes = 0
@@ -141,10 +140,13 @@ class RemoteReporter:
         self._check_fork()
         if self._closed:
             return not (self._queue or self._held)
-        marker = _FlushMarker()
-        self._queue.append(marker)
+        # Spans are counted after they are queued, so every span counted here is queued;
+        # the worker hands spans over in queue order and sets ``done`` once it has handed
+        # over this many.
+        done = threading.Event()
+        self._flushes.append((self._queued.value, done))
         self._wake_worker()
-        return marker.wait(timeout)
+        return done.wait(timeout)
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Send what is queued (waiting at most ``timeout`` seconds), stop, close the sender.
@@ -219,51 +221,63 @@ class RemoteReporter:
     def _drain(self, force: bool) -> None:
         """Encode the queue into batches and send the full ones, one at a time, encoding
         newly queued spans between sends. The batch being filled goes too when ``force``d
-        (flush interval, close) or once it is ``flush_interval`` old."""
+        (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
         queue, batches = self._queue, self._batches
-        encode = self._sender.encode
         try:
             limit = self._sender.batch_bytes
         except Exception:  # a custom sender's bug: fall back to a datagram's worth
             limit = 65000
         while True:
             count = len(queue)
-            self._held += count  # counted before they leave the queue: never under-counted
-            batch, size = self._batch, self._batch_bytes
-            for _ in range(count):
-                item = queue.popleft()
-                if item.__class__ is _FlushMarker:
-                    self._held -= 1
-                    if batch:
-                        batches.append(batch)
-                        batch, size = [], 0
-                    while batches:
-                        self._send(batches.popleft())
-                    item.set()
-                    continue
-                try:
-                    data = encode(item)
-                except Exception:  # a value the encoder cannot handle: lose one span only
-                    self._held -= 1
-                    self._encode_errors.inc()
-                    _log.debug("jaeger_lite: could not encode %r", item, exc_info=True)
-                    continue
-                if size + len(data) > limit and batch:
-                    batches.append(batch)
-                    batch, size = [], 0
-                if not batch:
-                    self._batch_started = time.monotonic()
-                batch.append(data)
-                size += len(data)
-            self._batch, self._batch_bytes = batch, size
+            if count:
+                self._held += count  # counted before they leave the queue: never under
+                self._encode(list(starmap(queue.popleft, repeat((), count))), limit)
             if not batches:
+                batch = self._batch
                 if not batch or not (
-                    force or time.monotonic() - self._batch_started >= self._flush_interval
+                    force
+                    or self._flushes
+                    or time.monotonic() - self._batch_started >= self._flush_interval
                 ):
-                    return
+                    break
                 batches.append(batch)
                 self._batch, self._batch_bytes = [], 0
             self._send(batches.popleft())
+        self._finish_flushes()
+
+    def _encode(self, spans: list[Span], limit: int) -> None:
+        encode = self._sender.encode
+        try:
+            self._add(list(map(encode, spans)), limit)
+        except Exception:  # some span cannot be encoded: go one by one and lose only it
+            for span in spans:
+                try:
+                    self._add([encode(span)], limit)
+                except Exception:
+                    # Send what came before it first, so spans are handed over in order
+                    # and flush() never counts the lost span ahead of earlier ones.
+                    self._batches.append(self._batch)
+                    self._batch, self._batch_bytes = [], 0
+                    while self._batches:
+                        self._send(self._batches.popleft())
+                    self._held -= 1
+                    self._handed += 1
+                    self._encode_errors.inc()
+                    _log.debug("jaeger_lite: could not encode %r", span, exc_info=True)
+
+    def _add(self, encoded: list[bytes], limit: int) -> None:
+        """Append encoded spans to the batch being filled, closing it whenever it is full."""
+        batch, size = self._batch, self._batch_bytes
+        if not batch:
+            self._batch_started = time.monotonic()
+        for data in encoded:
+            if size + len(data) > limit and batch:
+                self._batches.append(batch)
+                batch, size = [], 0
+                self._batch_started = time.monotonic()
+            batch.append(data)
+            size += len(data)
+        self._batch, self._batch_bytes = batch, size
 
     def _send(self, batch: list[bytes]) -> None:
         self._held -= len(batch)
@@ -272,6 +286,13 @@ class RemoteReporter:
         except Exception:  # senders count their own I/O errors; this is a sender bug
             self._sender_errors.add(len(batch))
             _log.warning("jaeger_lite: sender %r failed", self._sender, exc_info=True)
+        self._handed += len(batch)
+        self._finish_flushes()
+
+    def _finish_flushes(self) -> None:
+        flushes = self._flushes
+        while flushes and flushes[0][0] <= self._handed:
+            flushes.popleft()[1].set()
 
     def __repr__(self) -> str:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
