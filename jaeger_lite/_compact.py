@@ -152,12 +152,16 @@ class CompactEncoder:
         head.parentSpanId = value - _TWO64 if value >> 63 else value
         name = span._operation_name
         head.operationName = self._ops.get(name) or self._op_name(name)
-        head.references = _reference_objects(span) if span._references else None
         value = span._flags
-        head.flags = value if 0 <= value <= 0x7FFF_FFFF else _i32(value)
+        head.flags = value if value <= 0x7FFF_FFFF else _i32(value)
         head.startTime = int(span._start_time * 1e6 + 0.5)
         head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
-        encoded: bytes = _fastbinary.encode_compact(head, _HEAD_SPEC)
+        refs = _reference_objects(span) if span._references else None
+        if refs:
+            head.references = refs
+            encoded: bytes = _fastbinary.encode_compact(head, _HEAD_SPEC_REFS)
+        else:
+            encoded = _fastbinary.encode_compact(head, _HEAD_SPEC)
         tags = span._tags
         logs = span._logs
         if not tags and not logs:
@@ -444,7 +448,8 @@ if _fastbinary is not None:
         (4, TType.I64, "spanId", None, None),
     )
     # Field ids and types of jaeger.thrift's Span 1-9; operationName is passed pre-encoded.
-    _HEAD_SPEC = [
+    # Most spans have no references to send: their spec leaves field 6 out altogether.
+    _HEAD_SPEC_REFS: list[Any] = [
         _Head,
         (
             None,
@@ -459,3 +464,4 @@ if _fastbinary is not None:
             (9, TType.I64, "duration", None, None),
         ),
     ]
+    _HEAD_SPEC = [_Head, tuple(None if f and f[0] == 6 else f for f in _HEAD_SPEC_REFS[1])]
