@@ -10,6 +10,7 @@ logged at most once a minute, never raised.
 from __future__ import annotations
 
 import base64
+import errno
 import http.client
 import logging
 import os
@@ -219,11 +220,14 @@ class UDPSender(_SenderBase):
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: UDP send of %d spans to %s:%d failed: %s",
+                "jaeger_lite: UDP send of %d spans to %s:%d failed: %s%s",
                 len(spans),
                 self.host,
                 self.port,
                 error,
+                " (datagram too long for this OS: lower max_packet_size, e.g. 9216 on macOS)"
+                if error.errno == errno.EMSGSIZE
+                else "",
             )
             if not isinstance(error, ConnectionRefusedError) and self._sock is not None:
                 self._sock.close()
