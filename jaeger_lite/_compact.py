@@ -138,20 +138,28 @@ class CompactEncoder:
     def _fast_span(self, span: Span) -> bytes:
         """Fields 1-9 by thrift's C extension from a scratch object, the rest in Python."""
         head = self._scratch
+        # The scratch keeps the previous span's values: spans of one trace, siblings and
+        # repeated operations share these very objects, so an identity check skips the work.
         trace_id = span._trace_id
-        if trace_id >> 63:
-            low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
-            head.traceIdLow = low - _TWO64 if low >> 63 else low
-            head.traceIdHigh = i64(trace_id >> 64)
-        else:
-            head.traceIdLow = trace_id
-            head.traceIdHigh = 0
+        if trace_id is not head.trace_id:
+            head.trace_id = trace_id
+            if trace_id >> 63:
+                low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
+                head.traceIdLow = low - _TWO64 if low >> 63 else low
+                head.traceIdHigh = i64(trace_id >> 64)
+            else:
+                head.traceIdLow = trace_id
+                head.traceIdHigh = 0
         value = span._span_id
         head.spanId = value - _TWO64 if value >> 63 else value
         value = span._parent_id
-        head.parentSpanId = value - _TWO64 if value >> 63 else value
+        if value is not head.parent_id:
+            head.parent_id = value
+            head.parentSpanId = value - _TWO64 if value >> 63 else value
         name = span._operation_name
-        head.operationName = self._ops.get(name) or self._op_name(name)
+        if name is not head.name:
+            head.name = name
+            head.operationName = self._ops.get(name) or self._op_name(name)
         value = span._flags
         head.flags = value if value <= 0x7FFF_FFFF else _i32(value)
         head.startTime = int(span._start_time * 1e6 + 0.5)
@@ -411,6 +419,9 @@ class _Head:
         "flags",
         "startTime",
         "duration",
+        "trace_id",
+        "parent_id",
+        "name",
     )
     traceIdLow: int
     traceIdHigh: int
@@ -421,6 +432,12 @@ class _Head:
     flags: int
     startTime: int
     duration: int
+    trace_id: Optional[int]  # the span values the fields above were computed from
+    parent_id: Optional[int]
+    name: Optional[str]
+
+    def __init__(self) -> None:
+        self.trace_id = self.parent_id = self.name = None
 
 
 class _LogHead:

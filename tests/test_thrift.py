@@ -247,6 +247,11 @@ def test_accelerated_and_pure_bytes_are_identical() -> None:
     ]
     for span in spans:
         assert fast.span(span) == pure.span(span)
+    # The accelerated encoder reuses fields of the previous span when they are the very
+    # same objects (same trace, parent, name): switching back and forth must not leak.
+    siblings = [finished_span(f"s{i % 2}", child_of=parent) for i in range(4)]
+    for span in [spans[0], *siblings, spans[1], siblings[0], spans[3], siblings[1]]:
+        assert fast.span(span) == pure.span(span)
 
 
 def test_env_var_forces_the_pure_path(monkeypatch: pytest.MonkeyPatch) -> None:
