@@ -17,8 +17,9 @@ import os
 import threading
 import time
 import weakref
+from bisect import bisect_right
 from collections import deque
-from itertools import repeat, starmap
+from itertools import accumulate, repeat, starmap
 from time import sleep as _sleep
 from typing import Any, Optional
 
@@ -266,18 +267,34 @@ class RemoteReporter:
                     _log.debug("jaeger_lite: could not encode %r", span, exc_info=True)
 
     def _add(self, encoded: list[bytes], limit: int) -> None:
-        """Append encoded spans to the batch being filled, closing it whenever it is full."""
-        batch, size = self._batch, self._batch_bytes
+        """Append encoded spans to the batch being filled, closing it whenever it is full.
+
+        Works on running byte totals (``ends[i]``: bytes up to span ``i``) with bisect, so
+        the per-span cost is C code; Python runs once per batch.
+        """
+        batches, batch = self._batches, self._batch
         if not batch:
             self._batch_started = time.monotonic()
-        for data in encoded:
-            if size + len(data) > limit and batch:
-                self._batches.append(batch)
-                batch, size = [], 0
+        ends = list(accumulate(map(len, encoded), initial=self._batch_bytes))
+        origin = 0  # ends[k] - origin = bytes in the batch once spans before k are in it
+        k, n = 0, len(encoded)
+        while k < n:
+            j = bisect_right(ends, origin + limit, k) - 1  # spans k..j-1 fit
+            if j == k:  # not even one more fits
+                if not batch:
+                    j = k + 1  # a span over the limit on its own: the sender drops it
+                else:
+                    batches.append(batch)
+                    batch, origin = [], ends[k]
+                    self._batch_started = time.monotonic()
+                    continue
+            batch.extend(encoded[k:j])
+            k = j
+            if k < n:  # stopped because the batch is full
+                batches.append(batch)
+                batch, origin = [], ends[k]
                 self._batch_started = time.monotonic()
-            batch.append(data)
-            size += len(data)
-        self._batch, self._batch_bytes = batch, size
+        self._batch, self._batch_bytes = batch, ends[n] - origin
 
     def _send(self, batch: list[bytes]) -> None:
         self._held -= len(batch)

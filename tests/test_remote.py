@@ -314,3 +314,33 @@ def test_bad_arguments_raise() -> None:
         RemoteReporter(BlockingSender(), queue_size=0)
     with pytest.raises(ValueError):
         RemoteReporter(BlockingSender(), flush_interval=0)
+
+
+def test_batches_respect_batch_bytes_and_keep_order() -> None:
+    """Spans of mixed sizes are cut into batches of at most batch_bytes, in order."""
+
+    class Recorder(BlockingSender):
+        batch_bytes = 1000
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[list[bytes]] = []
+
+        def encode(self, span: Span) -> bytes:
+            return span.operation_name.encode()
+
+        def send(self, spans: Sequence[bytes]) -> None:
+            self.batches.append(list(spans))
+
+    sender = Recorder()
+    reporter = RemoteReporter(sender)
+    tracer = Tracer("svc", reporter)
+    names = [f"{i:04d}" + "x" * (i * 37 % 700) for i in range(400)] + ["huge" + "y" * 1500]
+    for name in names:
+        tracer.start_span(name).finish()
+    assert reporter.flush(5)
+    assert [s.decode() for batch in sender.batches for s in batch] == names
+    for batch in sender.batches:
+        assert len(batch) == 1 or sum(map(len, batch)) <= 1000
+    assert len(sender.batches) <= 2 * sum(map(len, names)) // 1000 + 2  # filled, not 1 each
+    reporter.close()
