@@ -244,6 +244,11 @@ def test_accelerated_and_pure_bytes_are_identical() -> None:
             references=[child_of(parent), follows_from(SpanContext(1, 1 << 63, flags=1))]
         ),
         finished_span(tags={f"t{i}": float(i) for i in range(20)}, trace_id_128bit=True),
+        finished_span(logs=[(1.5, {"old": 1}), (START, {"now": 2})]),  # 1970: short varint
+        finished_span(
+            logs=[(START, {"a": 1}), (START + 1, {})],
+            references=[child_of(parent), follows_from(SpanContext(3, 4, flags=1))],
+        ),
     ]
     for span in spans:
         assert fast.span(span) == pure.span(span)
