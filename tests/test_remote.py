@@ -125,7 +125,7 @@ def test_close_drains_and_is_idempotent(agent: UDPAgent) -> None:
 def test_full_queue_drops_and_accounts_for_every_span() -> None:
     """Overload: spans beyond queue_size are dropped, counted, and nothing is lost silently."""
     sender = BlockingSender()
-    reporter = RemoteReporter(sender, queue_size=50)
+    reporter = RemoteReporter(sender, queue_size=50, flush_interval=0.01)
     tracer = Tracer("svc", reporter)
     make(tracer, WAKE_EVERY)  # wakes the worker, which then blocks in send()
     assert sender.entered.wait(5)
