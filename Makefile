@@ -20,7 +20,7 @@ demo: $(VENV)/.base ## run the instrumented example against the development agen
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.test ## lint, type-check and run the whole suite
-	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+	$(BIN)/ruff check $(wildcard jaeger_lite tests benchmarks examples)
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/pytest
 
@@ -32,7 +32,7 @@ bench: $(VENV)/.test ## benchmarks against the peers (installed into .bench/ on 
 	$(BIN)/python benchmarks/bench_wire.py
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check jaeger_lite tests benchmarks examples
+	$(BIN)/ruff check $(wildcard jaeger_lite tests benchmarks examples)
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy --strict jaeger_lite

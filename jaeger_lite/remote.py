@@ -32,8 +32,8 @@ __all__ = ["DEFAULT_QUEUE_SIZE", "RemoteReporter"]
 _log = logging.getLogger("jaeger_lite")
 
 #: Spans (queued or encoded, not yet sent) a RemoteReporter holds before it drops new ones.
-#: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Worst case, every
-#: one a live Span with a few tags and a log, is about 1 KB each; encoded, about 0.2 KB.
+#: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Held as a live
+#: Span with 3 tags and a log, a span takes about 0.9 KB; encoded, about 0.2 KB.
 DEFAULT_QUEUE_SIZE = 65_536
 #: The worker is woken each time this many spans have been reported (a power of two).
 WAKE_EVERY = 256
