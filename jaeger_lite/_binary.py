@@ -11,7 +11,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from ._compact import _wire_references, coerce, i64, utf8
+from ._wire import coerce, i64, utf8, wire_references
 from .span import Span
 
 __all__ = ["BinaryEncoder"]
@@ -75,7 +75,7 @@ class BinaryEncoder:
             _STRING_5,
             _string(utf8(span._operation_name)),
         ]
-        refs = _wire_references(span) if span._references else None
+        refs = wire_references(span) if span._references else None
         if refs:
             parts.append(_list(15, 6, 12, len(refs)))
             for kind, low, high, span_id in refs:

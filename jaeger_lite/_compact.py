@@ -14,14 +14,10 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional
 
-from .context import ReferenceType
+from ._accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
+from ._accel import fastbinary as _fastbinary
+from ._wire import coerce, i32, i64, utf8, wire_references
 from .span import Span
-
-try:  # thrift's optional C extension; absent when thrift was installed without a compiler
-    from thrift.protocol import fastbinary as _fastbinary
-    from thrift.Thrift import TType
-except ImportError:  # pragma: no cover - depends on how thrift was built
-    _fastbinary = None
 
 __all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
 
@@ -64,12 +60,6 @@ def zigzag(n: int) -> int:
     return (n << 1) ^ (n >> 63)
 
 
-def i64(u: int) -> int:
-    """An unsigned 64-bit id (or the low 64 bits of a wider one) as the signed wire i64."""
-    u &= 0xFFFF_FFFF_FFFF_FFFF
-    return u - _TWO64 if u >> 63 else u
-
-
 def list_header(size: int, etype: int = _STRUCT) -> bytes:
     """Compact list header: size and element type in one byte up to 14 elements."""
     if size < 15:
@@ -80,12 +70,6 @@ def list_header(size: int, etype: int = _STRUCT) -> bytes:
 def binary(data: bytes) -> bytes:
     """A compact string/binary value: varint length, then the bytes."""
     return varint(len(data)) + data
-
-
-def utf8(text: str) -> bytes:
-    # Lone surrogates cannot be UTF-8; Jaeger's backends reject invalid UTF-8, so they
-    # become "?" rather than failing the whole span.
-    return text.encode("utf-8", "replace")
 
 
 class CompactEncoder:
@@ -121,8 +105,8 @@ class CompactEncoder:
         self._ints: dict[str, dict[int, bytes]] = {}
         self._ops: dict[str, bytes] = {}
         self._cache_size = cache_size
-        self._scratch = _Head()
-        self._scratch_log = _LogHead()
+        self._scratch = Head()
+        self._scratch_log = LogHead()
         self._timestamp: Callable[[float], bytes]
         #: Encode a finished span as a compact ``Span`` struct (no field header).
         self.span: Callable[[Span], bytes]
@@ -164,11 +148,11 @@ class CompactEncoder:
             head.name = name
             head.operationName = self._ops.get(name) or self._op_name(name)
         value = span._flags
-        head.flags = value if value <= 0x7FFF_FFFF else _i32(value)
+        head.flags = value if value <= 0x7FFF_FFFF else i32(value)
         head.startTime = int(span._start_time * 1e6 + 0.5)
         head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
         spec = 0
-        refs = _reference_objects(span) if span._references else None
+        refs = reference_objects(span) if span._references else None
         if refs:
             head.references = refs
             spec = 2
@@ -180,7 +164,7 @@ class CompactEncoder:
             if _VARINT8_US_MIN <= us < _VARINT8_US_MAX:
                 head.logTimestamp = us
                 spec += 1
-        encoded: bytes = _fastbinary.encode_compact(head, _HEAD_SPECS[spec])
+        encoded: bytes = _fastbinary.encode_compact(head, HEAD_SPECS[spec])
         tags = span._tags
         if not tags and not logs:
             return encoded
@@ -195,7 +179,7 @@ class CompactEncoder:
     def _pure_span(self, span: Span) -> bytes:
         """The same bytes as ``_fast_span``, written in Python."""
         trace_id = span._trace_id
-        refs = _wire_references(span)
+        refs = wire_references(span)
         parts = [
             b"\x16",
             varint(zigzag(i64(trace_id))),
@@ -223,7 +207,7 @@ class CompactEncoder:
                     + b"\x00"
                 )
         parts.append(b"\x15" if refs else b"\x25")  # flags is field 7: +1 after refs, else +2
-        parts.append(varint(zigzag(_i32(span._flags))))
+        parts.append(varint(zigzag(i32(span._flags))))
         parts.append(b"\x16" + varint(zigzag(int(span._start_time * 1e6 + 0.5))))
         parts.append(b"\x16" + varint(zigzag(int((span._duration or 0.0) * 1e6 + 0.5))))
         self._append_tail(parts, span._tags, span._logs)
@@ -282,7 +266,7 @@ class CompactEncoder:
         """Field 1 of a Log (header and value), by thrift's C extension."""
         scratch = self._scratch_log
         scratch.timestamp = int(timestamp * 1e6 + 0.5)
-        encoded: bytes = _fastbinary.encode_compact(scratch, _LOG_SPEC)
+        encoded: bytes = _fastbinary.encode_compact(scratch, LOG_SPEC)
         return encoded[:-1]
 
     def _pure_timestamp(self, timestamp: float) -> bytes:
@@ -355,163 +339,3 @@ def _uncached_value(value: Any) -> bytes:
     if cls is bytes:
         return _BINARY_VALUE + binary(value) + b"\x00"
     return _uncached_value(coerce(value))
-
-
-def coerce(value: Any) -> Any:
-    """A value of an exact wire type: subclasses become their base, others their ``str()``."""
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        return str(value)
-    try:
-        return str(value)
-    except Exception:  # a user __str__ that raises must not lose the span
-        return f"<unprintable {type(value).__name__}>"
-
-
-def _i32(value: int) -> int:
-    value &= 0xFFFF_FFFF
-    return value - (1 << 32) if value >> 31 else value
-
-
-_NO_REFS: list[tuple[int, int, int, int]] = []  # shared, never mutated
-
-
-def _wire_references(span: Span) -> list[tuple[int, int, int, int]]:
-    """(refType, traceIdLow, traceIdHigh, spanId) of the references that go on the wire.
-
-    Every reference except the one CHILD_OF that ``parentSpanId`` already says: the first
-    CHILD_OF naming this span's trace and parent. FOLLOWS_FROM always goes out.
-    """
-    refs = span._references
-    if not refs:
-        return _NO_REFS
-    parent_id = span._parent_id
-    if len(refs) == 1:  # the common case: child_of=parent says nothing parentSpanId does not
-        ref_type, context = refs[0]
-        if (
-            ref_type == ReferenceType.CHILD_OF
-            and parent_id
-            and context._span_id == parent_id
-            and context._trace_id == span._trace_id
-        ):
-            return _NO_REFS
-    wire = []
-    parent_seen = parent_id == 0
-    for ref_type, context in refs:
-        if ref_type == ReferenceType.FOLLOWS_FROM:
-            kind = 1
-        else:
-            kind = 0
-            if (
-                not parent_seen
-                and context._span_id == parent_id
-                and context._trace_id == span._trace_id
-            ):
-                parent_seen = True
-                continue
-        trace_id = context._trace_id
-        wire.append((kind, i64(trace_id), i64(trace_id >> 64), i64(context._span_id)))
-    return wire
-
-
-def _reference_objects(span: Span) -> Optional[list[_Ref]]:
-    refs = _wire_references(span)
-    return [_Ref(*ref) for ref in refs] if refs else None
-
-
-class _Head:
-    """Scratch object the C encoder reads the span's fixed fields from (by attribute)."""
-
-    __slots__ = (
-        "traceIdLow",
-        "traceIdHigh",
-        "spanId",
-        "parentSpanId",
-        "operationName",
-        "references",
-        "flags",
-        "startTime",
-        "duration",
-        "logTimestamp",
-        "trace_id",
-        "parent_id",
-        "name",
-    )
-    traceIdLow: int
-    traceIdHigh: int
-    spanId: int
-    parentSpanId: int
-    operationName: bytes
-    references: Optional[list[_Ref]]
-    flags: int
-    startTime: int
-    duration: int
-    logTimestamp: int
-    trace_id: Optional[int]  # the span values the fields above were computed from
-    parent_id: Optional[int]
-    name: Optional[str]
-
-    def __init__(self) -> None:
-        self.trace_id = self.parent_id = self.name = None
-
-
-class _LogHead:
-    __slots__ = ("timestamp",)
-    timestamp: int
-
-
-class _Ref:
-    __slots__ = ("refType", "traceIdLow", "traceIdHigh", "spanId")
-
-    def __init__(self, ref_type: int, low: int, high: int, span_id: int) -> None:
-        self.refType = ref_type
-        self.traceIdLow = low
-        self.traceIdHigh = high
-        self.spanId = span_id
-
-
-if _fastbinary is not None:
-    _LOG_SPEC = [_LogHead, (None, (1, TType.I64, "timestamp", None, None))]
-    _REF_SPEC = (
-        None,
-        (1, TType.I32, "refType", None, None),
-        (2, TType.I64, "traceIdLow", None, None),
-        (3, TType.I64, "traceIdHigh", None, None),
-        (4, TType.I64, "spanId", None, None),
-    )
-    # Field ids and types of jaeger.thrift's Span 1-9; operationName is passed pre-encoded.
-    # Most spans have no references to send: their spec leaves field 6 out altogether.
-    _HEAD_SPEC_REFS: list[Any] = [
-        _Head,
-        (
-            None,
-            (1, TType.I64, "traceIdLow", None, None),
-            (2, TType.I64, "traceIdHigh", None, None),
-            (3, TType.I64, "spanId", None, None),
-            (4, TType.I64, "parentSpanId", None, None),
-            (5, TType.STRING, "operationName", "BINARY", None),
-            (6, TType.LIST, "references", (TType.STRUCT, [_Ref, _REF_SPEC], False), None),
-            (7, TType.I32, "flags", None, None),
-            (8, TType.I64, "startTime", None, None),
-            (9, TType.I64, "duration", None, None),
-        ),
-    ]
-    _HEAD_SPEC: list[Any] = [
-        _Head,
-        tuple(None if f and f[0] == 6 else f for f in _HEAD_SPEC_REFS[1]),
-    ]
-    _LOG_TIMESTAMP = (10, TType.I64, "logTimestamp", None, None)  # not a Span field: cut off
-    # By index: 1 = with the first log's timestamp, 2 = with references.
-    _HEAD_SPECS = [
-        _HEAD_SPEC,
-        [_Head, (*_HEAD_SPEC[1], _LOG_TIMESTAMP)],
-        _HEAD_SPEC_REFS,
-        [_Head, (*_HEAD_SPEC_REFS[1], _LOG_TIMESTAMP)],
-    ]

@@ -22,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._binary import BinaryEncoder
-from ._compact import ACCELERATOR_AVAILABLE, CompactEncoder, binary, list_header, utf8, varint
+from ._compact import ACCELERATOR_AVAILABLE, CompactEncoder, binary, list_header, varint
 from ._version import __version__
+from ._wire import utf8
 
 __all__ = [
     "ACCELERATOR_AVAILABLE",

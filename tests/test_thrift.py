@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -327,3 +329,19 @@ def test_process_tags_defaults_and_user_override() -> None:
 def test_local_ip_is_an_ipv4_address() -> None:
     """The ip tag is dotted-quad IPv4."""
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", local_ip())
+
+
+def test_without_the_c_extension_the_pure_path_is_used() -> None:
+    """With thrift.protocol.fastbinary missing, jaeger_lite still imports and encodes."""
+    script = (
+        "import sys; sys.modules['thrift.protocol.fastbinary'] = None\n"
+        "import jaeger_lite\n"
+        "from jaeger_lite.thrift import ACCELERATOR_AVAILABLE, CompactEncoder\n"
+        "assert not ACCELERATOR_AVAILABLE and not CompactEncoder().accelerated\n"
+        "tracer = jaeger_lite.Tracer('svc', jaeger_lite.InMemoryReporter())\n"
+        "span = tracer.start_span('op'); span.finish()\n"
+        "sys.stdout.buffer.write(CompactEncoder().span(span))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert decode_compact_span(result.stdout).operationName == "op"
