@@ -13,7 +13,8 @@ subprocess and venv). Measured per span:
 
 "tuned" gives every client a queue larger than N (and OTel ``udp_split_oversized_batches``,
 without which its 512-span batches exceed a datagram); "defaults" changes nothing. Best
-(lowest all-in) of ``--repeat`` runs. Peers are installed into ``.bench/`` on first use.
+(lowest all-in) of ``--repeat`` rounds, each round running every configuration once.
+Peers are installed into ``.bench/`` on first use.
 
 Run: ``make bench`` or ``python benchmarks/bench_wire.py [--spans N] [--repeat R]``.
 """
@@ -237,11 +238,6 @@ def run_once(client: str, python: str, n: int, mode: str, env: dict[str, str]) -
     )
 
 
-def best_of(repeat: int, *args: object) -> Result:
-    results = [run_once(*args) for _ in range(repeat)]  # type: ignore[arg-type]
-    return min(results, key=lambda r: r.all_in_us)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=50_000)
@@ -259,15 +255,24 @@ def main() -> None:
     peer_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
     pure_env = dict(env, JAEGER_LITE_NO_ACCELERATOR="1")
 
-    results: list[Result] = []
-    for mode in ("tuned", "defaults"):
-        for client in ("jaeger_lite", "jaeger-client", "otel"):
-            client_env = env if client == "jaeger_lite" else peer_env
-            print(f"running {client} ({mode}) ...", file=sys.stderr, flush=True)
-            results.append(best_of(args.repeat, client, pythons[client], n, mode, client_env))
-    print("running jaeger_lite (tuned, pure Python) ...", file=sys.stderr, flush=True)
-    pure = best_of(args.repeat, "jaeger_lite", sys.executable, n, "tuned", pure_env)
-    results.insert(1, pure)
+    configs = [
+        ("jaeger_lite", "tuned", env),
+        ("jaeger_lite", "tuned", pure_env),
+        ("jaeger-client", "tuned", peer_env),
+        ("otel", "tuned", peer_env),
+        ("jaeger_lite", "defaults", env),
+        ("jaeger-client", "defaults", peer_env),
+        ("otel", "defaults", peer_env),
+    ]
+    # Rounds go through every configuration once, so a burst of load from elsewhere on the
+    # machine hits all clients alike rather than all the runs of one of them.
+    runs: list[list[Result]] = [[] for _ in configs]
+    for round_no in range(1, args.repeat + 1):
+        for i, (client, mode, client_env) in enumerate(configs):
+            label = " pure Python" if client_env is pure_env else ""
+            print(f"round {round_no}: {client} ({mode}{label}) ...", file=sys.stderr, flush=True)
+            runs[i].append(run_once(client, pythons[client], n, mode, client_env))
+    results = [min(r, key=lambda result: result.all_in_us) for r in runs]
 
     def version(python: str) -> str:
         return subprocess.run(
