@@ -199,6 +199,8 @@ def test_burst_of_50000_spans_with_defaults(agent: UDPAgent) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# Forking while the worker (and the test's receiver) run is the point of this test.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_reports_its_own_spans(agent: UDPAgent) -> None:
     """Tracer made before fork: the child sends its spans (own ids, client-uuid, seqNo)."""
     tracer, reporter = udp_tracer(agent.port)
