@@ -27,8 +27,9 @@ test: $(VENV)/.test ## lint, type-check and run the whole suite
 test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X)
 	./scripts/test-all
 
-bench: $(VENV)/.test ## benchmarks against the peers (see benchmarks/README.md)
+bench: $(VENV)/.test ## benchmarks against the peers (installed into .bench/ on first run)
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_wire.py
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

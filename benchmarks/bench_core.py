@@ -95,9 +95,11 @@ def main() -> None:
     results["sampled (InMemoryReporter)"] = min(timings) / n * 1e9
     memory.clear()
 
-    print(f"jaeger_lite {jaeger_lite.__version__} on {platform.python_implementation()} "
-          f"{platform.python_version()} ({'with' if OPENTRACING_AVAILABLE else 'without'} "
-          f"opentracing base classes), best of {ROUNDS} x {n}")
+    print(
+        f"jaeger_lite {jaeger_lite.__version__} on {platform.python_implementation()} "
+        f"{platform.python_version()} ({'with' if OPENTRACING_AVAILABLE else 'without'} "
+        f"opentracing base classes), best of {ROUNDS} x {n}"
+    )
     print(f"{'case':<30}{'ns/span':>10}{'x floor':>10}  target")
     print(f"{'floor':<30}{floor_ns:>10.0f}{1.0:>10.2f}")
     targets = {"unsampled": 1.5}

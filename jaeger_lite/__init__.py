@@ -41,6 +41,7 @@ from .propagation import (
     codecs_for_propagation,
     parse_propagation,
 )
+from .remote import RemoteReporter
 from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
@@ -58,6 +59,7 @@ from .sampling import (
     Sampler,
 )
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
+from .senders import HTTPSender, Sender, UDPSender
 from .span import Log, Span
 from .tracer import Tracer
 
@@ -77,6 +79,7 @@ __all__ = [
     "FLAG_SAMPLED",
     "Format",
     "GuaranteedThroughputSampler",
+    "HTTPSender",
     "InMemoryReporter",
     "InvalidCarrierException",
     "JaegerCodec",
@@ -88,17 +91,20 @@ __all__ = [
     "RateLimitingSampler",
     "Reference",
     "ReferenceType",
+    "RemoteReporter",
     "RemoteSampler",
     "Reporter",
     "Sampler",
     "Scope",
     "ScopeManager",
+    "Sender",
     "Span",
     "SpanContext",
     "SpanContextCorruptedException",
     "ThreadLocalScopeManager",
     "TraceContextCodec",
     "Tracer",
+    "UDPSender",
     "UnsupportedFormatException",
     "W3CBaggageCodec",
     "__version__",

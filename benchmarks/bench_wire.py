@@ -1,0 +1,338 @@
+"""Spans on the wire: jaeger_lite against jaeger-client 4.8.0 and the OTel Jaeger exporter.
+
+Workload, the same for every client: N sampled spans, each made active in turn (the
+client's idiomatic ``start_active_span`` / ``start_as_current_span``) as a child of one
+active root span, with 3 tags (str, int, bool) and 1 log (two fields; for OTel an event
+with one attribute, its name being the ``event``), created back to back in the main thread and
+delivered over UDP to a receiver on 127.0.0.1 (this process; each client runs in its own
+subprocess and venv). Measured per span:
+
+* main:   main-thread time to create and finish the N spans
+* all-in: from the first span until the receiver has the last datagram
+* delivered fraction and the largest datagram (decoded with thrift after the run)
+
+"tuned" gives every client a queue larger than N (and OTel ``udp_split_oversized_batches``,
+without which its 512-span batches exceed a datagram); "defaults" changes nothing. Best
+(lowest all-in) of ``--repeat`` rounds, each round running every configuration once.
+Peers are installed into ``.bench/`` on first use.
+
+Run: ``make bench`` or ``python benchmarks/bench_wire.py [--spans N] [--repeat R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import select
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BENCH = os.path.join(ROOT, ".bench")
+sys.path.insert(0, ROOT)
+
+PEERS = {
+    "jaeger-client": ["jaeger-client==4.8.0", "six"],
+    "otel": ["opentelemetry-sdk==1.21.0", "opentelemetry-exporter-jaeger-thrift==1.21.0"],
+}
+
+# Each client program reads N, PORT and MODE from argv, prints "t0 t1" (monotonic seconds
+# around the span loop) once spans are handed over, then waits for stdin to close.
+PROGRAMS = {
+    "jaeger_lite": """
+import sys, time
+import jaeger_lite
+n, port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+options = {} if mode == "defaults" else {"queue_size": n + 1000}
+reporter = jaeger_lite.RemoteReporter(jaeger_lite.UDPSender("127.0.0.1", port), **options)
+tracer = jaeger_lite.Tracer("bench", reporter)
+with tracer.start_active_span("root"):
+    t0 = time.monotonic()
+    for _ in range(n):
+        with tracer.start_active_span("GET /users/{id}") as scope:
+            span = scope.span
+            span.set_tag("component", "bench")
+            span.set_tag("http.status_code", 200)
+            span.set_tag("retry", False)
+            span.log_kv({"event": "cache-miss", "key": "user:42"})
+    t1 = time.monotonic()
+tracer.close()
+print(t0, t1, reporter._sender.accelerated, flush=True)
+sys.stdin.read()
+""",
+    "jaeger-client": """
+import logging, sys, time
+from jaeger_client import Config
+n, port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+config = {"sampler": {"type": "const", "param": 1}, "logging": False,
+          "local_agent": {"reporting_host": "127.0.0.1", "reporting_port": port}}
+if mode != "defaults":
+    config["reporter_queue_size"] = n + 1000
+tracer = Config(config=config, service_name="bench", validate=True).initialize_tracer()
+with tracer.start_active_span("root"):
+    t0 = time.monotonic()
+    for _ in range(n):
+        with tracer.start_active_span("GET /users/{id}") as scope:
+            span = scope.span
+            span.set_tag("component", "bench")
+            span.set_tag("http.status_code", 200)
+            span.set_tag("retry", False)
+            span.log_kv({"event": "cache-miss", "key": "user:42"})
+    t1 = time.monotonic()
+tracer.close()  # returns a tornado Future; the IOLoop thread keeps sending
+print(t0, t1, None, flush=True)
+sys.stdin.read()
+""",
+    "otel": """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+from opentelemetry import trace
+from opentelemetry.exporter.jaeger.thrift import JaegerExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+n, port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+if mode == "defaults":
+    exporter = JaegerExporter(agent_host_name="127.0.0.1", agent_port=port)
+    processor = BatchSpanProcessor(exporter)
+else:
+    exporter = JaegerExporter(agent_host_name="127.0.0.1", agent_port=port,
+                              udp_split_oversized_batches=True)
+    processor = BatchSpanProcessor(exporter, max_queue_size=n + 1000)
+provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+provider.add_span_processor(processor)
+tracer = provider.get_tracer("bench")
+with tracer.start_as_current_span("root"):
+    t0 = time.monotonic()
+    for _ in range(n):
+        with tracer.start_as_current_span("GET /users/{id}") as span:
+            span.set_attribute("component", "bench")
+            span.set_attribute("http.status_code", 200)
+            span.set_attribute("retry", False)
+            span.add_event("cache-miss", {"key": "user:42"})
+    t1 = time.monotonic()
+provider.shutdown()
+print(t0, t1, None, flush=True)
+sys.stdin.read()
+""",
+}
+
+
+@dataclass
+class Result:
+    client: str
+    mode: str
+    main_us: float
+    all_in_us: float
+    delivered: float
+    largest: int
+    note: str = ""
+
+
+def venv_python(name: str, packages: list[str]) -> str:
+    """Python of ``.bench/<name>`` with ``packages`` installed and importable.
+
+    Tries this interpreter first, then older pyenv Pythons, so a peer that no longer runs on
+    a new CPython still gets measured (the table says which Python ran it).
+    """
+    candidates = [sys.executable] + sorted(
+        glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")), reverse=True
+    )
+    module = {"jaeger-client": "jaeger_client", "otel": "opentelemetry.exporter.jaeger.thrift"}
+    for base in candidates:
+        version = subprocess.run(
+            [base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        env_dir = os.path.join(BENCH, f"{name}-py{version}")
+        python = os.path.join(env_dir, "bin", "python")
+        if not os.path.exists(python):
+            subprocess.run([base, "-m", "venv", env_dir], check=True)
+            install = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            if subprocess.run(install + packages).returncode != 0:
+                continue
+        check = subprocess.run([python, "-c", f"import {module[name]}"], capture_output=True)
+        if check.returncode == 0:
+            return python
+        print(f"  {name} does not import on Python {version}; trying an older one")
+    raise SystemExit(f"could not install {name} on any Python")
+
+
+def count_spans(datagrams: list[bytes]) -> int:
+    from thrift.protocol.TCompactProtocol import TCompactProtocolAccelerated
+    from thrift.transport.TTransport import TMemoryBuffer
+
+    from jaeger_lite._gen.agent import Agent
+
+    total = 0
+    for data in datagrams:
+        protocol = TCompactProtocolAccelerated(TMemoryBuffer(data))
+        protocol.readMessageBegin()
+        args = Agent.emitBatch_args()
+        args.read(protocol)
+        total += len(args.batch.spans)
+    return total
+
+
+def run_once(client: str, python: str, n: int, mode: str, env: dict[str, str]) -> Result:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
+    for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
+        try:
+            receiver.setsockopt(socket.SOL_SOCKET, option, 64 << 20)
+            break
+        except OSError:
+            pass
+    receiver.bind(("127.0.0.1", 0))
+    port = receiver.getsockname()[1]
+    child = subprocess.Popen(
+        [python, "-c", PROGRAMS[client], str(n), str(port), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    datagrams: list[bytes] = []
+    last_arrival = 0.0
+    times: Optional[list[str]] = None
+    quiet = 2.0  # seconds without a datagram, after the client finished, that end a run
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([receiver, child.stdout], [], [], quiet)
+        if receiver in readable:
+            while True:  # drain what the kernel holds before looking at the clock again
+                try:
+                    datagrams.append(receiver.recv(65536, socket.MSG_DONTWAIT))
+                except BlockingIOError:
+                    break
+                last_arrival = time.monotonic()
+        if child.stdout in readable and times is None:
+            times = child.stdout.readline().split()
+        if not readable and times is not None:
+            break
+    child.stdin.close()
+    child.wait(30)
+    receiver.close()
+    if times is None:
+        raise SystemExit(f"{client} ({mode}) failed")
+    t0, t1 = float(times[0]), float(times[1])
+    delivered = count_spans(datagrams) / n
+    note = "pure Python" if times[2] == "False" else ""
+    return Result(
+        client,
+        mode,
+        (t1 - t0) / n * 1e6,
+        (max(last_arrival, t1) - t0) / n * 1e6,
+        delivered,
+        max((len(d) for d in datagrams), default=0),
+        note,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    os.makedirs(BENCH, exist_ok=True)
+    n = args.spans
+
+    pythons = {"jaeger_lite": sys.executable}
+    for name, packages in PEERS.items():
+        pythons[name] = venv_python(name, packages)
+    env = {k: v for k, v in os.environ.items() if k != "JAEGER_LITE_NO_ACCELERATOR"}
+    env["PYTHONPATH"] = ROOT
+    peer_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    pure_env = dict(env, JAEGER_LITE_NO_ACCELERATOR="1")
+
+    configs = [
+        ("jaeger_lite", "tuned", env),
+        ("jaeger_lite", "tuned", pure_env),
+        ("jaeger-client", "tuned", peer_env),
+        ("otel", "tuned", peer_env),
+        ("jaeger_lite", "defaults", env),
+        ("jaeger-client", "defaults", peer_env),
+        ("otel", "defaults", peer_env),
+    ]
+    # Rounds go through every configuration once, so a burst of load from elsewhere on the
+    # machine hits all clients alike rather than all the runs of one of them.
+    runs: list[list[Result]] = [[] for _ in configs]
+    for round_no in range(1, args.repeat + 1):
+        for i, (client, mode, client_env) in enumerate(configs):
+            label = " pure Python" if client_env is pure_env else ""
+            print(f"round {round_no}: {client} ({mode}{label}) ...", file=sys.stderr, flush=True)
+            runs[i].append(run_once(client, pythons[client], n, mode, client_env))
+    results = [min(r, key=lambda result: result.all_in_us) for r in runs]
+
+    def version(python: str) -> str:
+        return subprocess.run(
+            [python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    print(f"\n{n:,} spans (3 tags + 1 log), best of {args.repeat}; {platform.machine()}, ", end="")
+    print(", ".join(f"{k} on Python {version(p)}" for k, p in pythons.items()))
+    peers = {(r.client, r.mode): r.all_in_us for r in results if not r.note}
+    header = (
+        f"| {'client':<26} | {'settings':<8} | {'main µs/span':>12} | {'all-in µs/span':>14} "
+        f"| {'jaeger-client ÷ this':>20} | {'OTel ÷ this':>11} | {'delivered':>9} "
+        f"| {'largest datagram':>16} |"
+    )
+    print(header)
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
+    for r in results:
+        name = r.client + (f" ({r.note})" if r.note else "")
+        jc = peers[("jaeger-client", r.mode)] / r.all_in_us
+        otel = peers[("otel", r.mode)] / r.all_in_us
+        print(
+            f"| {name:<26} | {r.mode:<8} | {r.main_us:>12.2f} | {r.all_in_us:>14.2f} "
+            f"| {jc:>19.1f}x | {otel:>10.1f}x | {r.delivered:>9.1%} | {r.largest:>16,} |"
+        )
+
+    def all_in(client: str, note: str = "") -> float:
+        return next(
+            r.all_in_us
+            for r in results
+            if r.client == client and r.mode == "tuned" and r.note == note
+        )
+
+    checks = [
+        (
+            "all-in >= 15x less than jaeger-client",
+            all_in("jaeger-client") / all_in("jaeger_lite"),
+            15,
+        ),
+        ("all-in >= 40x less than the OTel exporter", all_in("otel") / all_in("jaeger_lite"), 40),
+        (
+            "pure Python all-in >= 4x less than jaeger-client",
+            all_in("jaeger-client") / all_in("jaeger_lite", "pure Python"),
+            4,
+        ),
+        (
+            "jaeger_lite delivers 100% with default settings",
+            next(r.delivered for r in results if r.client == "jaeger_lite" and r.mode == "defaults")
+            * 100,
+            100,
+        ),
+    ]
+    print()
+    for label, value, target in checks:
+        print(f"{'MET ' if value >= target else 'MISSED'} {label}: {value:.1f}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump([r.__dict__ for r in results], out, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""Thrift compact-protocol writers for Jaeger structs (the bytes a UDP agent reads).
+
+Hand-written rather than built from generated objects: a span is encoded straight from the
+``Span`` slots, repeated pieces (tag keys, common tag values, operation names) are cached
+as finished bytes, and the fixed-size head of each span (ids, times, flags) goes through
+thrift's C accelerator in a single call when it is available. The pure-Python head writes
+the same bytes (tests compare them); ``JAEGER_LITE_NO_ACCELERATOR=1`` forces it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Optional
+
+from ._accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
+from ._accel import fastbinary as _fastbinary
+from ._wire import coerce, i32, i64, utf8, wire_references
+from .span import Span
+
+__all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
+
+ACCELERATOR_AVAILABLE = _fastbinary is not None
+
+_TWO64 = 1 << 64
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
+_BYTE = [bytes((i,)) for i in range(256)]
+_pack_double = struct.Struct("<d").pack
+
+# Compact field headers are (id delta << 4) | type; the deltas below follow the Tag layout
+# 1 key, 2 vType, 3 vStr, 4 vDouble, 5 vBool, 6 vLong, 7 vBinary.
+_STR_VALUE = b"\x15\x00\x18"  # vType=STRING(0), then field 3 (+1) binary
+_DOUBLE_VALUE = b"\x15\x02\x27"  # vType=DOUBLE(1), then field 4 (+2) double
+_BOOL_VALUES = (b"\x15\x04\x32\x00", b"\x15\x04\x31\x00")  # field 5 (+3): false, true
+_LONG_VALUE = b"\x15\x06\x46"  # vType=LONG(3), then field 6 (+4) i64
+_BINARY_VALUE = b"\x15\x08\x58"  # vType=BINARY(4), then field 7 (+5) binary
+_STRUCT = 0x0C
+# Microsecond times whose zigzag varint is 8 bytes long: 1978 to 3111.
+_VARINT8_US_MIN = 1 << 48
+_VARINT8_US_MAX = 1 << 55
+_TAGS_FIELD = [bytes((0x19, (n << 4) | _STRUCT)) for n in range(15)]  # list<struct> field, +1
+
+
+def varint(n: int) -> bytes:
+    """Unsigned LEB128 varint of ``n`` (``0 <= n < 2**64``)."""
+    if n < 0x80:
+        return _BYTE[n]
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def zigzag(n: int) -> int:
+    """Zigzag form of a signed 64-bit integer (small magnitudes give short varints)."""
+    return (n << 1) ^ (n >> 63)
+
+
+def list_header(size: int, etype: int = _STRUCT) -> bytes:
+    """Compact list header: size and element type in one byte up to 14 elements."""
+    if size < 15:
+        return _BYTE[(size << 4) | etype]
+    return _BYTE[0xF0 | etype] + varint(size)
+
+
+def binary(data: bytes) -> bytes:
+    """A compact string/binary value: varint length, then the bytes."""
+    return varint(len(data)) + data
+
+
+class CompactEncoder:
+    """Encodes finished spans, tags and processes as compact-protocol Jaeger structs.
+
+    One instance per sender, used from one thread at a time (the reporter's worker).
+    Caches: each tag key remembers its last value object and that tag's bytes (an
+    identity check, so ``True`` never passes for ``1``), and common str/int values are
+    kept per key (at most 256 each). All caches are bounded by ``cache_size`` keys: a full
+    one is emptied and refills with what is current, so high-cardinality keys and values
+    cost some speed, never unbounded memory.
+    """
+
+    __slots__ = (
+        "_last",
+        "_keys",
+        "_strs",
+        "_ints",
+        "_ops",
+        "_cache_size",
+        "_timestamp",
+        "_scratch",
+        "_scratch_log",
+        "span",
+    )
+
+    def __init__(self, accelerated: Optional[bool] = None, cache_size: int = 4096) -> None:
+        if accelerated is None:
+            accelerated = not os.environ.get("JAEGER_LITE_NO_ACCELERATOR")
+        self._last: dict[str, tuple[Any, bytes]] = {}
+        self._keys: dict[str, bytes] = {}
+        self._strs: dict[str, dict[str, bytes]] = {}
+        self._ints: dict[str, dict[int, bytes]] = {}
+        self._ops: dict[str, bytes] = {}
+        self._cache_size = cache_size
+        self._scratch = Head()
+        self._scratch_log = LogHead()
+        self._timestamp: Callable[[float], bytes]
+        #: Encode a finished span as a compact ``Span`` struct (no field header).
+        self.span: Callable[[Span], bytes]
+        if accelerated and _fastbinary is not None:
+            self.span, self._timestamp = self._fast_span, self._fast_timestamp
+        else:
+            self.span, self._timestamp = self._pure_span, self._pure_timestamp
+
+    @property
+    def accelerated(self) -> bool:
+        """True when span heads are written by thrift's C extension."""
+        return self.span == self._fast_span
+
+    # -- spans ------------------------------------------------------------------------
+
+    def _fast_span(self, span: Span) -> bytes:
+        """Fields 1-9 by thrift's C extension from a scratch object, the rest in Python."""
+        head = self._scratch
+        # The scratch keeps the previous span's values: spans of one trace, siblings and
+        # repeated operations share these very objects, so an identity check skips the work.
+        trace_id = span._trace_id
+        if trace_id is not head.trace_id:
+            head.trace_id = trace_id
+            if trace_id >> 63:
+                low = trace_id & 0xFFFF_FFFF_FFFF_FFFF
+                head.traceIdLow = low - _TWO64 if low >> 63 else low
+                head.traceIdHigh = i64(trace_id >> 64)
+            else:
+                head.traceIdLow = trace_id
+                head.traceIdHigh = 0
+        value = span._span_id
+        head.spanId = value - _TWO64 if value >> 63 else value
+        value = span._parent_id
+        if value is not head.parent_id:
+            head.parent_id = value
+            head.parentSpanId = value - _TWO64 if value >> 63 else value
+        name = span._operation_name
+        if name is not head.name:
+            head.name = name
+            head.operationName = self._ops.get(name) or self._op_name(name)
+        value = span._flags
+        head.flags = value if value <= 0x7FFF_FFFF else i32(value)
+        head.startTime = int(span._start_time * 1e6 + 0.5)
+        head.duration = int((span._duration or 0.0) * 1e6 + 0.5)
+        spec = 0
+        refs = reference_objects(span) if span._references else None
+        if refs:
+            head.references = refs
+            spec = 2
+        logs = span._logs
+        if logs:
+            # The first log's timestamp rides along as an extra trailing i64 (saving a
+            # call): "\x16" + 8 varint bytes, exactly its Log field 1, cut off the end below.
+            us = int(logs[0][0] * 1e6 + 0.5)
+            if _VARINT8_US_MIN <= us < _VARINT8_US_MAX:
+                head.logTimestamp = us
+                spec += 1
+        encoded: bytes = _fastbinary.encode_compact(head, HEAD_SPECS[spec])
+        tags = span._tags
+        if not tags and not logs:
+            return encoded
+        if spec & 1:
+            parts = [encoded[:-10]]
+            self._append_tail(parts, tags, logs, encoded[-10:-1])
+        else:
+            parts = [encoded[:-1]]  # without its stop byte: tags and logs follow
+            self._append_tail(parts, tags, logs)
+        return b"".join(parts)
+
+    def _pure_span(self, span: Span) -> bytes:
+        """The same bytes as ``_fast_span``, written in Python."""
+        trace_id = span._trace_id
+        refs = wire_references(span)
+        parts = [
+            b"\x16",
+            varint(zigzag(i64(trace_id))),
+            b"\x16",
+            varint(zigzag(i64(trace_id >> 64))),
+            b"\x16",
+            varint(zigzag(i64(span._span_id))),
+            b"\x16",
+            varint(zigzag(i64(span._parent_id))),
+            b"\x18",
+            binary(self._op_name(span._operation_name)),
+        ]
+        if refs:
+            parts.append(b"\x19" + list_header(len(refs)))
+            for ref_type, low, high, span_id in refs:
+                parts.append(
+                    b"\x15"
+                    + varint(zigzag(ref_type))
+                    + b"\x16"
+                    + varint(zigzag(low))
+                    + b"\x16"
+                    + varint(zigzag(high))
+                    + b"\x16"
+                    + varint(zigzag(span_id))
+                    + b"\x00"
+                )
+        parts.append(b"\x15" if refs else b"\x25")  # flags is field 7: +1 after refs, else +2
+        parts.append(varint(zigzag(i32(span._flags))))
+        parts.append(b"\x16" + varint(zigzag(int(span._start_time * 1e6 + 0.5))))
+        parts.append(b"\x16" + varint(zigzag(int((span._duration or 0.0) * 1e6 + 0.5))))
+        self._append_tail(parts, span._tags, span._logs)
+        return b"".join(parts)
+
+    def _append_tail(
+        self,
+        parts: list[bytes],
+        tags: Optional[Mapping[str, Any]],
+        logs: Optional[Sequence[tuple[float, Mapping[str, Any]]]],
+        first_timestamp: Optional[bytes] = None,
+    ) -> None:
+        """Fields 10 (tags) and 11 (logs), which follow field 9, and the Span's stop byte
+        (``first_timestamp``: the first log's field 1, when already encoded)."""
+        # The tag loop is written out twice (span tags, log fields): this is the hottest
+        # code of the encoder and a method call per list costs more than the loop body.
+        append = parts.append
+        last = self._last
+        tag = self._tag
+        if tags:
+            n = len(tags)
+            append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+            for key, value in tags.items():
+                entry = last.get(key)
+                append(entry[1] if entry is not None and entry[0] is value else tag(key, value))
+        if logs:
+            n = len(logs)
+            append(
+                (b"\x19" if tags else b"\x29")
+                + (_BYTE[(n << 4) | _STRUCT] if n < 15 else list_header(n))
+            )
+            timestamp_field = self._timestamp
+            for timestamp, fields in logs:
+                if first_timestamp is None:
+                    append(timestamp_field(timestamp))
+                else:
+                    append(first_timestamp)
+                    first_timestamp = None
+                n = len(fields)
+                append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+                for key, value in fields.items():
+                    entry = last.get(key)
+                    append(entry[1] if entry is not None and entry[0] is value else tag(key, value))
+                append(b"\x00")
+        append(b"\x00")
+
+    def _op_name(self, name: str) -> bytes:
+        encoded = self._ops.get(name)
+        if encoded is None:
+            if len(self._ops) >= self._cache_size:
+                self._ops.clear()
+            encoded = self._ops[name] = utf8(name)
+        return encoded
+
+    def _fast_timestamp(self, timestamp: float) -> bytes:
+        """Field 1 of a Log (header and value), by thrift's C extension."""
+        scratch = self._scratch_log
+        scratch.timestamp = int(timestamp * 1e6 + 0.5)
+        encoded: bytes = _fastbinary.encode_compact(scratch, LOG_SPEC)
+        return encoded[:-1]
+
+    def _pure_timestamp(self, timestamp: float) -> bytes:
+        return b"\x16" + varint(zigzag(int(timestamp * 1e6 + 0.5)))
+
+    # -- tags -------------------------------------------------------------------------
+
+    def tags(self, tags: Mapping[str, Any]) -> bytes:
+        """A compact ``list<Tag>`` body (header included) for any mapping."""
+        parts = [list_header(len(tags))]
+        self._append_tags(parts, tags)
+        return b"".join(parts)
+
+    def _append_tags(self, parts: list[bytes], tags: Mapping[str, Any]) -> None:
+        append = parts.append
+        last = self._last
+        for key, value in tags.items():
+            entry = last.get(key)
+            if entry is not None and entry[0] is value:  # the very object seen last time
+                append(entry[1])
+            else:
+                append(self._tag(key, value))
+
+    def _tag(self, key: Any, value: Any) -> bytes:
+        """Encode one tag through the per-key value caches (slow path of _append_tags)."""
+        if key.__class__ is not str:
+            key = str(key)
+        cls = value.__class__
+        if cls is str or cls is int:
+            caches: dict[str, dict[Any, bytes]] = self._strs if cls is str else self._ints
+            cache = caches.get(key)
+            if cache is None:
+                if len(caches) >= self._cache_size:
+                    caches.clear()
+                cache = caches[key] = {}
+            encoded = cache.get(value)
+            if encoded is None:
+                encoded = self._key(key) + _uncached_value(value)
+                if len(cache) < 256:  # a high-cardinality key (ids, counters): not kept
+                    cache[value] = encoded
+        else:
+            encoded = self._key(key) + _uncached_value(value)
+        if len(self._last) >= self._cache_size:
+            self._last.clear()
+        self._last[key] = (value, encoded)
+        return encoded
+
+    def _key(self, key: str) -> bytes:
+        encoded = self._keys.get(key)
+        if encoded is None:
+            if len(self._keys) >= self._cache_size:
+                self._keys.clear()
+            encoded = self._keys[key] = b"\x18" + binary(utf8(key))
+        return encoded
+
+
+def _uncached_value(value: Any) -> bytes:
+    """vType and value fields plus the Tag's stop byte, for any value."""
+    cls = value.__class__
+    if cls is str:
+        return _STR_VALUE + binary(utf8(value)) + b"\x00"
+    if cls is bool:
+        return _BOOL_VALUES[value]
+    if cls is int:
+        if _I64_MIN <= value <= _I64_MAX:
+            return _LONG_VALUE + varint(zigzag(value)) + b"\x00"
+        return _STR_VALUE + binary(str(value).encode()) + b"\x00"  # beyond i64: decimal text
+    if cls is float:
+        return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
+    if cls is bytes:
+        return _BINARY_VALUE + binary(value) + b"\x00"
+    return _uncached_value(coerce(value))

@@ -1,0 +1,337 @@
+"""``RemoteReporter``: batches finished spans on a worker thread and hands them to a sender.
+
+The application thread only appends to a deque (a length check, an append and a counter
+bump; no lock, no I/O). Every ``WAKE_EVERY`` spans (about a datagram's worth) it also wakes
+the worker and yields the GIL once, so the worker encodes those spans while they are still
+in the CPU caches and young for the garbage collector (measured: a quarter less time per
+span than letting them wait a whole 5 ms switch interval). With light traffic the worker
+wakes by itself every ``flush_interval`` seconds.
+
+The worker encodes spans as soon as it takes them off the queue (an encoded span is ~0.2 KB,
+a live one ~0.9 KB), fills batches of up to ``sender.batch_bytes`` and sends each full
+batch, encoding newly queued spans between sends: under load a send is slow to come round
+(it releases the GIL, and a busy application thread then keeps it for up to the switch
+interval) while encoding is not. The batch being filled goes out after ``flush_interval``,
+on ``flush()`` and on ``close()``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from bisect import bisect_right
+from collections import deque
+from itertools import accumulate, repeat, starmap
+from time import sleep as _sleep
+from typing import Any, Optional
+
+from ._metrics import Counter
+from .senders import Sender
+from .span import Span
+
+__all__ = ["DEFAULT_QUEUE_SIZE", "RemoteReporter"]
+
+_log = logging.getLogger("jaeger_lite")
+
+#: Spans (queued or encoded, not yet sent) a RemoteReporter holds before it drops new ones.
+#: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Held as a live
+#: Span with 3 tags and a log, a span takes about 0.9 KB; encoded, about 0.2 KB.
+DEFAULT_QUEUE_SIZE = 65_536
+#: The worker is woken each time this many spans have been reported (a power of two).
+WAKE_EVERY = 256
+#: Seconds the interpreter-exit drain may take, for all reporters together.
+EXIT_TIMEOUT = 2.0
+
+_reporters: weakref.WeakSet[RemoteReporter] = weakref.WeakSet()
+
+
+class RemoteReporter:
+    """Reports finished spans to Jaeger through a :class:`~jaeger_lite.senders.Sender`.
+
+    ``queue_size`` bounds the spans held (see :data:`DEFAULT_QUEUE_SIZE`); past it new spans
+    are dropped and counted, never waited for. ``flush_interval`` is the longest a span
+    waits for the worker when traffic is light. The worker thread starts with the first
+    span, and again in a forked child, which gets its own queue, worker, socket, seqNo,
+    stats and client-uuid; spans the parent had queued stay the parent's.
+    """
+
+    def __init__(
+        self,
+        sender: Sender,
+        *,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        flush_interval: float = 1.0,
+    ) -> None:
+        if queue_size < 1:
+            raise ValueError(f"queue_size must be at least 1, got {queue_size!r}")
+        if not flush_interval > 0:
+            raise ValueError(f"flush_interval must be positive, got {flush_interval!r}")
+        self._sender = sender
+        self._max_queued = queue_size
+        self._queue_size = queue_size
+        self._flush_interval = flush_interval
+        self._closed = False
+        self._reset()
+        set_queue_dropped = getattr(sender, "set_queue_dropped", None)
+        if callable(set_queue_dropped):
+            set_queue_dropped(lambda: self._dropped_full.value)
+        _reporters.add(self)
+
+    def _reset(self) -> None:
+        """Fresh per-process state (also what a forked child starts from)."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # guards starting and stopping the worker
+        self._queue: deque[Span] = deque()
+        self._held = 0  # spans taken off the queue (encoded) and not yet sent
+        self._handed = 0  # spans handed to the sender (or lost to an encode error), in order
+        self._flushes: deque[tuple[int, threading.Event]] = deque()  # (spans_queued, done)
+        self._batches: deque[list[bytes]] = deque()  # full batches waiting to be sent
+        self._batch: list[bytes] = []  # the batch being filled
+        self._batch_bytes = 0
+        self._batch_started = 0.0  # monotonic time of the current batch's first span
+        self._wake = threading.Event()
+        self._worker: Optional[threading.Thread] = None
+        self._stopping = False
+        self._queued = Counter()
+        self._count_queued = self._queued.inc
+        self._dropped_full = Counter()
+        self._dropped_closed = Counter()
+        self._encode_errors = Counter()
+        self._sender_errors = Counter()
+
+    # -- application thread -----------------------------------------------------------
+
+    def report_span(self, span: Span) -> None:
+        """Queue a finished span (drops and counts it when the queue is full)."""
+        queue = self._queue
+        if len(queue) + self._held >= self._queue_size:
+            self._drop()
+            return
+        queue.append(span)
+        if not self._count_queued() & (WAKE_EVERY - 1):
+            self._wake_worker()
+            # Yield the GIL so the worker encodes these spans now, while they are young
+            # for the garbage collector and still in the CPU caches, rather than after a
+            # whole switch interval (5 ms) of more spans: this makes reporting ~25% cheaper.
+            _sleep(0)
+
+    def _drop(self) -> None:
+        (self._dropped_closed if self._closed else self._dropped_full).inc()
+
+    def _wake_worker(self) -> None:
+        worker = self._worker
+        if worker is None:
+            with self._lock:
+                if self._worker is None and not self._stopping:
+                    self._worker = threading.Thread(
+                        target=self._run, name="jaeger_lite-reporter", daemon=True
+                    )
+                    self._worker.start()
+        self._wake.set()
+
+    def set_process(self, service_name: str, tags: Any) -> None:
+        """Pass the tracer's service name and tags on to the sender (for the Process)."""
+        set_process = getattr(self._sender, "set_process", None)
+        if callable(set_process):
+            set_process(service_name, tags)
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Wait until every span reported before this call has been handed to the sender.
+
+        Returns False if that did not happen within ``timeout`` seconds (None: no limit).
+        """
+        self._check_fork()
+        if self._closed:
+            return not (self._queue or self._held)
+        # Spans are counted after they are queued, so every span counted here is queued;
+        # the worker hands spans over in queue order and sets ``done`` once it has handed
+        # over this many.
+        done = threading.Event()
+        self._flushes.append((self._queued.value, done))
+        self._wake_worker()
+        return done.wait(timeout)
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Send what is queued (waiting at most ``timeout`` seconds), stop, close the sender.
+
+        Idempotent. Spans reported afterwards are dropped and counted.
+        """
+        self._check_fork()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue_size = 0  # from now on report_span drops (counted as "closed")
+            self._stopping = True
+            worker = self._worker
+        self._wake.set()
+        if worker is not None:
+            worker.join(timeout)
+            if worker.is_alive():
+                _log.warning("jaeger_lite: reporter close timed out; unsent spans are lost")
+                return
+        else:
+            self._drain(force=True)  # spans queued but never woken for (under WAKE_EVERY)
+        try:
+            self._sender.close()
+        except Exception:  # a custom sender's bug must not escape close()
+            _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
+        _reporters.discard(self)
+
+    def metrics(self) -> dict[str, int]:
+        """Counters, the sender's included (see README, "Metrics")."""
+        snapshot = {
+            "spans_queued": self._queued.value,
+            "spans_dropped_queue_full": self._dropped_full.value,
+            "spans_dropped_closed": self._dropped_closed.value,
+            "spans_dropped_encode_error": self._encode_errors.value,
+            "queue_length": len(self._queue) + self._held,
+        }
+        sender_metrics = getattr(self._sender, "metrics", None)
+        if callable(sender_metrics):
+            snapshot.update(sender_metrics())
+        snapshot["spans_dropped_send_failed"] = (
+            snapshot.get("spans_dropped_send_failed", 0) + self._sender_errors.value
+        )
+        return snapshot
+
+    # -- fork -------------------------------------------------------------------------
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():
+            self._after_fork()
+
+    def _after_fork(self) -> None:
+        """In a forked child: start empty (the parent sends its own spans) and lazily."""
+        self._reset()
+        self._queue_size = 0 if self._closed else self._max_queued
+
+    # -- worker thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        wake = self._wake
+        while True:
+            woken = wake.wait(self._flush_interval)
+            wake.clear()
+            stopping = self._stopping
+            try:
+                self._drain(force=stopping or not woken)
+            except Exception:  # keep the worker alive whatever a bug did
+                _log.warning("jaeger_lite: reporter worker error", exc_info=True)
+            if stopping:
+                return
+
+    def _drain(self, force: bool) -> None:
+        """Encode the queue into batches and send the full ones, one at a time, encoding
+        newly queued spans between sends. The batch being filled goes too when ``force``d
+        (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
+        queue, batches = self._queue, self._batches
+        try:
+            limit = self._sender.batch_bytes
+        except Exception:  # a custom sender's bug: fall back to a datagram's worth
+            limit = 65000
+        while True:
+            count = len(queue)
+            if count:
+                self._held += count  # counted before they leave the queue: never under
+                self._encode(list(starmap(queue.popleft, repeat((), count))), limit)
+            if not batches:
+                batch = self._batch
+                if not batch or not (
+                    force
+                    or self._flushes
+                    or time.monotonic() - self._batch_started >= self._flush_interval
+                ):
+                    break
+                batches.append(batch)
+                self._batch, self._batch_bytes = [], 0
+            self._send(batches.popleft())
+        self._finish_flushes()
+
+    def _encode(self, spans: list[Span], limit: int) -> None:
+        encode = self._sender.encode
+        try:
+            self._add(list(map(encode, spans)), limit)
+        except Exception:  # some span cannot be encoded: go one by one and lose only it
+            for span in spans:
+                try:
+                    self._add([encode(span)], limit)
+                except Exception:
+                    # Send what came before it first, so spans are handed over in order
+                    # and flush() never counts the lost span ahead of earlier ones.
+                    self._batches.append(self._batch)
+                    self._batch, self._batch_bytes = [], 0
+                    while self._batches:
+                        self._send(self._batches.popleft())
+                    self._held -= 1
+                    self._handed += 1
+                    self._encode_errors.inc()
+                    _log.debug("jaeger_lite: could not encode %r", span, exc_info=True)
+
+    def _add(self, encoded: list[bytes], limit: int) -> None:
+        """Append encoded spans to the batch being filled, closing it whenever it is full.
+
+        Works on running byte totals (``ends[i]``: bytes up to span ``i``) with bisect, so
+        the per-span cost is C code; Python runs once per batch.
+        """
+        batches, batch = self._batches, self._batch
+        if not batch:
+            self._batch_started = time.monotonic()
+        ends = list(accumulate(map(len, encoded), initial=self._batch_bytes))
+        origin = 0  # ends[k] - origin = bytes in the batch once spans before k are in it
+        k, n = 0, len(encoded)
+        while k < n:
+            j = bisect_right(ends, origin + limit, k) - 1  # spans k..j-1 fit
+            if j == k:  # not even one more fits
+                if not batch:
+                    j = k + 1  # a span over the limit on its own: the sender drops it
+                else:
+                    batches.append(batch)
+                    batch, origin = [], ends[k]
+                    self._batch_started = time.monotonic()
+                    continue
+            batch.extend(encoded[k:j])
+            k = j
+            if k < n:  # stopped because the batch is full
+                batches.append(batch)
+                batch, origin = [], ends[k]
+                self._batch_started = time.monotonic()
+        self._batch, self._batch_bytes = batch, ends[n] - origin
+
+    def _send(self, batch: list[bytes]) -> None:
+        self._held -= len(batch)
+        try:
+            self._sender.send(batch)
+        except Exception:  # senders count their own I/O errors; this is a sender bug
+            self._sender_errors.add(len(batch))
+            _log.warning("jaeger_lite: sender %r failed", self._sender, exc_info=True)
+        self._handed += len(batch)
+        self._finish_flushes()
+
+    def _finish_flushes(self) -> None:
+        flushes = self._flushes
+        while flushes and flushes[0][0] <= self._handed:
+            flushes.popleft()[1].set()
+
+    def __repr__(self) -> str:
+        return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
+
+
+def _after_fork_in_child() -> None:
+    for reporter in list(_reporters):
+        reporter._after_fork()
+
+
+def _close_all_at_exit() -> None:
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    for reporter in list(_reporters):
+        reporter.close(max(0.0, deadline - time.monotonic()))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)

@@ -1,0 +1,303 @@
+"""UDP and HTTP senders against real sockets on the loopback interface."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jaeger_lite import HTTPSender, InMemoryReporter, RemoteReporter, Sender, Tracer, UDPSender
+from jaeger_lite.span import Span
+from jaeger_lite.thrift import EMIT_BATCH_OVERHEAD
+from tests._wire_helpers import UDPAgent, decode_binary_batch, free_udp_port, tag_dict
+
+
+def make_spans(count: int, payload: int = 0, name: str = "op") -> list[Span]:
+    tracer = Tracer("svc", InMemoryReporter(), max_tag_value_length=1 << 20)
+    spans = []
+    for i in range(count):
+        span = tracer.start_span(f"{name}{i}")
+        if payload:
+            span.set_tag("payload", "x" * payload)
+        span.finish()
+        spans.append(span)
+    return spans
+
+
+@pytest.fixture
+def agent() -> Iterator[UDPAgent]:
+    agent = UDPAgent()
+    yield agent
+    agent.close()
+
+
+def udp_sender(port: int, **options: Any) -> UDPSender:
+    sender = UDPSender("127.0.0.1", port, **options)
+    sender.set_process("svc", {"team": "core"})
+    return sender
+
+
+def test_udp_sender_is_a_sender() -> None:
+    """UDPSender and HTTPSender satisfy the Sender protocol."""
+    assert isinstance(UDPSender(), Sender)
+    assert isinstance(HTTPSender("http://127.0.0.1:1/api/traces"), Sender)
+
+
+def test_udp_delivers_spans_with_process(agent: UDPAgent) -> None:
+    """Spans and the Process (service, default and tracer tags) reach the agent."""
+    sender = udp_sender(agent.port)
+    sender.send([sender.encode(span) for span in make_spans(3)])
+    spans = agent.wait_for_spans(3)
+    assert [s.operationName for s in spans] == ["op0", "op1", "op2"]
+    process = agent.batches()[0].process
+    assert process.serviceName == "svc"
+    tags = tag_dict(process.tags)
+    assert tags["team"] == "core"
+    assert {"jaeger.version", "hostname", "ip", "client-uuid"} <= tags.keys()
+    assert sender.metrics()["spans_sent"] == 3
+
+
+def test_seq_no_counts_from_one_and_stats_are_cumulative(agent: UDPAgent) -> None:
+    """seqNo is 1, 2, 3...; every batch carries the running ClientStats."""
+    sender = udp_sender(agent.port, max_packet_size=2000)
+    dropped = [5]
+    sender.set_queue_dropped(lambda: dropped[0])
+    sender.send([sender.encode(make_spans(1, payload=3000)[0])])  # too large: counted
+    sender.send([sender.encode(s) for s in make_spans(1)])
+    dropped[0] = 9
+    sender.send([sender.encode(s) for s in make_spans(1)])
+    agent.wait_for_datagrams(2)
+    batches = agent.batches()
+    assert [b.seqNo for b in batches] == [1, 2]
+    assert [(b.stats.fullQueueDroppedSpans, b.stats.tooLargeDroppedSpans) for b in batches] == [
+        (5, 1),
+        (9, 1),
+    ]
+
+
+def test_packet_budget_never_exceeds_the_limit(agent: UDPAgent) -> None:
+    """Many small spans, a few huge ones and one too big: all but that one delivered."""
+    limit = 9216
+    sender = udp_sender(agent.port, max_packet_size=limit)
+    small = make_spans(300, name="small")
+    huge = make_spans(3, payload=limit - 1200, name="huge")
+    too_big = make_spans(1, payload=limit, name="toobig")
+    mixed = small[:100] + huge[:1] + small[100:200] + too_big + huge[1:] + small[200:]
+    sender.send([sender.encode(span) for span in mixed])
+    spans = agent.wait_for_spans(len(mixed) - 1)
+    assert len(spans) == len(mixed) - 1
+    assert "toobig0" not in {s.operationName for s in spans}
+    assert max(len(d) for d in agent.datagrams) <= limit
+    assert len(agent.datagrams) < 30  # packed, not one datagram per span
+    metrics = sender.metrics()
+    assert metrics["spans_dropped_too_large"] == 1
+    assert metrics["spans_sent"] == len(mixed) - 1
+
+
+def test_batch_bytes_leaves_room_for_envelope_and_process(agent: UDPAgent) -> None:
+    """batch_bytes = max_packet_size - envelope - encoded Process."""
+    sender = udp_sender(agent.port, max_packet_size=4000)
+    assert sender.batch_bytes == 4000 - EMIT_BATCH_OVERHEAD - len(sender.process_bytes())
+
+
+def test_agent_down_is_counted_not_raised() -> None:
+    """ECONNREFUSED from a port nobody listens on counts as failed spans."""
+    sender = udp_sender(free_udp_port())
+    for _ in range(5):
+        sender.send([sender.encode(s) for s in make_spans(2)])
+    metrics = sender.metrics()
+    assert metrics["spans_sent"] + metrics["spans_dropped_send_failed"] == 10
+    assert metrics["spans_dropped_send_failed"] >= 2  # the refusals after the first ICMP
+    assert metrics["send_errors"] >= 1
+
+
+def test_unresolvable_host_is_counted_not_raised() -> None:
+    """A host that cannot resolve (label over 63 chars: no lookup is sent) fails quietly."""
+    sender = UDPSender("a" * 64 + ".invalid", 6831)
+    sender.set_process("svc", {})
+    sender.send([sender.encode(s) for s in make_spans(3)])
+    sender.send([sender.encode(s) for s in make_spans(2)])
+    assert sender.metrics()["spans_dropped_send_failed"] == 5
+    assert sender.metrics()["spans_sent"] == 0
+
+
+def test_ipv6_loopback() -> None:
+    """The agent can be given as ::1."""
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 support")
+    try:
+        agent = UDPAgent(socket.AF_INET6)
+    except OSError:
+        pytest.skip("::1 not available")
+    try:
+        sender = UDPSender("::1", agent.port)
+        sender.send([sender.encode(s) for s in make_spans(2)])
+        assert len(agent.wait_for_spans(2)) == 2
+    finally:
+        agent.close()
+
+
+def test_bad_arguments_raise() -> None:
+    """Out-of-range ports and packet sizes are API misuse."""
+    with pytest.raises(ValueError):
+        UDPSender(port=0)
+    with pytest.raises(ValueError):
+        UDPSender(max_packet_size=70000)
+    with pytest.raises(ValueError):
+        HTTPSender("ftp://host/api/traces")
+    with pytest.raises(ValueError):
+        HTTPSender("http://host/api/traces", user="u")
+
+
+# -- HTTP ------------------------------------------------------------------------------
+
+
+class Collector(http.server.ThreadingHTTPServer):
+    """A stdlib HTTP server on 127.0.0.1 recording each request."""
+
+    daemon_threads = True
+
+    def __init__(self, status: int = 202) -> None:
+        self.status = status
+        self.requests: list[dict[str, Any]] = []
+        self.client_ports: set[int] = set()
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/api/traces"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Collector
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append(
+            {"method": self.command, "path": self.path, "headers": self.headers, "body": body}
+        )
+        self.server.client_ports.add(self.client_address[1])
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    server = Collector()
+    yield server
+    server.stop()
+
+
+def http_send(sender: HTTPSender, count: int = 2) -> None:
+    sender.set_process("svc", {})
+    sender.send([sender.encode(s) for s in make_spans(count)])
+
+
+def test_http_posts_binary_batch(collector: Collector) -> None:
+    """POST to the endpoint path, application/x-thrift, body a binary Batch."""
+    sender = HTTPSender(collector.url + "?format=jaeger.thrift")
+    http_send(sender, 3)
+    request = collector.requests[0]
+    assert request["method"] == "POST"
+    assert request["path"] == "/api/traces?format=jaeger.thrift"
+    assert request["headers"]["Content-Type"] == "application/x-thrift"
+    assert "Authorization" not in request["headers"]
+    batch = decode_binary_batch(request["body"])
+    assert batch.process.serviceName == "svc"
+    assert [s.operationName for s in batch.spans] == ["op0", "op1", "op2"]
+    assert sender.metrics()["spans_sent"] == 3
+
+
+def test_http_basic_auth(collector: Collector) -> None:
+    """user and password become a Basic Authorization header."""
+    http_send(HTTPSender(collector.url, user="ann", password="s3cret"))
+    expected = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    assert collector.requests[0]["headers"]["Authorization"] == expected
+
+
+def test_http_bearer_token(collector: Collector) -> None:
+    """auth_token becomes a Bearer Authorization header."""
+    http_send(HTTPSender(collector.url, auth_token="tok123"))
+    assert collector.requests[0]["headers"]["Authorization"] == "Bearer tok123"
+
+
+def test_http_reuses_the_connection(collector: Collector) -> None:
+    """Consecutive batches go over one kept-alive connection."""
+    sender = HTTPSender(collector.url)
+    for _ in range(3):
+        http_send(sender)
+    assert len(collector.requests) == 3
+    assert len(collector.client_ports) == 1
+
+
+def test_http_error_status_is_counted_not_raised() -> None:
+    """A 500 counts the batch's spans as failed."""
+    server = Collector(status=500)
+    try:
+        sender = HTTPSender(server.url)
+        http_send(sender, 4)
+        metrics = sender.metrics()
+        assert metrics["spans_dropped_send_failed"] == 4
+        assert metrics["spans_sent"] == 0
+        assert metrics["send_errors"] == 1
+    finally:
+        server.stop()
+
+
+def test_http_dead_server_is_counted_not_raised() -> None:
+    """Connection refused counts as failed; later batches fail fast while it is down."""
+    server = Collector()
+    url = server.url
+    server.stop()
+    sender = HTTPSender(url, timeout=2.0)
+    http_send(sender, 2)
+    http_send(sender, 3)
+    metrics = sender.metrics()
+    assert metrics["spans_dropped_send_failed"] == 5
+    assert metrics["send_errors"] == 1
+
+
+def test_credentials_never_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Neither password nor token appears in repr or in the failure log."""
+    server = Collector()
+    url = server.url.replace("http://", "http://bob:pw-in-url@")
+    server.stop()
+    for sender in (
+        HTTPSender(url),
+        HTTPSender(server.url, user="ann", password="s3cret"),
+        HTTPSender(server.url, auth_token="tok123"),
+    ):
+        http_send(sender)
+        text = repr(sender) + caplog.text
+        for secret in ("s3cret", "tok123", "pw-in-url", "bob"):
+            assert secret not in text
+    assert "failed" in caplog.text
+
+
+def test_remote_reporter_over_http(collector: Collector) -> None:
+    """RemoteReporter + HTTPSender: flushed spans reach the collector as one Batch."""
+    tracer = Tracer("web", RemoteReporter(HTTPSender(collector.url, auth_token="t")))
+    for i in range(5):
+        tracer.start_span(f"op{i}").finish()
+    assert tracer.flush(5)
+    batch = decode_binary_batch(collector.requests[0]["body"])
+    assert batch.process.serviceName == "web"
+    assert [s.operationName for s in batch.spans] == [f"op{i}" for i in range(5)]
+    assert tracer.metrics["spans_sent"] == 5
+    tracer.close()
