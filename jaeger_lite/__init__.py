@@ -12,6 +12,8 @@ Quick start::
 from ._baggage import BaggageLimits
 from ._global import global_tracer, set_global_tracer, trace
 from ._version import __version__
+from .client_config import Config
+from .config import init_tracer
 from .context import (
     FLAG_DEBUG,
     FLAG_FIREHOSE,
@@ -71,6 +73,7 @@ __all__ = [
     "Codec",
     "CompositeCodec",
     "CompositeReporter",
+    "Config",
     "ConfigError",
     "ConstSampler",
     "ContextVarsScopeManager",
@@ -112,6 +115,7 @@ __all__ = [
     "codecs_for_propagation",
     "follows_from",
     "global_tracer",
+    "init_tracer",
     "parse_propagation",
     "set_global_tracer",
     "trace",

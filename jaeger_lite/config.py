@@ -9,181 +9,36 @@ jaeger-client-go's syntax; keyword values may be Python values or the same strin
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from ._config_values import parse_bool, parse_duration, parse_float, parse_int, parse_tags
+from ._config_options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, SAMPLER_TYPES, parse_tags
+from ._global import set_global_tracer
 from .errors import ConfigError
+from .remote import RemoteReporter
+from .remote_sampling import RemoteSampler
+from .reporting import CompositeReporter, LoggingReporter, NullReporter, Reporter
+from .sampling import ConstSampler, ProbabilisticSampler, RateLimitingSampler, Sampler
+from .scope import ScopeManager
+from .senders import HTTPSender, Sender, UDPSender
+from .tracer import Tracer
 
-__all__ = ["OPTIONS", "Option", "TracerOptions", "resolve_options"]
+__all__ = [
+    "OPTIONS",
+    "SAMPLER_TYPES",
+    "TracerOptions",
+    "build_tracer",
+    "init_tracer",
+    "resolve_options",
+]
 
-SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting", "remote")
-#: An unset sampler_param never means "sample nothing" (Go's const default does).
-DEFAULT_SAMPLER_PARAM = {"const": 1.0, "probabilistic": 0.001, "ratelimiting": 1.0, "remote": 0.001}
+_log = logging.getLogger("jaeger_lite")
+
 DEFAULT_SAMPLING_PORT = 5778
-
-
-@dataclass(frozen=True)
-class Option:
-    """One configuration option: its keyword name, variable, default, parser and meaning."""
-
-    name: str
-    default: Any
-    parse: Callable[[str, Any], Any]
-    doc: str
-    extension: bool = False  # not a jaeger-client-go variable: jaeger_lite's own
-
-    @property
-    def env(self) -> str:
-        return "JAEGER_" + self.name.upper()
-
-
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name}={value!r} is not valid: expected a non-empty string")
-    return value.strip()
-
-
-def _url(name: str, value: Any) -> str:
-    text = _text(name, value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{name}={value!r} is not valid: expected an http(s)://host[:port]/path URL"
-        )
-    return text
-
-
-def _port(name: str, value: Any) -> int:
-    return parse_int(name, value, minimum=1, maximum=65535)
-
-
-def _sampler_type(name: str, value: Any) -> str:
-    text = _text(name, value).lower()
-    text = "ratelimiting" if text == "rate_limiting" else text
-    if text not in SAMPLER_TYPES:
-        raise ConfigError(
-            f"{name}={value!r} is not valid: expected one of {', '.join(SAMPLER_TYPES)}"
-        )
-    return text
-
-
-def _positive_duration(name: str, value: Any) -> float:
-    seconds = parse_duration(name, value)
-    if seconds <= 0:
-        raise ConfigError(f"{name}={value!r} is not valid: expected a duration above zero")
-    return seconds
-
-
-def _propagation(name: str, value: Any) -> tuple[str, ...]:
-    names = value.split(",") if isinstance(value, str) else list(value)
-    cleaned = tuple(str(n).strip().lower() for n in names if str(n).strip())
-    known = ("jaeger", "b3", "b3-single", "w3c")
-    unknown = [n for n in cleaned if n not in known]
-    if not cleaned or unknown:
-        raise ConfigError(f"{name}={value!r} is not valid: expected names among {', '.join(known)}")
-    return cleaned
-
-
-def _optional_text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{name}: expected a string, got {type(value).__name__}")
-    return value
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("service_name", None, _text, "Service name shown in Jaeger (required unless disabled)."),
-    Option("disabled", False, parse_bool, "A no-op tracer: no threads, no sockets, nothing sent."),
-    Option("agent_host", "localhost", _text, "Jaeger agent host for UDP (compact Thrift)."),
-    Option("agent_port", 6831, _port, "Jaeger agent UDP port."),
-    Option(
-        "agent_max_packet_size",
-        65000,
-        lambda n, v: parse_int(n, v, minimum=1024, maximum=65507),
-        "Largest UDP datagram sent; lower it (e.g. 9216) where the OS limits datagrams (macOS).",
-        extension=True,
-    ),
-    Option(
-        "endpoint",
-        None,
-        _url,
-        "Collector URL (http://host:14268/api/traces): send over HTTP instead of UDP.",
-    ),
-    Option("user", None, _optional_text, "Basic-auth user for the collector (with password)."),
-    Option("password", None, _optional_text, "Basic-auth password for the collector (with user)."),
-    Option("auth_token", None, _text, "Bearer token for the collector (instead of user/password)."),
-    Option("tags", {}, parse_tags, "Process tags: k=v,k2=${ENV_VAR:default}."),
-    Option(
-        "sampler_type", "remote", _sampler_type, "const, probabilistic, ratelimiting or remote."
-    ),
-    Option(
-        "sampler_param",
-        None,
-        lambda n, v: parse_float(n, v),
-        "const: 1/0; probabilistic: rate; ratelimiting: traces/s; remote: initial rate."
-        " Default by type: const 1, ratelimiting 1, probabilistic and remote 0.001.",
-    ),
-    Option(
-        "sampling_endpoint",
-        None,
-        _url,
-        "Remote sampling URL; default http://127.0.0.1:5778/sampling (agent_host when set).",
-    ),
-    Option(
-        "sampler_manager_host_port",
-        None,
-        _text,
-        "Deprecated: host:port (or URL) of the sampling server; used without sampling_endpoint.",
-    ),
-    Option(
-        "sampler_refresh_interval", 60.0, _positive_duration, "How often the remote sampler polls."
-    ),
-    Option(
-        "sampler_max_operations",
-        2000,
-        lambda n, v: parse_int(n, v, minimum=1),
-        "Operations tracked by per-operation sampling.",
-    ),
-    Option(
-        "reporter_max_queue_size",
-        None,
-        lambda n, v: parse_int(n, v, minimum=1),
-        "Spans buffered before drops (default: the RemoteReporter's).",
-    ),
-    Option(
-        "reporter_flush_interval",
-        1.0,
-        _positive_duration,
-        "Longest a span waits before it is sent.",
-    ),
-    Option(
-        "reporter_log_spans", False, parse_bool, "Also log every reported span (LoggingReporter)."
-    ),
-    Option(
-        "reporter_attempt_reconnecting_disabled",
-        False,
-        parse_bool,
-        "Do not re-resolve the agent host periodically.",
-    ),
-    Option(
-        "reporter_attempt_reconnect_interval",
-        30.0,
-        _positive_duration,
-        "How often the agent host name is re-resolved.",
-    ),
-    Option("traceid_128bit", False, parse_bool, "Generate 128-bit trace ids."),
-    Option(
-        "propagation",
-        ("jaeger",),
-        _propagation,
-        "Formats to inject/extract: jaeger, b3, b3-single, w3c.",
-    ),
-)
-
-_BY_NAME = {option.name: option for option in OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -251,10 +106,10 @@ def resolve_options(
     env = os.environ if environ is None else environ
     if service_name is not None:
         options["service_name"] = service_name
-    unknown = sorted(set(options) - set(_BY_NAME))
+    unknown = sorted(set(options) - set(BY_NAME))
     if unknown:
         name = unknown[0]
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+        close = difflib.get_close_matches(name, list(BY_NAME), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"unknown option {name!r}{hint}")
 
@@ -291,7 +146,7 @@ def _check_combinations(options: TracerOptions) -> None:
             if option in ("user", "password", "auth_token")
             else {option}
         )
-        return _BY_NAME[option].env if group & from_env else option
+        return BY_NAME[option].env if group & from_env else option
 
     if not options.disabled and not options.service_name:
         raise ConfigError(
@@ -309,6 +164,139 @@ def _check_combinations(options: TracerOptions) -> None:
         raise ConfigError(f"{label} is not valid for the const sampler: expected 0 or 1")
     if kind in ("probabilistic", "remote") and not 0.0 <= param <= 1.0:
         raise ConfigError(f"{label} is not valid for the {kind} sampler: expected a rate in [0, 1]")
+
+
+def init_tracer(
+    service_name: Optional[str] = None,
+    *,
+    set_global: bool = True,
+    scope_manager: Optional[ScopeManager] = None,
+    **options: Any,
+) -> Tracer:
+    """A tracer wired from keyword options and ``JAEGER_*`` variables (see :data:`OPTIONS`).
+
+    By default: UDP to the agent on localhost:6831, the remote sampler (0.1% until the
+    agent's strategy arrives, asked for at once), the Jaeger propagation format. It becomes
+    the global tracer (``jaeger_lite.global_tracer()`` and, when installed,
+    ``opentracing.global_tracer()``) unless ``set_global=False``. Raises ConfigError for an
+    unknown option or a bad value; nothing is sent or started for a disabled tracer.
+    """
+    tracer = build_tracer(resolve_options(service_name, **options), scope_manager=scope_manager)
+    if set_global:
+        set_global_tracer(tracer)
+    return tracer
+
+
+def build_tracer(
+    options: TracerOptions,
+    *,
+    sampler: Optional[Sampler] = None,
+    scope_manager: Optional[ScopeManager] = None,
+    local_agent_enabled: bool = True,
+    max_tag_value_length: int = 1024,
+    max_traceback_length: int = 4096,
+    trace_id_header: Optional[str] = None,
+    baggage_header_prefix: Optional[str] = None,
+    debug_id_header: Optional[str] = None,
+) -> Tracer:
+    """The tracer for resolved ``options``; the keywords are jaeger-client's extra knobs."""
+    headers = {
+        name: value
+        for name, value in (
+            ("trace_id_header", trace_id_header),
+            ("baggage_prefix", baggage_header_prefix),
+            ("debug_id_header", debug_id_header),
+        )
+        if value is not None
+    }
+    common: dict[str, Any] = {
+        "tags": options.tags,
+        "scope_manager": scope_manager,
+        "trace_id_128bit": options.traceid_128bit,
+        "propagation": options.propagation,
+        "jaeger_headers": headers,
+        "max_tag_value_length": max_tag_value_length,
+        "max_traceback_length": max_traceback_length,
+    }
+    if options.disabled:  # no thread, no socket: spans are unsampled and go nowhere
+        return Tracer(
+            options.service_name or "disabled", NullReporter(), ConstSampler(False), **common
+        )
+    assert options.service_name  # checked by resolve_options
+    reporter = _build_reporter(options, local_agent_enabled)
+    sampler = sampler if sampler is not None else _build_sampler(options)
+    tracer = Tracer(options.service_name, reporter, sampler, **common)
+    _log.info(
+        "jaeger_lite: tracer %r reports to %s, samples with %r, propagates %s",
+        options.service_name,
+        _destination(options, local_agent_enabled),
+        sampler,
+        ",".join(options.propagation),
+    )
+    return tracer
+
+
+def _build_sampler(options: TracerOptions) -> Sampler:
+    kind, param = options.sampler_type, options.sampler_param
+    if kind == "const":
+        return ConstSampler(bool(param))
+    if kind == "probabilistic":
+        return ProbabilisticSampler(param)
+    if kind == "ratelimiting":
+        return RateLimitingSampler(param)
+    assert options.service_name
+    return RemoteSampler(
+        options.service_name,
+        sampling_endpoint=options.effective_sampling_endpoint,
+        initial=ProbabilisticSampler(param),
+        refresh_interval=options.sampler_refresh_interval,
+        max_operations=options.sampler_max_operations,
+    )
+
+
+def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Reporter:
+    reporters: list[Reporter] = []
+    if options.endpoint or local_agent_enabled:
+        sender: Sender
+        if options.endpoint:
+            sender = HTTPSender(
+                options.endpoint,
+                user=options.user,
+                password=options.password,
+                auth_token=options.auth_token,
+            )
+        else:
+            sender = UDPSender(
+                options.agent_host,
+                options.agent_port,
+                options.agent_max_packet_size,
+                resolve_interval=None
+                if options.reporter_attempt_reconnecting_disabled
+                else options.reporter_attempt_reconnect_interval,
+            )
+        queue: dict[str, Any] = {}
+        if options.reporter_max_queue_size is not None:
+            queue["queue_size"] = options.reporter_max_queue_size
+        reporters.append(
+            RemoteReporter(sender, flush_interval=options.reporter_flush_interval, **queue)
+        )
+    if options.reporter_log_spans:
+        reporters.append(LoggingReporter())
+    if not reporters:
+        return NullReporter()
+    return reporters[0] if len(reporters) == 1 else CompositeReporter(*reporters)
+
+
+def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
+    if options.endpoint:
+        return (
+            urlsplit(options.endpoint)
+            ._replace(netloc=urlsplit(options.endpoint).hostname or "")
+            .geturl()
+        )
+    if local_agent_enabled:
+        return f"udp://{_host_for_url(options.agent_host)}:{options.agent_port}"
+    return "nowhere (local agent disabled)"
 
 
 def option_names() -> list[str]:

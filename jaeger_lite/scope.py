@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ._opentracing import ScopeBase, ScopeManagerBase
 from .span import record_error
@@ -161,3 +161,13 @@ class ThreadLocalScopeManager(ScopeManager):
     @property
     def active(self) -> Optional[Scope]:
         return getattr(self._local, "active", None)
+
+
+def active_scope_getter(manager: ScopeManager) -> Callable[[], Optional[Scope]]:
+    """The fastest way to read ``manager.active`` (the tracer calls it for every span)."""
+    if type(manager) is ContextVarsScopeManager:
+        return manager._var.get  # the C method itself: the fastest lookup there is
+    if type(manager) is ThreadLocalScopeManager:
+        local = manager._local
+        return lambda: getattr(local, "active", None)
+    return lambda: manager.active

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import errno
 import http.client
+import ipaddress
 import logging
 import os
 import socket
@@ -136,6 +137,8 @@ class UDPSender(_SenderBase):
 
     macOS limits a UDP datagram to 9216 bytes by default (``sysctl net.inet.udp.maxdgram``):
     use ``max_packet_size=9216`` there, or raise the limit. Agents accept 65000 at most.
+    A host name is looked up again every ``resolve_interval`` seconds (None: never) and
+    the socket reconnected if the agent moved, as jaeger-client-go does.
     """
 
     def __init__(
@@ -145,6 +148,7 @@ class UDPSender(_SenderBase):
         max_packet_size: int = 65000,
         *,
         accelerated: Optional[bool] = None,
+        resolve_interval: Optional[float] = 30.0,
     ) -> None:
         if not 0 < port < 65536:
             raise ValueError(f"port must be 1-65535, got {port!r}")
@@ -157,6 +161,10 @@ class UDPSender(_SenderBase):
         self.encode: Callable[[Span], bytes] = self._encoder.span
         self._sock: Optional[socket.socket] = None
         self._resolve_after = 0.0
+        # Follow an agent whose address changes (a rescheduled pod), as jaeger-client-go
+        # does; an IP literal never changes, so it is never looked up again.
+        self.resolve_interval = None if _is_ip_literal(host) else resolve_interval
+        self._next_resolve = 0.0
         super().__init__()
 
     def _after_fork(self) -> None:
@@ -212,6 +220,8 @@ class UDPSender(_SenderBase):
         stats = (self._queue_dropped(), self._too_large, self._failed)
         message = emit_batch(process, spans, self._seq_no, stats)
         try:
+            if self._sock is not None and self.resolve_interval is not None:
+                self._follow_address_change()
             sock = self._sock or self._connect()
             if sock is None:
                 raise OSError(f"cannot resolve agent host {self.host!r}")
@@ -237,18 +247,42 @@ class UDPSender(_SenderBase):
             self._batches += 1
             self._bytes += len(message)
 
+    def _follow_address_change(self) -> None:
+        """Every ``resolve_interval`` seconds, look the agent up again and reconnect when
+        its address changed; a failed lookup keeps the current connection."""
+        now = time.monotonic()
+        if now < self._next_resolve or self._sock is None:
+            return
+        self._next_resolve = now + (self.resolve_interval or 0.0)
+        address = self._resolve()
+        try:
+            current = self._sock.getpeername()
+        except OSError:
+            current = None
+        if address is not None and current is not None and address[4][:2] != current[:2]:
+            self._sock.close()
+            self._sock = None
+
+    def _resolve(self) -> Optional[tuple[Any, ...]]:
+        """The agent's preferred address info (IPv4 first), or None when it does not resolve."""
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
+        except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
+            return None
+        infos.sort(key=lambda info: info[0] != socket.AF_INET)
+        return tuple(infos[0])
+
     def _connect(self) -> Optional[socket.socket]:
         """A UDP socket connected to the agent, or None while the host does not resolve."""
         now = time.monotonic()
         if now < self._resolve_after:
             return None
-        try:
-            infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
-        except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
+        info = self._resolve()
+        if info is None:
             self._resolve_after = now + _RESOLVE_RETRY  # no DNS lookup per batch while down
             return None
-        infos.sort(key=lambda info: info[0] != socket.AF_INET)
-        family, kind, proto, _, address = infos[0]
+        family, kind, proto, _, address = info
+        self._next_resolve = now + (self.resolve_interval or 0.0)
         sock = socket.socket(family, kind, proto)
         try:
             sock.settimeout(1.0)  # a full send buffer must not stall the worker for long
@@ -399,6 +433,14 @@ class HTTPSender(_SenderBase):
     def __repr__(self) -> str:
         auth = self._headers.get("Authorization", "").split(" ")[0].lower() or "none"
         return f"HTTPSender({self._endpoint!r}, auth={auth})"
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _netloc(host: str, port: Optional[int]) -> str:

@@ -311,14 +311,22 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
         return  # unsampled: record nothing, and skip formatting the traceback
     try:
         span.set_tag("error", True)
-        span.log_kv(
-            {
-                "event": "error",
-                "error.kind": type(exc).__name__,
-                "error.object": repr(exc),
-                "message": str(exc),
-                "stack": "".join(traceback.format_exception(type(exc), exc, tb)),
-            }
-        )
+        stack = "".join(traceback.format_exception(type(exc), exc, tb))
+        fields = {
+            "event": "error",
+            "error.kind": type(exc).__name__,
+            "error.object": repr(exc),
+            "message": str(exc),
+        }
+        if not isinstance(span, Span):  # another tracer's span: its own rules apply
+            fields["stack"] = stack
+            span.log_kv(fields)
+            return
+        span.log_kv(fields)
+        # The stack has its own limit (max_traceback_length, like jaeger-client), longer
+        # than the tag-value one, and keeps its end: the innermost frames and the message.
+        limit = span._tracer._max_traceback_length
+        if span._logs:
+            span._logs[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack
     except Exception:  # never replace the application's exception with ours
         _log.debug("jaeger_lite: could not record an error on %r", span, exc_info=True)

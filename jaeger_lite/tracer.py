@@ -11,7 +11,8 @@ from ._baggage import BaggageLimits
 from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
-from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, ReferenceType, SpanContext
+from ._references import resolve_references
+from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
 from .errors import (
     InvalidCarrierException,
@@ -22,7 +23,7 @@ from .propagation import Codec
 from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
-from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
+from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
 from .span import Span
 
 __all__ = ["Tracer"]
@@ -49,7 +50,10 @@ class Tracer(TracerBase):
     case that raises). Baggage is limited to ``baggage_max_items`` items, values of
     ``baggage_max_value_length`` characters and ``baggage_max_bytes`` UTF-8 bytes of keys
     and values in all, both when set and when extracted; drops are counted in
-    ``metrics["baggage_dropped"]``.
+    ``metrics["baggage_dropped"]``. ``jaeger_headers`` renames the Jaeger headers (see
+    :func:`~jaeger_lite.codecs_for_propagation`). Tag and log values are cut at
+    ``max_tag_value_length`` characters, error stack traces at ``max_traceback_length``
+    (keeping the innermost frames).
     """
 
     def __init__(
@@ -68,6 +72,8 @@ class Tracer(TracerBase):
         baggage_max_items: int = 64,
         baggage_max_value_length: int = 2048,
         baggage_max_bytes: int = 8192,
+        max_traceback_length: int = 4096,
+        jaeger_headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         if not isinstance(service_name, str) or not service_name.strip():
             raise ValueError("service_name must be a non-empty string")
@@ -76,16 +82,20 @@ class Tracer(TracerBase):
         self._reporter: Reporter = reporter if reporter is not None else NullReporter()
         self._sampler: Sampler = sampler if sampler is not None else ConstSampler(True)
         self._scope_manager: ScopeManager = scope_manager or ContextVarsScopeManager()
-        self._active_scope = _active_scope_getter(self._scope_manager)
+        self._active_scope = active_scope_getter(self._scope_manager)
         self._activate = self._scope_manager.activate
         self._max_tag_value_length = int(max_tag_value_length)
+        self._max_traceback_length = int(max_traceback_length)
         self._trace_id_bits = 128 if trace_id_128bit else 64
         self._baggage_dropped = Counter()
         self._baggage_limits = BaggageLimits(
             baggage_max_items, baggage_max_value_length, baggage_max_bytes, self._baggage_dropped
         )
         self._codecs: dict[str, Codec] = codecs_for_propagation(
-            propagation, strict=strict_extract, limits=self._baggage_limits
+            propagation,
+            strict=strict_extract,
+            limits=self._baggage_limits,
+            jaeger_headers=jaeger_headers,
         )
         for format, codec in (codecs or {}).items():
             self.register_codec(format, codec)
@@ -128,7 +138,7 @@ class Tracer(TracerBase):
         parent: Any = None
         is_child = True
         if child_of is not None or references:
-            parent, refs, is_child = _resolve_references(child_of, references)
+            parent, refs, is_child = resolve_references(child_of, references)
         elif not ignore_active_span:
             scope = self._active_scope()
             if scope is not None:
@@ -402,43 +412,3 @@ class Tracer(TracerBase):
 _NO_CONTEXT = SpanContext(0, 0)
 
 _NO_BAGGAGE: Mapping[str, str] = _NO_CONTEXT.baggage
-
-
-def _resolve_references(
-    child_of: Union[Span, SpanContext, None], references: Optional[Sequence[Reference]]
-) -> tuple[Any, tuple[Reference, ...], bool]:
-    """Return (parent span/context, explicit references, whether the parent is a ChildOf)."""
-    refs: list[Reference] = []
-    parent_context = _context_of(child_of)
-    if parent_context is not None:
-        refs.append(Reference(ReferenceType.CHILD_OF, parent_context))
-    for ref in references or ():
-        context = _context_of(getattr(ref, "referenced_context", None))
-        if context is not None:
-            refs.append(Reference(getattr(ref, "type", ReferenceType.CHILD_OF), context))
-    if child_of is not None:
-        return child_of, tuple(refs), True
-    for ref in refs:
-        if ref.type == ReferenceType.CHILD_OF and ref.referenced_context.has_trace:
-            return ref.referenced_context, tuple(refs), True
-    for ref in refs:
-        if ref.referenced_context.has_trace:
-            return ref.referenced_context, tuple(refs), False
-    return (refs[0].referenced_context if refs else None), tuple(refs), False
-
-
-def _context_of(span_or_context: Any) -> Any:
-    if isinstance(span_or_context, Span):
-        return span_or_context.context
-    if isinstance(span_or_context, SpanContext):
-        return span_or_context
-    return None
-
-
-def _active_scope_getter(manager: ScopeManager) -> Callable[[], Optional[Scope]]:
-    if type(manager) is ContextVarsScopeManager:
-        return manager._var.get  # the C method itself: the fastest lookup there is
-    if type(manager) is ThreadLocalScopeManager:
-        local = manager._local
-        return lambda: getattr(local, "active", None)
-    return lambda: manager.active

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 from jaeger_lite import HTTPSender, InMemoryReporter, RemoteReporter, Sender, Tracer, UDPSender
 from jaeger_lite.span import Span
 from jaeger_lite.thrift import EMIT_BATCH_OVERHEAD
-from tests._wire_helpers import UDPAgent, decode_binary_batch, free_udp_port, tag_dict
+from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, free_udp_port, tag_dict
 
 
 def make_spans(count: int, payload: int = 0, name: str = "op") -> list[Span]:
@@ -155,46 +153,6 @@ def test_bad_arguments_raise() -> None:
 
 
 # -- HTTP ------------------------------------------------------------------------------
-
-
-class Collector(http.server.ThreadingHTTPServer):
-    """A stdlib HTTP server on 127.0.0.1 recording each request."""
-
-    daemon_threads = True
-
-    def __init__(self, status: int = 202) -> None:
-        self.status = status
-        self.requests: list[dict[str, Any]] = []
-        self.client_ports: set[int] = set()
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/api/traces"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Collector
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append(
-            {"method": self.command, "path": self.path, "headers": self.headers, "body": body}
-        )
-        self.server.client_ports.add(self.client_address[1])
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ each :class:`Format`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional, Union
 
 from .._baggage import BaggageLimits
@@ -69,6 +69,7 @@ def codecs_for_propagation(
     *,
     strict: bool = False,
     limits: Optional[BaggageLimits] = None,
+    jaeger_headers: Optional[Mapping[str, str]] = None,
 ) -> dict[str, Codec]:
     """The codec of each Format for a propagation option (see :func:`parse_propagation`).
 
@@ -76,24 +77,30 @@ def codecs_for_propagation(
     encoding the Jaeger and B3 baggage headers call for); BINARY is always the binary codec.
     ``strict`` makes a present but malformed ``uber-trace-id`` raise
     SpanContextCorruptedException. ``limits`` bound extracted baggage and count the items
-    dropped on either side (default: :class:`BaggageLimits` ``()``).
+    dropped on either side (default: :class:`BaggageLimits` ``()``). ``jaeger_headers``
+    renames the Jaeger headers, with :class:`JaegerCodec`'s keyword names
+    (``trace_id_header``, ``baggage_prefix``, ``debug_id_header``, ``baggage_header``).
     """
     names = parse_propagation(propagation)
     shared = limits if limits is not None else BaggageLimits()
     return {
-        Format.TEXT_MAP: _combine(names, False, strict, shared),
-        Format.HTTP_HEADERS: _combine(names, True, strict, shared),
+        Format.TEXT_MAP: _combine(names, False, strict, shared, jaeger_headers or {}),
+        Format.HTTP_HEADERS: _combine(names, True, strict, shared, jaeger_headers or {}),
         Format.BINARY: BinaryCodec(limits=shared),
     }
 
 
 def _combine(
-    names: Sequence[str], url_encoding: bool, strict: bool, limits: BaggageLimits
+    names: Sequence[str],
+    url_encoding: bool,
+    strict: bool,
+    limits: BaggageLimits,
+    jaeger_headers: Mapping[str, str],
 ) -> Codec:
     codecs: list[Codec] = []
     for name in names:
         if name == "jaeger":
-            codecs.append(JaegerCodec(url_encoding, strict=strict, limits=limits))
+            codecs.append(JaegerCodec(url_encoding, strict=strict, limits=limits, **jaeger_headers))
         elif name == "b3":
             codecs.append(B3Codec(url_encoding, limits=limits))
         elif name == "b3-single":

@@ -1,0 +1,264 @@
+"""Config: jaeger-client-python's configuration dictionaries, as its documentation shows them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import jaeger_lite
+from jaeger_lite import (
+    CompositeReporter,
+    Config,
+    ConfigError,
+    ConstSampler,
+    Format,
+    NullReporter,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    RemoteSampler,
+    Tracer,
+)
+from tests._wire_helpers import UDPAgent, tag_dict
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_TAGS", "JAEGER_TRACEID_128BIT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Config, "_initialized", False)
+    yield
+
+
+@pytest.fixture
+def tracers() -> Iterator[list[Tracer]]:
+    created: list[Tracer] = []
+    yield created
+    for tracer in created:
+        tracer.close(1.0)
+
+
+def make(config: dict[str, Any], tracers: list[Tracer], **kwargs: Any) -> Tracer:
+    tracer = Config(config, service_name=kwargs.pop("service_name", "app"), **kwargs).new_tracer()
+    tracers.append(tracer)
+    return tracer
+
+
+def test_getting_started_example(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:
+    """jaeger-client's README example: const sampler, logging on, validate=True."""
+    config = {"sampler": {"type": "const", "param": 1}, "logging": True}
+    tracer = make(config, tracers, validate=True)
+    assert tracer.service_name == "app"
+    assert tracer.sampler == ConstSampler(True)
+    assert isinstance(tracer.reporter, CompositeReporter)  # remote + logging
+    with caplog.at_level(logging.INFO, logger="jaeger_lite"):
+        with tracer.start_span("TestSpan") as span:
+            span.log_kv({"event": "test message", "life": 42})
+    assert any("app.TestSpan" in r.getMessage() for r in caplog.records)
+
+
+def test_local_agent_reporting_host_and_port(tracers: list[Tracer]) -> None:
+    """local_agent.reporting_host/port send spans there (the all-in-one example)."""
+    agent = UDPAgent()
+    try:
+        config = {
+            "sampler": {"type": "const", "param": 1},
+            "local_agent": {"reporting_host": "127.0.0.1", "reporting_port": agent.port},
+            "tags": {"team": "checkout"},
+            "logging": False,
+        }
+        tracer = make(config, tracers)
+        tracer.start_span("ChildSpan").finish()
+        assert tracer.flush(5.0)
+        (span,) = agent.wait_for_spans(1)
+        assert span.operationName == "ChildSpan"
+        (batch,) = agent.batches()
+        assert tag_dict(batch.process.tags)["team"] == "checkout"
+    finally:
+        agent.close()
+
+
+def test_production_example_uses_the_remote_sampler(tracers: list[Tracer]) -> None:
+    """config={} (the 'Production' example): remote sampling from the local agent."""
+    tracer = make({}, tracers)
+    assert isinstance(tracer.sampler, RemoteSampler)
+    assert tracer.sampler.sampling_endpoint.startswith("http://127.0.0.1:5778/sampling")
+
+
+def test_sampling_port_moves_the_sampling_endpoint(tracers: list[Tracer]) -> None:
+    """local_agent.sampling_port (and reporting_host) locate the sampling server."""
+    config = {"local_agent": {"reporting_host": "agent.local", "sampling_port": 5999}}
+    tracer = make(config, tracers)
+    assert tracer.sampler.sampling_endpoint.startswith(  # type: ignore[attr-defined]
+        "http://agent.local:5999/sampling"
+    )
+
+
+def test_docstring_yaml_example(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:
+    """enabled/reporter_batch_size/logging/metrics/sampler(param true), as jaeger-client's
+    Config docstring shows; keys without an equivalent are accepted with a warning."""
+    config = {
+        "enabled": True,
+        "reporter_batch_size": 10,
+        "logging": True,
+        "metrics": True,
+        "sampler": {"type": "const", "param": True},
+    }
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        tracer = make(config, tracers, validate=True)
+    assert tracer.sampler == ConstSampler(True)
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "reporter_batch_size" in warned and "'metrics'" in warned
+
+
+@pytest.mark.parametrize(
+    ("sampler", "expected"),
+    [
+        ({"type": "const", "param": 0}, ConstSampler(False)),
+        ({"type": "const", "param": "true"}, ConstSampler(True)),
+        ({"type": "probabilistic", "param": 0.1}, ProbabilisticSampler(0.1)),
+        ({"type": "probabilistic", "param": "0.5"}, ProbabilisticSampler(0.5)),
+    ],
+)
+def test_sampler_shapes(sampler: dict[str, Any], expected: object, tracers: list[Tracer]) -> None:
+    """The sampler types and parameter spellings jaeger-client accepts."""
+    assert make({"sampler": sampler}, tracers).sampler == expected
+
+
+@pytest.mark.parametrize("kind", ["ratelimiting", "rate_limiting"])
+def test_rate_limiting_spellings(kind: str, tracers: list[Tracer]) -> None:
+    """Both spellings of the rate limiting sampler."""
+    sampler = make({"sampler": {"type": kind, "param": 2}}, tracers).sampler
+    assert isinstance(sampler, RateLimitingSampler) and sampler.max_traces_per_second == 2.0
+
+
+def test_a_sampler_instance_is_used_as_is(tracers: list[Tracer]) -> None:
+    """jaeger-client also accepts a Sampler object under 'sampler'."""
+    sampler = ProbabilisticSampler(0.3)
+    assert make({"sampler": sampler}, tracers).sampler is sampler
+
+
+def test_propagation_b3_and_header_names(tracers: list[Tracer]) -> None:
+    """propagation: b3 switches formats; custom Jaeger header names are honoured."""
+    b3 = make({"propagation": "b3", "sampler": {"type": "const", "param": 1}}, tracers)
+    headers: dict[str, str] = {}
+    b3.inject(b3.start_span("x").context, Format.HTTP_HEADERS, headers)
+    assert "x-b3-traceid" in headers and "uber-trace-id" not in headers
+
+    custom = make(
+        {"trace_id_header": "x-trace", "baggage_header_prefix": "x-bag-"},
+        tracers,
+    )
+    span = custom.start_span("y").set_baggage_item("k", "v")
+    headers = {}
+    custom.inject(span.context, Format.HTTP_HEADERS, headers)
+    assert set(headers) == {"x-trace", "x-bag-k"}
+    assert custom.extract(Format.HTTP_HEADERS, headers).span_id == span.context.span_id  # type: ignore[union-attr]
+
+
+def test_128bit_tags_and_lengths(tracers: list[Tracer]) -> None:
+    """generate_128bit_trace_id, tags, max_tag_value_length, max_traceback_length."""
+    tracer = make(
+        {
+            "generate_128bit_trace_id": True,
+            "max_tag_value_length": 5,
+            "max_traceback_length": 50,
+            "sampler": {"type": "const", "param": 1},
+        },
+        tracers,
+    )
+    assert tracer._trace_id_bits == 128
+    span = tracer.start_span("op").set_tag("long", "abcdefgh")
+    assert span.tags["long"] == "abcde"
+    try:
+        with span:
+            raise ValueError("boom")
+    except ValueError:
+        pass
+    stack = span.logs[-1].fields["stack"]
+    assert len(stack) == 50 and stack.rstrip().endswith("ValueError: boom")
+
+
+def test_enabled_false_and_local_agent_disabled(tracers: list[Tracer]) -> None:
+    """enabled: false gives a no-op tracer; local_agent.enabled: false sends nothing."""
+    disabled = make({"enabled": False}, tracers)
+    assert disabled.sampler == ConstSampler(False)
+    no_agent = make({"local_agent": {"enabled": False}}, tracers)
+    assert isinstance(no_agent.reporter, NullReporter)
+
+
+def test_unknown_keys(caplog: pytest.LogCaptureFixture, tracers: list[Tracer]) -> None:
+    """validate=True rejects unknown keys by name; validate=False warns and goes on."""
+    with pytest.raises(ConfigError, match="reporting_hots"):
+        Config({"local_agent": {"reporting_hots": "x"}}, service_name="app", validate=True)
+    with pytest.raises(ConfigError, match="sampler_type"):
+        Config({"sampler_type": "const"}, service_name="app")
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        make({"colour": "blue"}, tracers, validate=False)
+    assert any("'colour'" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"sampler": {"type": "sometimes"}}, "sampler.type='sometimes'"),
+        ({"sampler": {"type": "probabilistic", "param": "lots"}}, "sampler.param='lots'"),
+        ({"sampler": {"type": "probabilistic", "param": 2}}, "sampler.param=2"),
+        ({"sampler": {"type": "const", "param": 5}}, "sampler.param=5"),
+        ({"local_agent": {"reporting_port": "x"}}, "local_agent.reporting_port='x'"),
+        ({"reporter_queue_size": 0}, "reporter_queue_size=0"),
+        ({"reporter_flush_interval": "often"}, "reporter_flush_interval='often'"),
+        ({"logging": "maybe"}, "logging='maybe'"),
+        ({"propagation": "zipkin"}, "propagation='zipkin'"),
+        ({"trace_id_header": ""}, "trace_id_header=''"),
+        ("not a dict", "config must be a dict"),
+    ],
+)
+def test_bad_values_name_the_key_and_value(config: Any, message: str) -> None:
+    """Every bad value is an error naming its key path and the value."""
+    with pytest.raises(ConfigError) as error:
+        Config(config, service_name="app")
+    assert message in str(error.value)
+
+
+def test_service_name_from_config_or_argument() -> None:
+    """config['service_name'] wins over the argument; one of them is required."""
+    assert Config({"service_name": "from-config"}, service_name="arg").service_name == "from-config"
+    with pytest.raises(ConfigError, match="service_name"):
+        Config({})
+
+
+def test_initialize_tracer_once(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:
+    """The first initialize_tracer() sets the global tracer; later ones warn, return None."""
+    first = Config({"sampler": {"type": "const", "param": 1}}, service_name="app")
+    tracer = first.initialize_tracer()
+    assert tracer is not None
+    tracers.append(tracer)
+    assert jaeger_lite.global_tracer() is tracer
+    assert Config.initialized()
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        assert Config({}, service_name="other").initialize_tracer() is None
+    assert any("already initialized" in r.getMessage() for r in caplog.records)
+
+
+def test_environment_fills_what_the_dict_leaves_out(
+    monkeypatch: pytest.MonkeyPatch, tracers: list[Tracer]
+) -> None:
+    """JAEGER_AGENT_HOST/PORT and JAEGER_TAGS apply unless the dict sets them."""
+    monkeypatch.setenv("JAEGER_AGENT_PORT", "7777")
+    monkeypatch.setenv("JAEGER_TAGS", "zone=a")
+    tracer = make({"local_agent": {"reporting_host": "127.0.0.1"}}, tracers)
+    sender = tracer.reporter._sender  # type: ignore[attr-defined]
+    assert (sender.host, sender.port) == ("127.0.0.1", 7777)
+    assert tracer.tags["zone"] == "a"
+
+
+def test_jaeger_tags_merge_into_the_dict_tags(
+    monkeypatch: pytest.MonkeyPatch, tracers: list[Tracer]
+) -> None:
+    """As in jaeger-client, JAEGER_TAGS adds to the dict's tags and wins per key."""
+    monkeypatch.setenv("JAEGER_TAGS", "zone=b,extra=1")
+    tracer = make({"tags": {"zone": "a", "team": "x"}}, tracers)
+    assert dict(tracer.tags) == {"zone": "b", "team": "x", "extra": "1"}

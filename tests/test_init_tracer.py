@@ -1,0 +1,248 @@
+"""init_tracer: options and JAEGER_* variables wired into a working tracer."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import jaeger_lite
+from jaeger_lite import (
+    CompositeReporter,
+    ConfigError,
+    ConstSampler,
+    Format,
+    HTTPSender,
+    NullReporter,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    RemoteReporter,
+    RemoteSampler,
+    Tracer,
+    UDPSender,
+    init_tracer,
+)
+from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, tag_dict
+
+JAEGER_VARS = (
+    "JAEGER_SERVICE_NAME",
+    "JAEGER_AGENT_HOST",
+    "JAEGER_AGENT_PORT",
+    "JAEGER_TAGS",
+    "JAEGER_SAMPLER_TYPE",
+    "JAEGER_SAMPLER_PARAM",
+    "JAEGER_DISABLED",
+    "JAEGER_ENDPOINT",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in JAEGER_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def agent() -> Iterator[UDPAgent]:
+    receiver = UDPAgent()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def tracers() -> Iterator[list[Tracer]]:
+    """Tracers created by a test, closed afterwards (threads, sockets)."""
+    created: list[Tracer] = []
+    yield created
+    for tracer in created:
+        tracer.close(1.0)
+
+
+def test_environment_alone_gives_a_working_tracer(
+    monkeypatch: pytest.MonkeyPatch, agent: UDPAgent, tracers: list[Tracer]
+) -> None:
+    """init_tracer() with no arguments and JAEGER_SERVICE_NAME set reports to the agent."""
+    monkeypatch.setenv("JAEGER_SERVICE_NAME", "env-service")
+    monkeypatch.setenv("JAEGER_AGENT_HOST", "127.0.0.1")
+    monkeypatch.setenv("JAEGER_AGENT_PORT", str(agent.port))
+    monkeypatch.setenv("JAEGER_SAMPLER_TYPE", "const")
+    monkeypatch.setenv("JAEGER_SAMPLER_PARAM", "1")
+    monkeypatch.setenv("JAEGER_TAGS", "region=eu-1,build=${BUILD_ID:dev}")
+    tracer = init_tracer()
+    tracers.append(tracer)
+    with tracer.start_active_span("work") as scope:
+        scope.span.set_tag("n", 7)
+    assert tracer.flush(5.0)
+    assert len(agent.wait_for_spans(1)) == 1
+    (batch,) = agent.batches()
+    assert batch.process.serviceName == "env-service"
+    process_tags = tag_dict(batch.process.tags)
+    assert process_tags["region"] == "eu-1" and process_tags["build"] == "dev"
+    (span,) = batch.spans
+    assert span.operationName == "work" and tag_dict(span.tags)["n"] == 7
+    assert jaeger_lite.global_tracer() is tracer
+
+
+def test_defaults_follow_jaeger(tracers: list[Tracer]) -> None:
+    """UDP to localhost:6831, remote sampling at 0.1% from 127.0.0.1:5778, jaeger format."""
+    tracer = init_tracer("svc", set_global=False)
+    tracers.append(tracer)
+    reporter = tracer.reporter
+    assert isinstance(reporter, RemoteReporter)
+    sender = reporter._sender
+    assert isinstance(sender, UDPSender)
+    assert (sender.host, sender.port, sender.max_packet_size) == ("localhost", 6831, 65000)
+    assert sender.resolve_interval == 30.0
+    sampler = tracer.sampler
+    assert isinstance(sampler, RemoteSampler)
+    assert sampler.sampling_endpoint.startswith("http://127.0.0.1:5778/sampling")
+    assert sampler.sampler == ProbabilisticSampler(0.001)
+    headers: dict[str, str] = {}
+    tracer.inject(tracer.start_span("x").context, Format.HTTP_HEADERS, headers)
+    assert list(headers) == ["uber-trace-id"]
+
+
+def test_endpoint_switches_to_http_with_credentials(tracers: list[Tracer]) -> None:
+    """endpoint= sends binary batches to the collector with basic auth."""
+    collector = Collector()
+    try:
+        tracer = init_tracer(
+            "http-svc",
+            endpoint=collector.url,
+            user="ann",
+            password="pw",
+            sampler_type="const",
+            set_global=False,
+        )
+        tracers.append(tracer)
+        assert isinstance(tracer.reporter._sender, HTTPSender)  # type: ignore[attr-defined]
+        tracer.start_span("posted").finish()
+        assert tracer.flush(5.0)
+        (request,) = collector.requests
+        expected = "Basic " + base64.b64encode(b"ann:pw").decode()
+        assert request["headers"]["Authorization"] == expected
+        batch = decode_binary_batch(request["body"])
+        assert batch.process.serviceName == "http-svc"
+        assert [s.operationName for s in batch.spans] == ["posted"]
+    finally:
+        collector.stop()
+
+
+@pytest.mark.parametrize(
+    ("kind", "param", "expected"),
+    [
+        ("const", 0, ConstSampler(False)),
+        ("const", 1, ConstSampler(True)),
+        ("probabilistic", 0.25, ProbabilisticSampler(0.25)),
+    ],
+)
+def test_sampler_types(kind: str, param: float, expected: object, tracers: list[Tracer]) -> None:
+    """Each sampler type builds the matching sampler."""
+    tracer = init_tracer("svc", sampler_type=kind, sampler_param=param, set_global=False)
+    tracers.append(tracer)
+    assert tracer.sampler == expected
+
+
+def test_ratelimiting_sampler(tracers: list[Tracer]) -> None:
+    """ratelimiting takes traces per second."""
+    tracer = init_tracer("svc", sampler_type="ratelimiting", sampler_param=5, set_global=False)
+    tracers.append(tracer)
+    assert isinstance(tracer.sampler, RateLimitingSampler)
+    assert tracer.sampler.max_traces_per_second == 5.0
+
+
+def test_remote_sampler_options(tracers: list[Tracer]) -> None:
+    """Sampling endpoint, refresh interval, max operations and the initial rate."""
+    tracer = init_tracer(
+        "svc",
+        sampling_endpoint="http://127.0.0.1:9/sampling",
+        sampler_refresh_interval="2m",
+        sampler_max_operations=12,
+        sampler_param=0.5,
+        set_global=False,
+    )
+    tracers.append(tracer)
+    sampler = tracer.sampler
+    assert isinstance(sampler, RemoteSampler)
+    assert sampler.sampling_endpoint.startswith("http://127.0.0.1:9/sampling")
+    assert sampler.refresh_interval == 120.0
+    assert sampler.max_operations == 12
+    assert sampler.sampler == ProbabilisticSampler(0.5)
+
+
+def test_reporter_options(tracers: list[Tracer]) -> None:
+    """Queue size, flush interval, packet size and re-resolution reach the reporter."""
+    tracer = init_tracer(
+        "svc",
+        reporter_max_queue_size=10,
+        reporter_flush_interval="250ms",
+        agent_max_packet_size=9216,
+        reporter_attempt_reconnecting_disabled=True,
+        sampler_type="const",
+        set_global=False,
+    )
+    tracers.append(tracer)
+    reporter = tracer.reporter
+    assert isinstance(reporter, RemoteReporter)
+    assert reporter._max_queued == 10 and reporter._flush_interval == 0.25
+    assert reporter._sender.max_packet_size == 9216  # type: ignore[attr-defined]
+    assert reporter._sender.resolve_interval is None  # type: ignore[attr-defined]
+
+
+def test_log_spans_adds_a_logging_reporter(
+    caplog: pytest.LogCaptureFixture, tracers: list[Tracer]
+) -> None:
+    """reporter_log_spans=True logs each span as well as sending it."""
+    tracer = init_tracer("svc", reporter_log_spans=True, sampler_type="const", set_global=False)
+    tracers.append(tracer)
+    assert isinstance(tracer.reporter, CompositeReporter)
+    with caplog.at_level(logging.INFO, logger="jaeger_lite"):
+        tracer.start_span("logged").finish()
+    assert any("svc.logged" in r.getMessage() for r in caplog.records)
+
+
+def test_traceid_128bit_and_propagation(tracers: list[Tracer]) -> None:
+    """128-bit ids and the chosen formats (all injected)."""
+    tracer = init_tracer(
+        "svc", traceid_128bit=True, propagation="w3c,b3", sampler_type="const", set_global=False
+    )
+    tracers.append(tracer)
+    span = tracer.start_span("op")
+    assert span.context.trace_id >= 2**64 or span.context.trace_id_high == 0
+    headers: dict[str, str] = {}
+    tracer.inject(span.context, Format.HTTP_HEADERS, headers)
+    assert "traceparent" in headers and "x-b3-traceid" in headers
+
+
+def test_disabled_tracer_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JAEGER_DISABLED=true: no thread, no socket, unsampled spans, still propagates."""
+    monkeypatch.setenv("JAEGER_DISABLED", "true")
+    threads_before = threading.active_count()
+    tracer = init_tracer("svc", set_global=False)
+    with tracer.start_active_span("op") as scope:
+        scope.span.set_tag("k", "v")
+    assert threading.active_count() == threads_before
+    assert isinstance(tracer.reporter, NullReporter)
+    assert not scope.span.context.is_sampled
+    headers: dict[str, str] = {}
+    tracer.inject(scope.span.context, Format.HTTP_HEADERS, headers)
+    assert "uber-trace-id" in headers
+
+
+def test_set_global_false_keeps_the_global_tracer(tracers: list[Tracer]) -> None:
+    """set_global=False leaves jaeger_lite.global_tracer() alone."""
+    before = jaeger_lite.global_tracer()
+    tracer = init_tracer("svc", disabled=True, set_global=False)
+    tracers.append(tracer)
+    assert jaeger_lite.global_tracer() is before
+
+
+def test_bad_options_raise_config_errors() -> None:
+    """Unknown names and bad values are errors that say what is wrong."""
+    with pytest.raises(ConfigError, match="did you mean 'agent_port'"):
+        init_tracer("svc", agent_prot=6831)
+    with pytest.raises(ConfigError, match="reporter_flush_interval='soon'"):
+        init_tracer("svc", reporter_flush_interval="soon")
