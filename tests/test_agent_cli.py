@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import re
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Optional
@@ -29,6 +31,8 @@ class Agent:
     """A ``python -m jaeger_lite agent`` subprocess with its output read line by line."""
 
     def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
+        if "--sampling-port" not in args:  # never the shared default 5778 in tests
+            args = ("--sampling-port", "auto", *args)
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
@@ -161,7 +165,10 @@ def test_sigterm_stops_cleanly_and_flushes_pending(agent_factory: Callable[..., 
 
 def test_banner_names_the_listeners_and_off_disables(agent_factory: Callable[..., Agent]) -> None:
     """0 or 'off' leaves a listener out; the banner names only those bound."""
-    agent = agent_factory("--compact-port", "auto", "--binary-port", "off", "--http-port", "0")
+    agent = agent_factory(
+        "--compact-port", "auto", "--binary-port", "off", "--http-port", "0",
+        "--sampling-port", "off",
+    )  # fmt: skip
     agent.wait_for(lambda line: "traces print after" in line)
     banner = "\n".join(agent.lines)
     assert (
@@ -250,3 +257,12 @@ def test_parse_seconds() -> None:
     assert parse_seconds("0.5") == 0.5
     with pytest.raises(argparse.ArgumentTypeError):
         parse_seconds("-1")
+
+
+def test_sampling_endpoint_of_the_command(agent_factory: Callable[..., Agent]) -> None:
+    """The command answers remote samplers at the rate given by --sampling-rate."""
+    agent = agent_factory(*EPHEMERAL, "--sampling-rate", "0.25")
+    port = agent.port("sampling")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/sampling?service=x", timeout=WAIT) as r:
+        assert json.load(r)["probabilisticSampling"]["samplingRate"] == 0.25
+    assert agent.stop(signal.SIGINT) == 0

@@ -14,6 +14,7 @@ from .devagent import (
     DEFAULT_COMPACT_PORT,
     DEFAULT_HTTP_PORT,
     DEFAULT_QUIET_AFTER,
+    DEFAULT_SAMPLING_PORT,
     DevAgent,
 )
 
@@ -61,6 +62,17 @@ def parse_seconds(text: str) -> float:
     return value
 
 
+def parse_rate(text: str) -> float:
+    """A sampling rate between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"sampling rate out of range 0-1: {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the agent's flags on ``parser``."""
     ports = "0 (or 'off') turns the listener off; 'auto' picks a free port, printed at start-up"
@@ -78,6 +90,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--http-port", type=parse_port, default=DEFAULT_HTTP_PORT, metavar="PORT",
         help=f"HTTP port for POST /api/traces (default {DEFAULT_HTTP_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sampling-port", type=parse_port, default=DEFAULT_SAMPLING_PORT, metavar="PORT",
+        help=f"HTTP port answering remote samplers (GET /sampling; default "
+        f"{DEFAULT_SAMPLING_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sampling-rate", type=parse_rate, default=1.0, metavar="RATE",
+        help="probabilistic sampling rate served to every service (default 1.0: all traces)",
     )  # fmt: skip
     parser.add_argument(
         "--quiet-after", type=parse_seconds, default=DEFAULT_QUIET_AFTER, metavar="SECONDS",
@@ -115,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
             compact_port=args.compact_port,
             binary_port=args.binary_port,
             http_port=args.http_port,
+            sampling_port=args.sampling_port,
+            sampling_rate=args.sampling_rate,
             quiet_after=args.quiet_after,
             color=False if args.no_color else None,
             json_path=args.json,
@@ -127,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(exc, OSError):
             print(
                 "  another agent may be using these ports; pick others with --compact-port,"
-                " --binary-port, --http-port (0 = any free port, off = disabled)",
+                " --binary-port, --http-port, --sampling-port (auto = any free port, 0 = off)",
                 file=sys.stderr,
             )
         return 1

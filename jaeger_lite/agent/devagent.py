@@ -9,7 +9,6 @@ axis. Usable in-process (``with DevAgent(compact_port=0) as agent: ...``) or thr
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import sys
@@ -21,12 +20,20 @@ from .collect import Trace, TraceCollector
 from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
 from .jsonout import JsonFile
 from .model import ReceivedBatch
-from .render import UNICODE, clamp_width, render_trace
+from .render import (
+    clamp_width,
+    format_bytes,
+    plural,
+    render_trace,
+    stream_can_draw,
+    use_color,
+)
 from .server import HTTP_PATH, Listeners
 
 DEFAULT_COMPACT_PORT = 6831
 DEFAULT_BINARY_PORT = 6832
 DEFAULT_HTTP_PORT = 14268
+DEFAULT_SAMPLING_PORT = 5778
 #: Reporters flush about once a second; two seconds of quiet means the trace is complete.
 DEFAULT_QUIET_AFTER = 2.0
 #: After this many "bad payload" lines, further ones are only counted.
@@ -50,45 +57,16 @@ class AgentStats:
     json_errors: int = 0
 
 
-def _stream_can_draw(stream: TextIO) -> bool:
-    encoding = getattr(stream, "encoding", None)
-    if not encoding:  # e.g. io.StringIO: it holds str, any character will do
-        return True
-    try:
-        "".join(UNICODE).encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
-def _use_color(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR"):  # https://no-color.org
-        return False
-    try:
-        return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
-    except (AttributeError, ValueError):
-        return False
-
-
-def _format_bytes(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n / (1024 * 1024):.1f} MiB"
-
-
-def _plural(n: int, word: str, words: str = "") -> str:
-    return f"{n} {word if n == 1 else (words or word + 's')}"
-
-
 class DevAgent:
     """A local Jaeger agent + collector endpoint that prints traces instead of storing them.
 
     Ports: an int binds that port (``0`` binds an ephemeral one, see ``compact_port`` etc.
-    for the port actually bound) and ``None`` turns the listener off. ``out`` is where
-    traces and messages go (default: ``sys.stdout`` at the time of writing); ``color`` and
-    ``width`` default to what ``out`` is (a terminal or not) and the terminal's width.
+    for the port actually bound) and ``None`` turns the listener off. ``sampling_port``
+    (off unless given; the command uses 5778) serves remote samplers a probabilistic
+    strategy at ``sampling_rate`` (1.0: every trace).
+    ``out`` is where traces and messages go (default: ``sys.stdout`` at the time of
+    writing); ``color`` and ``width`` default to what ``out`` is (a terminal or not) and
+    the terminal's width.
     ``forward`` relays every compact datagram, unchanged, to a real agent at (host, port);
     ``forward_binary`` does the same for binary datagrams.
     """
@@ -100,6 +78,8 @@ class DevAgent:
         compact_port: Optional[int] = DEFAULT_COMPACT_PORT,
         binary_port: Optional[int] = DEFAULT_BINARY_PORT,
         http_port: Optional[int] = DEFAULT_HTTP_PORT,
+        sampling_port: Optional[int] = None,
+        sampling_rate: float = 1.0,
         quiet_after: float = DEFAULT_QUIET_AFTER,
         out: Optional[TextIO] = None,
         color: Optional[bool] = None,
@@ -109,8 +89,16 @@ class DevAgent:
         forward_binary: Optional[tuple[str, int]] = None,
     ) -> None:
         self.host = host
-        self._ports_wanted = {COMPACT: compact_port, BINARY: binary_port, "http": http_port}
-        self._ports: dict[str, Optional[int]] = {COMPACT: None, BINARY: None, "http": None}
+        if not 0.0 <= sampling_rate <= 1.0:
+            raise ValueError(f"sampling_rate must be between 0 and 1, got {sampling_rate}")
+        self.sampling_rate = sampling_rate
+        self._ports_wanted = {
+            COMPACT: compact_port,
+            BINARY: binary_port,
+            "http": http_port,
+            "sampling": sampling_port,
+        }
+        self._ports: dict[str, Optional[int]] = dict.fromkeys(self._ports_wanted)
         self._out = out
         self._color = color
         self._width = width
@@ -140,9 +128,15 @@ class DevAgent:
                 port = self._ports_wanted[name]
                 if port is not None:
                     self._ports[name] = self._listeners.bind_udp(name, self.host, port)
-            http_port = self._ports_wanted["http"]
-            if http_port is not None:
-                self._ports["http"] = self._listeners.bind_http(self.host, http_port)
+            for name in ("http", "sampling"):
+                port = self._ports_wanted[name]
+                if port is not None:
+                    self._ports[name] = self._listeners.bind_http(
+                        self.host,
+                        port,
+                        sampling_rate=self.sampling_rate,
+                        sampling_only=name == "sampling",
+                    )
             for name, target in self._forward.items():
                 if target is not None:
                     family, _, _, _, address = socket.getaddrinfo(
@@ -217,6 +211,15 @@ class DevAgent:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.http_port}{HTTP_PATH}"
 
+    @property
+    def sampling_url(self) -> Optional[str]:
+        """Where remote samplers get their strategy (``http://host:port/sampling``), or None."""
+        port = self._ports["sampling"]
+        if port is None:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{port}/sampling"
+
     def banner(self) -> str:
         """What the agent listens on, one endpoint per line (for the start of a session)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -229,6 +232,11 @@ class DevAgent:
             lines.append(f"  binary   udp://{host}:{self.binary_port}  (Thrift binary)")
         if self.http_url is not None:
             lines.append(f"  http     {self.http_url}  (Thrift binary over HTTP)")
+        if self.sampling_url is not None:
+            lines.append(
+                f"  sampling {self.sampling_url}  (probabilistic {self.sampling_rate:g}"
+                " for every service)"
+            )
         if len(lines) == 1:
             lines.append("  nothing: every listener is off")
         return "\n".join(lines)
@@ -275,19 +283,19 @@ class DevAgent:
         """The one-line summary printed on shutdown."""
         s = self.stats
         parts = [
-            _plural(s.traces, "trace"),
-            f"{_plural(s.spans, 'span')} in {_plural(s.batches, 'batch', 'batches')}",
-            f"{_format_bytes(s.bytes)} received",
-            _plural(s.bad_datagrams, "bad datagram"),
+            plural(s.traces, "trace"),
+            f"{plural(s.spans, 'span')} in {plural(s.batches, 'batch', 'batches')}",
+            f"{format_bytes(s.bytes)} received",
+            plural(s.bad_datagrams, "bad datagram"),
         ]
         if s.bad_http_bodies:
-            parts.append(_plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
+            parts.append(plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
         if self._forward_sockets or s.forwarded or s.forward_errors:
             parts.append(f"{s.forwarded} forwarded")
             if s.forward_errors:
                 parts.append(f"{s.forward_errors} not forwarded")
         if s.json_errors:
-            parts.append(_plural(s.json_errors, "JSON write error"))
+            parts.append(plural(s.json_errors, "JSON write error"))
         return "jaeger-lite agent stopped: " + ", ".join(parts)
 
     # -- receiving ---------------------------------------------------------------------------
@@ -381,7 +389,7 @@ class DevAgent:
                 trace,
                 width=self._render_width(),
                 color=self._render_color(),
-                unicode=_stream_can_draw(self._stream()),
+                unicode=stream_can_draw(self._stream()),
             )
         except Exception as exc:  # never lose the agent over one odd trace
             text = f"! cannot draw trace {trace.trace_id:x}: {exc!r}\n"
@@ -397,7 +405,7 @@ class DevAgent:
         return self._out if self._out is not None else sys.stdout
 
     def _render_color(self) -> bool:
-        return self._color if self._color is not None else _use_color(self._stream())
+        return self._color if self._color is not None else use_color(self._stream())
 
     def _render_width(self) -> int:
         if self._width is not None:

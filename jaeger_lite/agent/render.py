@@ -9,7 +9,8 @@ over the wire is stripped of control characters before it reaches the terminal.
 from __future__ import annotations
 
 import datetime
-from typing import NamedTuple
+import os
+from typing import NamedTuple, TextIO
 
 from .._ids import format_id, format_trace_id
 from .collect import Trace
@@ -329,4 +330,48 @@ def render_trace(
     return "\n".join(_paint(line, color).rstrip() for line in lines) + "\n"
 
 
-__all__ = ["ASCII", "UNICODE", "Glyphs", "clamp_width", "clean", "format_duration", "render_trace"]
+__all__ = [
+    "ASCII",
+    "UNICODE",
+    "Glyphs",
+    "clamp_width",
+    "clean",
+    "format_bytes",
+    "format_duration",
+    "plural",
+    "render_trace",
+    "stream_can_draw",
+    "use_color",
+]
+
+
+def stream_can_draw(stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:  # e.g. io.StringIO: it holds str, any character will do
+        return True
+    try:
+        "".join(UNICODE).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        return False
+    try:
+        return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+def format_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / (1024 * 1024):.1f} MiB"
+
+
+def plural(n: int, word: str, words: str = "") -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"

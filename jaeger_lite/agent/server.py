@@ -14,6 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
+from .sampling import strategy_response
+
 #: ``(listener name, payload, sender address) -> accepted``; must not raise.
 Handler = Callable[[str, bytes, Any], bool]
 
@@ -31,6 +33,7 @@ def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     handler: Handler
+    sampling_rate: float = 1.0
 
 
 class _CollectorHandler(BaseHTTPRequestHandler):
@@ -74,7 +77,30 @@ class _CollectorHandler(BaseHTTPRequestHandler):
             self._reply(400, "Unable to process request body as a Thrift Batch")
 
     def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] == "/api/sampling":  # as Jaeger's v1 collector
+            self._reply_sampling()
+            return
         self._reply(405, f"POST binary Thrift batches to {HTTP_PATH}")
+
+    def _reply_sampling(self) -> None:
+        status, body = strategy_response(self.path, self.server.sampling_rate)
+        data = (body + ("" if status == 200 else "\n")).encode()
+        self.send_response(status)
+        content_type = "application/json" if status == 200 else "text/plain; charset=utf-8"
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _SamplingHandler(_CollectorHandler):
+    """``GET /sampling?service=NAME`` (and the legacy ``/``), as the agent's port 5778."""
+
+    def do_GET(self) -> None:
+        self._reply_sampling()
+
+    def do_POST(self) -> None:
+        self._reply(405, "GET /sampling?service=NAME")
 
 
 class Listeners:
@@ -83,7 +109,7 @@ class Listeners:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
         self._sockets: list[socket.socket] = []
-        self._http: Optional[_Server] = None
+        self._http: list[_Server] = []
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -107,15 +133,20 @@ class Listeners:
         self._selector.register(sock, selectors.EVENT_READ, name)
         return int(sock.getsockname()[1])
 
-    def bind_http(self, host: str, port: int) -> int:
-        """Bind the HTTP collector endpoint; return the port actually bound."""
+    def bind_http(
+        self, host: str, port: int, *, sampling_rate: float = 1.0, sampling_only: bool = False
+    ) -> int:
+        """Bind the HTTP collector endpoint (or, with ``sampling_only``, the sampling
+        endpoint); return the port actually bound."""
         family, address = _resolve(host, port, socket.SOCK_STREAM)
         server_class = type("_BoundServer", (_Server,), {"address_family": family})
-        server: _Server = server_class(address, _CollectorHandler)
+        handler = _SamplingHandler if sampling_only else _CollectorHandler
+        server: _Server = server_class(address, handler)
         server.handler = self._handler
+        server.sampling_rate = sampling_rate
         server.timeout = 0.05  # bounds handle_request() if a wake-up was spurious
-        self._http = server
-        self._selector.register(server.socket, selectors.EVENT_READ, "http")
+        self._http.append(server)
+        self._selector.register(server.socket, selectors.EVENT_READ, server)
         return int(server.server_address[1])
 
     def start(self) -> None:
@@ -130,9 +161,8 @@ class Listeners:
             for key, _ in self._selector.select():
                 if key.data is None:
                     return
-                if key.data == "http":
-                    assert self._http is not None
-                    self._http.handle_request()  # accepts; the request runs on its own thread
+                if isinstance(key.data, _Server):
+                    key.data.handle_request()  # accepts; the request runs on its own thread
                     continue
                 sock: socket.socket = key.fileobj  # type: ignore[assignment]
                 try:
@@ -151,7 +181,7 @@ class Listeners:
         if self._thread is not None:
             self._thread.join(5)
         self._selector.close()
-        if self._http is not None:
-            self._http.server_close()
+        for server in self._http:
+            server.server_close()
         for sock in (*self._sockets, self._wake_r, self._wake_w):
             sock.close()
