@@ -256,3 +256,15 @@ def test_sampling_priority_zero_after_one_clears_debug_too(tracer: Tracer) -> No
     """Debug never travels without sampled: priority 1 then 0 leaves flags 0."""
     span = tracer.start_span("op").set_tag("sampling.priority", 1).set_tag("sampling.priority", 0)
     assert span.context.flags == 0
+
+
+def test_record_exception_marks_a_handled_error(tracer: Tracer) -> None:
+    """An exception caught by the application can still be recorded on the span."""
+    span = tracer.start_span("op")
+    try:
+        raise LookupError("not here")
+    except LookupError as error:
+        assert span.record_exception(error) is span
+    assert span.tags["error"] is True
+    fields = span.logs[-1].fields
+    assert fields["error.kind"] == "LookupError" and "raise LookupError" in fields["stack"]

@@ -1,0 +1,199 @@
+"""The jaeger_lite demo: three small services, two customer orders, traced end to end.
+
+    make demo            # or: python examples/demo.py
+
+    customer ──HTTP──▶ frontend ──HTTP──▶ inventory ── SELECT stock
+                                 └─HTTP──▶ payments  (declines gift cards)
+                                 ┄┄┄┄┄┄▶ send-receipt (background job: FollowsFrom)
+
+Each service is a stdlib ``http.server`` on 127.0.0.1 with its own tracer. The trace
+context and the ``customer-tier`` baggage travel in the HTTP headers. Frontend and
+inventory report over UDP (compact Thrift, as to a Jaeger agent); payments reports over
+HTTP (as to a Jaeger collector). The development agent stands in for Jaeger and prints
+each trace as a tree of spans and as a time axis. Everything stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+import jaeger_lite
+from jaeger_lite import Format, Tracer, follows_from
+from jaeger_lite.agent import DevAgent
+
+Route = Callable[[Tracer, dict[str, str]], tuple[int, dict[str, Any]]]
+
+
+class PaymentDeclined(Exception):
+    """Raised by the payments service for orders it refuses."""
+
+
+# -- a tiny traced HTTP service -----------------------------------------------------------
+
+
+class Service:
+    """An HTTP server whose requests run in server spans continuing the caller's trace."""
+
+    def __init__(self, tracer: Tracer, routes: dict[str, Route]) -> None:
+        self.tracer = tracer
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                # Continue the caller's trace: the context is in the request headers.
+                parent = service.tracer.extract(Format.HTTP_HEADERS, self.headers)
+                tags = {"span.kind": "server", "http.method": "GET", "http.url": self.path}
+                with service.tracer.start_active_span(path, child_of=parent, tags=tags) as scope:
+                    try:
+                        status, body = routes[path](service.tracer, params)
+                    except Exception as error:  # answered as a 500, recorded on the span
+                        scope.span.record_exception(error)
+                        status, body = 500, {"error": str(error)}
+                    scope.span.set_tag("http.status_code", status)
+                    if status >= 400:
+                        scope.span.set_tag("error", True)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the traces tell the story
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.tracer.close()  # flushes what is still queued
+
+
+def call(tracer: Tracer, url: str, operation: str) -> tuple[int, dict[str, Any]]:
+    """GET ``url`` in a client span, with the trace context injected into the headers."""
+    tags = {"span.kind": "client", "http.method": "GET", "http.url": url}
+    with tracer.start_active_span(operation, tags=tags) as scope:
+        headers: dict[str, str] = {}
+        tracer.inject(scope.span.context, Format.HTTP_HEADERS, headers)
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as reply:
+                status, body = reply.status, json.load(reply)
+        except urllib.error.HTTPError as error:
+            status, body = error.code, json.load(error)
+            scope.span.set_tag("error", True)
+        scope.span.set_tag("http.status_code", status)
+        return status, body
+
+
+# -- the three services -------------------------------------------------------------------
+
+
+def reserve(tracer: Tracer, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """inventory: GET /reserve?item=... looks the stock up in its database."""
+    db_tags = {"span.kind": "client", "db.type": "sql", "db.statement": "SELECT stock FROM items"}
+    with tracer.start_active_span("SELECT stock", tags=db_tags):
+        time.sleep(0.004)  # the query
+    return 200, {"item": params.get("item"), "reserved": True}
+
+
+def charge(tracer: Tracer, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """payments: GET /charge?item=... charges the card; gift cards are declined."""
+    span = tracer.active_span
+    assert span is not None
+    tier = span.get_baggage_item("customer-tier")  # set by frontend, two hops away
+    span.set_tag("customer.tier", tier or "unknown")
+    time.sleep(0.006)
+    if params.get("item") == "gift-card":
+        raise PaymentDeclined("gift cards cannot be paid by card")
+    return 200, {"charged": True}
+
+
+def make_frontend(
+    tracer: Tracer, inventory: str, payments: str, jobs: list[threading.Thread]
+) -> Route:
+    @tracer.trace("price-order")  # a decorator-traced function: its own child span
+    def price_order(item: str) -> float:
+        time.sleep(0.002)
+        return {"book": 12.5, "gift-card": 50.0}.get(item, 1.0)
+
+    def send_receipt(cause: jaeger_lite.SpanContext, item: str) -> None:
+        # Runs after the response: it follows from the checkout, which does not wait for it.
+        with tracer.start_active_span("send-receipt", references=[follows_from(cause)]) as s:
+            s.span.set_tag("email.item", item)
+            time.sleep(0.003)
+
+    def checkout(tracer: Tracer, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """frontend: GET /checkout?item=... reserves, prices and charges."""
+        item = params.get("item", "book")
+        span = tracer.active_span
+        assert span is not None
+        span.set_baggage_item("customer-tier", "gold")  # travels to every downstream service
+        call(tracer, f"{inventory}/reserve?item={item}", "GET inventory/reserve")
+        total = price_order(item)
+        status, _ = call(tracer, f"{payments}/charge?item={item}", "GET payments/charge")
+        if status != 200:
+            return 502, {"item": item, "error": "payment failed"}
+        job = threading.Thread(target=send_receipt, args=(span.context, item))
+        job.start()
+        jobs.append(job)
+        return 200, {"item": item, "total": total}
+
+    return checkout
+
+
+def main() -> int:
+    print("jaeger_lite demo: 3 services on 127.0.0.1, 2 orders (one declined)\n")
+    # Only for the demo: the development agent stands in for Jaeger on free local ports.
+    with DevAgent(compact_port=0, binary_port=None, http_port=0, quiet_after=0.5) as agent:
+        print(agent.banner() + "\n")
+
+        def tracer(name: str, **transport: Any) -> Tracer:
+            if not transport:  # UDP to the agent, like most Jaeger clients
+                transport = {"agent_host": "127.0.0.1", "agent_port": agent.compact_port}
+            return jaeger_lite.init_tracer(
+                name, sampler_type="const", sampler_param=1, set_global=False, **transport
+            )
+
+        jobs: list[threading.Thread] = []
+        inventory = Service(tracer("inventory"), {"/reserve": reserve})
+        payments = Service(tracer("payments", endpoint=agent.http_url), {"/charge": charge})
+        frontend_tracer = tracer("frontend")
+        frontend = Service(
+            frontend_tracer,
+            {"/checkout": make_frontend(frontend_tracer, inventory.url, payments.url, jobs)},
+        )
+
+        for item in ("book", "gift-card"):  # the customer: plain HTTP, no tracing
+            try:
+                with urllib.request.urlopen(f"{frontend.url}/checkout?item={item}") as reply:
+                    status = reply.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            print(f"customer: GET /checkout?item={item} -> {status}")
+        print()
+
+        for job in jobs:
+            job.join(10)
+        for service in (frontend, inventory, payments):
+            service.stop()
+        spans = 15  # 8 for the book order (with the receipt), 7 for the declined one
+        if not agent.wait_for_spans(spans, timeout=10):
+            print(f"demo: expected {spans} spans, the agent got {agent.stats.spans}")
+            return 1
+    print(agent.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
