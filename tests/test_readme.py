@@ -1,0 +1,61 @@
+"""The README stays true: the quick start runs as pasted, every option is documented."""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+from jaeger_lite._config_options import OPTIONS
+from jaeger_lite.agent import DevAgent
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+def test_quick_start_runs_as_pasted() -> None:
+    """The quick start prints the baggage and its trace reaches the agent."""
+    code = re.search(r"```python\n(.*?)```", section("Quick start"), re.S)
+    assert code is not None
+    assert len(code.group(1).strip().splitlines()) <= 20  # "about 15 lines"
+    with DevAgent(compact_port=0, binary_port=None, http_port=None, out=io.StringIO()) as agent:
+        env = {
+            **os.environ,
+            "JAEGER_AGENT_HOST": "127.0.0.1",
+            "JAEGER_AGENT_PORT": str(agent.compact_port),
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", code.group(1)],
+            capture_output=True, text=True, timeout=60, env=env, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "42"
+        assert agent.wait_for_spans(3, timeout=10)
+        agent.flush()
+        (trace,) = agent.traces
+        names = sorted(span.operation for span in trace.spans)
+    assert names == ["charge", "checkout", "handle"]
+
+
+def test_every_option_is_in_the_configuration_table() -> None:
+    """Each init_tracer option and its variable have a row."""
+    table = section("Configuration")
+    for option in OPTIONS:
+        assert f"| `{option.name}` | `{option.env}`" in table, option.name
+
+
+def test_the_two_setup_commands_are_given() -> None:
+    """A newcomer's two commands, and the Makefile has every target the README lists."""
+    assert "make demo" in README and "make test" in README
+    makefile = (ROOT / "Makefile").read_text()
+    for target in re.findall(r"`make ([a-z-]+)`", README):
+        assert re.search(rf"^{target}:", makefile, re.M), target
