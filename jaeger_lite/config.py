@@ -289,11 +289,14 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
 
 def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
     if options.endpoint:
-        return (
-            urlsplit(options.endpoint)
-            ._replace(netloc=urlsplit(options.endpoint).hostname or "")
-            .geturl()
-        )
+        # Keep host and port, never user:password (the line is logged).
+        url = urlsplit(options.endpoint)
+        host = _host_for_url(url.hostname or "")
+        try:
+            netloc = f"{host}:{url.port}" if url.port is not None else host
+        except ValueError:  # an invalid port: the sender reports it; just name the host
+            netloc = host
+        return url._replace(netloc=netloc).geturl()
     if local_agent_enabled:
         return f"udp://{_host_for_url(options.agent_host)}:{options.agent_port}"
     return "nowhere (local agent disabled)"

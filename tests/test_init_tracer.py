@@ -132,6 +132,27 @@ def test_endpoint_switches_to_http_with_credentials(tracers: list[Tracer]) -> No
 
 
 @pytest.mark.parametrize(
+    ("endpoint", "shown"),
+    [
+        ("http://ann:pw@127.0.0.1:14268/api/traces", "http://127.0.0.1:14268/api/traces"),
+        ("http://[::1]:14268/api/traces", "http://[::1]:14268/api/traces"),
+        ("https://collector.test/api/traces", "https://collector.test/api/traces"),
+    ],
+)
+def test_startup_log_names_the_collector_without_credentials(
+    endpoint: str, shown: str, caplog: pytest.LogCaptureFixture, tracers: list[Tracer]
+) -> None:
+    """The start-up line names the collector's host and port, never its user:password."""
+    with caplog.at_level(logging.INFO, logger="jaeger_lite"):
+        tracers.append(
+            init_tracer("svc", endpoint=endpoint, sampler_type="const", set_global=False)
+        )
+    (line,) = [r.getMessage() for r in caplog.records if "reports to" in r.getMessage()]
+    assert f"reports to {shown}," in line
+    assert "pw" not in line
+
+
+@pytest.mark.parametrize(
     ("kind", "param", "expected"),
     [
         ("const", 0, ConstSampler(False)),
