@@ -11,8 +11,8 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from ._wire import coerce, i64, utf8, wire_references
-from .span import Span
+from ._wire import i64, utf8, wire_references
+from .span import Span, normalize_value
 
 __all__ = ["BinaryEncoder"]
 
@@ -161,4 +161,4 @@ def _value(value: Any) -> bytes:
         return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
     if cls is bytes:
         return _BINARY_VALUE + _string(value) + b"\x00"
-    return _value(coerce(value))
+    return _value(normalize_value(value))

@@ -16,8 +16,8 @@ from typing import Any, Callable, Optional
 
 from ._accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
 from ._accel import fastbinary as _fastbinary
-from ._wire import coerce, i32, i64, utf8, wire_references
-from .span import Span
+from ._wire import i32, i64, utf8, wire_references
+from .span import Span, normalize_value
 
 __all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
 
@@ -338,4 +338,4 @@ def _uncached_value(value: Any) -> bytes:
         return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
     if cls is bytes:
         return _BINARY_VALUE + binary(value) + b"\x00"
-    return _uncached_value(coerce(value))
+    return _uncached_value(normalize_value(value))

@@ -3,12 +3,10 @@ they go on the wire."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .context import ReferenceType
 from .span import Span
 
-__all__ = ["coerce", "i32", "i64", "utf8", "wire_references"]
+__all__ = ["i32", "i64", "utf8", "wire_references"]
 
 _TWO64 = 1 << 64
 
@@ -29,24 +27,6 @@ def utf8(text: str) -> bytes:
     # Lone surrogates cannot be UTF-8; Jaeger's backends reject invalid UTF-8, so they
     # become "?" rather than failing the whole span.
     return text.encode("utf-8", "replace")
-
-
-def coerce(value: Any) -> Any:
-    """A value of an exact wire type: subclasses become their base, others their ``str()``."""
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        return str(value)
-    try:
-        return str(value)
-    except Exception:  # a user __str__ that raises must not lose the span
-        return f"<unprintable {type(value).__name__}>"
 
 
 _NO_REFS: list[tuple[int, int, int, int]] = []  # shared, never mutated

@@ -288,9 +288,10 @@ class Span(SpanBase):
         return f"<Span {self._operation_name!r} {self.context} {state}>"
 
 
-def normalize_value(value: Any, limit: int) -> Any:
+def normalize_value(value: Any, limit: Optional[int] = None) -> Any:
     """Coerce a tag/log value: keep str/bool/int/float/bytes (subclasses become the base
-    type), truncate str and bytes to ``limit``, and store anything else as its ``str()``."""
+    type), truncate str and bytes to ``limit`` (None: no limit), and store anything else
+    as its ``str()``. The Thrift encoders use it too, for process tags."""
     try:
         if isinstance(value, bool):
             return bool(value)
@@ -303,7 +304,7 @@ def normalize_value(value: Any, limit: int) -> Any:
         text = value[:limit] if isinstance(value, str) else str(value)
     except Exception:  # a user __str__ that raises must not break the application
         text = f"<unprintable {type(value).__name__}>"
-    return text[:limit] if len(text) > limit else text
+    return text[:limit] if limit is not None and len(text) > limit else text
 
 
 def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = None) -> None:

@@ -38,3 +38,12 @@ def _reset_global_tracer() -> Iterator[None]:
     previous = _global._global
     yield
     _global._global = previous
+
+
+@pytest.fixture
+def tracers() -> Iterator[list[jaeger_lite.Tracer]]:
+    """Tracers created by a test, closed afterwards (threads, sockets)."""
+    created: list[jaeger_lite.Tracer] = []
+    yield created
+    for tracer in created:
+        tracer.close(1.0)

@@ -32,14 +32,6 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def tracers() -> Iterator[list[Tracer]]:
-    created: list[Tracer] = []
-    yield created
-    for tracer in created:
-        tracer.close(1.0)
-
-
 def make(config: dict[str, Any], tracers: list[Tracer], **kwargs: Any) -> Tracer:
     tracer = Config(config, service_name=kwargs.pop("service_name", "app"), **kwargs).new_tracer()
     tracers.append(tracer)

@@ -52,15 +52,6 @@ def agent() -> Iterator[UDPAgent]:
     receiver.close()
 
 
-@pytest.fixture
-def tracers() -> Iterator[list[Tracer]]:
-    """Tracers created by a test, closed afterwards (threads, sockets)."""
-    created: list[Tracer] = []
-    yield created
-    for tracer in created:
-        tracer.close(1.0)
-
-
 def test_environment_alone_gives_a_working_tracer(
     monkeypatch: pytest.MonkeyPatch, agent: UDPAgent, tracers: list[Tracer]
 ) -> None:
