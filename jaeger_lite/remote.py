@@ -182,6 +182,20 @@ class RemoteReporter:
             _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
         _reporters.discard(self)
 
+    def _flush_at_exit(self, timeout: float) -> None:
+        """Hand what is pending to the sender on the way out, leaving the reporter open
+        (spans finished later still go at atexit, when the process gets there)."""
+        self._check_fork()
+        if self._closed or not (self._queue or self._held):
+            return
+        with self._lock:
+            if self._worker is None and not self._stopping:
+                # No worker to wake (under WAKE_EVERY spans so far): drain here rather
+                # than start a thread while the process shuts down.
+                self._drain(force=True)
+                return
+        self.flush(timeout)
+
     def metrics(self) -> dict[str, int]:
         """Counters, the sender's included (see README, "Metrics")."""
         snapshot = {
@@ -321,17 +335,42 @@ class RemoteReporter:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
 
 
+_exit_deadline: Optional[float] = None  # shared by the two exit hooks below
+
+
+def _exit_remaining() -> float:
+    """Seconds left of the EXIT_TIMEOUT budget, which starts with the first exit hook."""
+    global _exit_deadline
+    if _exit_deadline is None:
+        _exit_deadline = time.monotonic() + EXIT_TIMEOUT
+    return max(0.0, _exit_deadline - time.monotonic())
+
+
 def _after_fork_in_child() -> None:
+    global _exit_deadline
+    _exit_deadline = None
     for reporter in list(_reporters):
         reporter._after_fork()
 
 
-def _close_all_at_exit() -> None:
-    deadline = time.monotonic() + EXIT_TIMEOUT
+def _flush_all_at_thread_exit() -> None:
+    # multiprocessing's forked children end with os._exit(), skipping atexit, but they
+    # do run threading's shutdown hooks; so does every normal interpreter exit, before atexit.
     for reporter in list(_reporters):
-        reporter.close(max(0.0, deadline - time.monotonic()))
+        reporter._flush_at_exit(_exit_remaining())
+
+
+def _close_all_at_exit() -> None:
+    for reporter in list(_reporters):
+        reporter.close(_exit_remaining())
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_close_all_at_exit)
+_register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+if _register_thread_exit is not None:
+    try:
+        _register_thread_exit(_flush_all_at_thread_exit)
+    except RuntimeError:  # imported while the interpreter shuts down: atexit only
+        pass
