@@ -18,6 +18,10 @@ on ``flush()`` and on ``close()``.
 from __future__ import annotations
 
 import atexit
+
+# getaddrinfo() imports encodings.idna on first use: done on the reporter thread, an import
+# a fork lands in leaves the child's reporter stuck on the import lock forever.
+import encodings.idna  # noqa: F401
 import logging
 import os
 import threading

@@ -10,7 +10,6 @@ logged at most once a minute, never raised.
 from __future__ import annotations
 
 import base64
-import encodings.idna  # noqa: F401  (see below)
 import errno
 import http.client
 import ipaddress
@@ -35,11 +34,6 @@ from .thrift import (
 __all__ = ["HTTPSender", "Sender", "UDPSender"]
 
 _log = logging.getLogger("jaeger_lite")
-
-# getaddrinfo() encodes host names with the "idna" codec, which imports encodings.idna on
-# first use. On the reporter thread that import could hold an import lock at the moment a
-# prefork server forks, and the child's reporter would wait on it forever: so it is
-# imported above, with jaeger_lite, and no module is imported on the reporter thread.
 
 _RESOLVE_RETRY = 30.0  # seconds between attempts to resolve an agent host that failed
 
@@ -163,7 +157,6 @@ class UDPSender(_SenderBase):
         self.host = host
         self.port = port
         self.max_packet_size = max_packet_size
-        self._accelerated = accelerated
         self._encoder = CompactEncoder(accelerated)
         self.encode: Callable[[Span], bytes] = self._encoder.span
         self._sock: Optional[socket.socket] = None
@@ -178,9 +171,8 @@ class UDPSender(_SenderBase):
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()  # our copy of the descriptor only; the parent's stays open
-        # The fork may have caught the parent's worker half-way through an encode, its
-        # scratch state inconsistent: start from a fresh encoder.
-        self._encoder = CompactEncoder(self._accelerated)
+        # The fork may have caught the parent's worker mid-encode: a fresh encoder.
+        self._encoder = CompactEncoder(self._encoder.accelerated)
         self.encode = self._encoder.span
         super()._after_fork()
 
