@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._safe import safe_str
 from .context import ReferenceType
 from .span import Span
 
@@ -32,21 +33,22 @@ def utf8(text: str) -> bytes:
 
 
 def coerce(value: Any) -> Any:
-    """A value of an exact wire type: subclasses become their base, others their ``str()``."""
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        return str(value)
+    """A value of an exact wire type: subclasses become their base (through the base's own
+    conversion, so an override that raises cannot stop it), others their ``str()``."""
     try:
-        return str(value)
-    except Exception:  # a user __str__ that raises must not lose the span
-        return f"<unprintable {type(value).__name__}>"
+        if isinstance(value, bool):
+            return value is True or bool.__bool__(value)
+        if isinstance(value, int):
+            return int.__int__(value)
+        if isinstance(value, float):
+            return float.__float__(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(memoryview(value))
+        if isinstance(value, str):
+            return str.__str__(value)
+    except Exception:  # an odd subclass (e.g. an exotic buffer): fall back to its text
+        pass
+    return safe_str(value)
 
 
 _NO_REFS: list[tuple[int, int, int, int]] = []  # shared, never mutated

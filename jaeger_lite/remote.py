@@ -249,7 +249,9 @@ class RemoteReporter:
         (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
         queue, batches = self._queue, self._batches
         try:
-            limit = self._sender.batch_bytes
+            # At least 1: a Process too big for a datagram leaves no room for spans, and
+            # each span then goes alone, for the sender to drop as too large.
+            limit = max(1, self._sender.batch_bytes)
         except Exception:  # a custom sender's bug: fall back to a datagram's worth
             limit = 65000
         while True:
@@ -304,7 +306,9 @@ class RemoteReporter:
         k, n = 0, len(encoded)
         while k < n:
             j = bisect_right(ends, origin + limit, k) - 1  # spans k..j-1 fit
-            if j == k:  # not even one more fits
+            # j < k: the open batch is over the limit already (a span too big on its own
+            # ended the last drain); j == k: not even one more span fits.
+            if j <= k:
                 if not batch:
                     j = k + 1  # a span over the limit on its own: the sender drops it
                 else:

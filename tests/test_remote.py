@@ -492,6 +492,59 @@ def test_tracer_metrics_include_reporter_counters(agent: UDPAgent) -> None:
     tracer.close()
 
 
+def test_process_bigger_than_a_datagram_drops_spans_as_too_large(agent: UDPAgent) -> None:
+    """Tracer tags too big for one datagram: every span is counted as too large, nothing is
+    sent, nothing raised, and the counters still add up."""
+    reporter = RemoteReporter(UDPSender("127.0.0.1", agent.port, max_packet_size=1024))
+    tracer = Tracer("svc", reporter, tags={f"t{i}": "x" * 1000 for i in range(3)})
+    make(tracer, 5)
+    assert tracer.flush(5)
+    metrics = tracer.metrics
+    assert metrics["spans_dropped_too_large"] == 5
+    assert metrics["queue_length"] == 0
+    assert accounted(metrics) == metrics["spans_sampled"] == 5
+    tracer.close()
+
+
+class Recorder(BlockingSender):
+    """Records the batches it is sent; a span encodes as its operation name."""
+
+    batch_bytes = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[bytes]] = []
+
+    def encode(self, span: Span) -> bytes:
+        return span.operation_name.encode()
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        self.batches.append(list(spans))
+
+
+def test_span_over_batch_bytes_left_open_then_more_spans() -> None:
+    """A span bigger than batch_bytes that ends one wake-up's drain (so it waits in the open
+    batch) and more spans in the next: each is handed over once, in order, and the
+    counters come back to zero."""
+    sender = Recorder()
+    reporter = RemoteReporter(sender)
+    tracer = Tracer("svc", reporter)
+    first = ["a0", "a1", "huge" + "y" * 1500]
+    second = ["b0", "b1", "b2"]
+    for name in first:
+        tracer.start_span(name).finish()
+    reporter._drain(force=False)  # what a wake-up does when no flush is waiting
+    for name in second:
+        tracer.start_span(name).finish()
+    reporter._drain(force=False)
+    assert reporter.flush(5)
+    assert [s.decode() for batch in sender.batches for s in batch] == first + second
+    metrics = reporter.metrics()
+    assert metrics["queue_length"] == 0
+    assert metrics["spans_dropped_encode_error"] == 0
+    reporter.close()
+
+
 def test_bad_arguments_raise() -> None:
     """A queue_size under 1 or a non-positive flush_interval is API misuse."""
     with pytest.raises(ValueError):
