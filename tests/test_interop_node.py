@@ -408,3 +408,35 @@ def test_node_reads_our_jaeger_debug_id(node: Node) -> None:
     got = node.call("extract", format="http_headers", carrier=carrier)
     assert got["debug_id"] == "dbg-1"
     assert got["baggage"] == {"k": "v"}
+
+
+# -- B3 between Node's ZipkinB3TextMapCodec and ours -----------------------------------------
+
+
+@pytest.mark.parametrize(("trace_id", "span_id", "flags", "baggage"), CONTEXTS)
+def test_b3_both_ways(
+    node: Node, trace_id: int, span_id: int, flags: int, baggage: dict[str, str]
+) -> None:
+    """B3 headers cross both ways: Node writes ids without leading zeros (we pad them);
+    Node's B3 codec carries baggage as uberctx-*, which "b3,jaeger" reads and writes."""
+    tracer = Tracer("py", propagation="b3,jaeger")
+    carrier = node.call(
+        "inject",
+        format="b3_http_headers",
+        trace=f"{trace_id:x}",
+        span=f"{span_id:x}",
+        flags=flags,
+        baggage=baggage,
+    )
+    context = tracer.extract("http_headers", carrier)
+    assert context is not None
+    assert (context.trace_id, context.span_id, context.flags) == (trace_id, span_id, flags)
+    assert dict(context.baggage) == baggage
+
+    out: dict[str, str] = {}
+    tracer.inject(SpanContext(trace_id, span_id, 0, flags, baggage), "http_headers", out)
+    got = node.call("extract", format="b3_http_headers", carrier=out)
+    width = 32 if trace_id >> 64 else 16
+    assert (got["trace"], got["span"]) == (f"{trace_id:0{width}x}", f"{span_id:016x}")
+    assert (got["sampled"], got["debug"]) == (bool(flags & 1), bool(flags & 2))
+    assert got["baggage"] == baggage

@@ -147,7 +147,19 @@ function propagator() {
 
 const FORMATS = { http_headers: opentracing.FORMAT_HTTP_HEADERS, text_map: opentracing.FORMAT_TEXT_MAP };
 
+// Node's B3 codec, registered as jaeger-client's README shows, under "b3_http_headers".
+let b3Codec = null;
+function registerB3() {
+  if (b3Codec === null) {
+    b3Codec = new jaeger.ZipkinB3TextMapCodec({ urlEncoding: true });
+    propagator().registerInjector('b3_http_headers', b3Codec);
+    propagator().registerExtractor('b3_http_headers', b3Codec);
+    FORMATS.b3_http_headers = 'b3_http_headers';
+  }
+}
+
 function inject(msg) {
+  registerB3();
   const context = jaeger.SpanContext.withStringIds(
     msg.trace, msg.span, msg.parent || null, msg.flags, msg.baggage || {}, msg.debug_id || '',
   );
@@ -157,6 +169,7 @@ function inject(msg) {
 }
 
 function extract(msg) {
+  registerB3();
   const context = propagator().extract(FORMATS[msg.format], msg.carrier);
   if (!context) return null;
   return {
