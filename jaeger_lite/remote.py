@@ -186,19 +186,20 @@ class RemoteReporter:
             _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
         _reporters.discard(self)
 
-    def _flush_at_exit(self, timeout: float) -> None:
+    def _flush_at_exit(self, timeout: float) -> bool:
         """Hand what is pending to the sender on the way out, leaving the reporter open
-        (spans finished later still go at atexit, when the process gets there)."""
+        (spans finished later still go at atexit, when the process gets there); False
+        when that took longer than ``timeout``."""
         self._check_fork()
         if self._closed or not (self._queue or self._held):
-            return
+            return True
         with self._lock:
             if self._worker is None and not self._stopping:
                 # No worker to wake (under WAKE_EVERY spans so far): drain here rather
                 # than start a thread while the process shuts down.
                 self._drain(force=True)
-                return
-        self.flush(timeout)
+                return True
+        return self.flush(timeout)
 
     def metrics(self) -> dict[str, int]:
         """Counters, the sender's included (see README, "Metrics")."""
@@ -364,8 +365,14 @@ def _after_fork_in_child() -> None:
 def _flush_all_at_thread_exit() -> None:
     # multiprocessing's forked children end with os._exit(), skipping atexit, but they
     # do run threading's shutdown hooks; so does every normal interpreter exit, before atexit.
-    for reporter in list(_reporters):
-        reporter._flush_at_exit(_exit_remaining())
+    global _exit_deadline
+    flushed = True
+    for reporter in list(_reporters):  # every one, even after one timed out
+        flushed = reporter._flush_at_exit(_exit_remaining()) and flushed
+    if flushed:
+        # Non-daemon threads may run on for long before atexit: a budget not spent on a
+        # stuck sender is whole again for the atexit drain of what they report.
+        _exit_deadline = None
 
 
 def _close_all_at_exit() -> None:

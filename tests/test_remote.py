@@ -447,6 +447,30 @@ def test_background_threads_import_nothing(agent: UDPAgent) -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_spans_of_threads_that_outlive_main_are_drained_at_exit(agent: UDPAgent) -> None:
+    """A non-daemon thread still finishing spans after the main thread is done: the exit
+    budget is not spent while the interpreter waits for it, so its spans go too."""
+    result, _ = run_script(
+        """
+        import threading
+        import jaeger_lite.remote
+        jaeger_lite.remote.EXIT_TIMEOUT = 0.2
+        tracer.start_span("main").finish()
+        assert tracer.flush(5)  # the reporter's worker thread is running
+
+        def late():
+            threading.Event().wait(0.5)  # outlives the exit budget
+            for _ in range(3):
+                tracer.start_span("late").finish()
+
+        threading.Thread(target=late).start()  # the interpreter waits for it at exit
+        """,
+        agent.port,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(s.operationName for s in agent.wait_for_spans(4)) == ["late"] * 3 + ["main"]
+
+
 def test_exit_is_bounded_when_the_agent_is_unreachable() -> None:
     """With nobody listening the atexit drain still ends promptly."""
     result, elapsed = run_script(
