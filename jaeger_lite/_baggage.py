@@ -51,8 +51,12 @@ class BaggageLimits:
 
     def check(self, baggage: Mapping[str, str], key: Any, value: Any) -> Optional[tuple[str, str]]:
         """The ``(key, value)`` to add to ``baggage`` as strings, or None (dropped, counted)."""
-        key = key if key.__class__ is str else str(key)
-        value = value if value.__class__ is str else str(value)
+        try:
+            key = key if key.__class__ is str else str(key)
+            value = value if value.__class__ is str else str(value)
+        except Exception:  # a user __str__ that fails: the item cannot be baggage
+            self._drop(f"<unprintable {type(key).__name__}>")
+            return None
         if len(value) > self.max_value_length or (
             key not in baggage and len(baggage) >= self.max_items
         ):

@@ -11,6 +11,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from ._safe import int_text, safe_str
 from ._wire import i64, utf8, wire_references
 from .span import Span, normalize_value
 
@@ -141,7 +142,7 @@ class BinaryEncoder:
         if encoded is None:
             if len(self._keys) >= self._cache_size:
                 self._keys.clear()
-            text = key if key.__class__ is str else str(key)
+            text = key if key.__class__ is str else safe_str(key)
             encoded = self._keys[key] = _STRING_1 + _string(utf8(text))
         return encoded
 
@@ -156,7 +157,7 @@ def _value(value: Any) -> bytes:
     if cls is int:
         if _I64_MIN <= value <= _I64_MAX:
             return _LONG_VALUE + _pack_i64(value) + b"\x00"
-        return _STR_VALUE + _string(str(value).encode()) + b"\x00"  # beyond i64: decimal text
+        return _STR_VALUE + _string(int_text(value).encode()) + b"\x00"  # beyond i64: text
     if cls is float:
         return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
     if cls is bytes:

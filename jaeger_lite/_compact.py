@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional
 
 from ._accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
 from ._accel import fastbinary as _fastbinary
+from ._safe import int_text, safe_str
 from ._wire import i32, i64, utf8, wire_references
 from .span import Span, normalize_value
 
@@ -293,7 +294,7 @@ class CompactEncoder:
     def _tag(self, key: Any, value: Any) -> bytes:
         """Encode one tag through the per-key value caches (slow path of _append_tags)."""
         if key.__class__ is not str:
-            key = str(key)
+            key = safe_str(key)
         cls = value.__class__
         if cls is str or cls is int:
             caches: dict[str, dict[Any, bytes]] = self._strs if cls is str else self._ints
@@ -333,7 +334,7 @@ def _uncached_value(value: Any) -> bytes:
     if cls is int:
         if _I64_MIN <= value <= _I64_MAX:
             return _LONG_VALUE + varint(zigzag(value)) + b"\x00"
-        return _STR_VALUE + binary(str(value).encode()) + b"\x00"  # beyond i64: decimal text
+        return _STR_VALUE + binary(int_text(value).encode()) + b"\x00"  # beyond i64: text
     if cls is float:
         return _DOUBLE_VALUE + _pack_double(value) + b"\x00"
     if cls is bytes:

@@ -100,6 +100,11 @@ class Config:
                     "jaeger_lite: Config(%s=...) is ignored: %s", name, NO_EFFECT["metrics"]
                 )
         self._check_keys()
+        # A key left empty in a YAML file (None) means "not set", as jaeger-client reads it.
+        self.config = _without_nulls(self.config)
+        for group in ("local_agent", "sampler"):
+            if isinstance(self.config.get(group), Mapping):
+                self.config[group] = _without_nulls(self.config[group])
         self.sampler_instance: Optional[Sampler] = None
         self.options, self.tracer_settings = self._translate(service_name)
 
@@ -153,7 +158,7 @@ class Config:
             ("sampling_refresh_interval", "sampler_refresh_interval"),
         ):
             if key in c:
-                options[option] = parse_duration(key, c[key])
+                options[option] = _seconds(key, c[key])
         if "max_operations" in c:
             options["sampler_max_operations"] = parse_int(
                 "max_operations", c["max_operations"], minimum=1
@@ -267,3 +272,18 @@ class Config:
     def initialized() -> bool:
         with Config._initialized_lock:
             return Config._initialized
+
+
+def _without_nulls(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def _seconds(key: str, value: Any) -> float:
+    """jaeger-client's intervals are seconds: a number, or a numeric string (a config file
+    run through envsubst); Go durations such as ``500ms`` are accepted too."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    return parse_duration(key, value)

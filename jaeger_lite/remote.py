@@ -18,6 +18,10 @@ on ``flush()`` and on ``close()``.
 from __future__ import annotations
 
 import atexit
+
+# getaddrinfo() imports encodings.idna on first use: done on the reporter thread, an import
+# a fork lands in leaves the child's reporter stuck on the import lock forever.
+import encodings.idna  # noqa: F401
 import logging
 import os
 import threading
@@ -182,6 +186,21 @@ class RemoteReporter:
             _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
         _reporters.discard(self)
 
+    def _flush_at_exit(self, timeout: float) -> bool:
+        """Hand what is pending to the sender on the way out, leaving the reporter open
+        (spans finished later still go at atexit, when the process gets there); False
+        when that took longer than ``timeout``."""
+        self._check_fork()
+        if self._closed or not (self._queue or self._held):
+            return True
+        with self._lock:
+            if self._worker is None and not self._stopping:
+                # No worker to wake (under WAKE_EVERY spans so far): drain here rather
+                # than start a thread while the process shuts down.
+                self._drain(force=True)
+                return True
+        return self.flush(timeout)
+
     def metrics(self) -> dict[str, int]:
         """Counters, the sender's included (see README, "Metrics")."""
         snapshot = {
@@ -231,7 +250,9 @@ class RemoteReporter:
         (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
         queue, batches = self._queue, self._batches
         try:
-            limit = self._sender.batch_bytes
+            # At least 1: a Process too big for a datagram leaves no room for spans, and
+            # each span then goes alone, for the sender to drop as too large.
+            limit = max(1, self._sender.batch_bytes)
         except Exception:  # a custom sender's bug: fall back to a datagram's worth
             limit = 65000
         while True:
@@ -286,7 +307,9 @@ class RemoteReporter:
         k, n = 0, len(encoded)
         while k < n:
             j = bisect_right(ends, origin + limit, k) - 1  # spans k..j-1 fit
-            if j == k:  # not even one more fits
+            # j < k: the open batch is over the limit already (a span too big on its own
+            # ended the last drain); j == k: not even one more span fits.
+            if j <= k:
                 if not batch:
                     j = k + 1  # a span over the limit on its own: the sender drops it
                 else:
@@ -321,17 +344,48 @@ class RemoteReporter:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
 
 
+_exit_deadline: Optional[float] = None  # shared by the two exit hooks below
+
+
+def _exit_remaining() -> float:
+    """Seconds left of the EXIT_TIMEOUT budget, which starts with the first exit hook."""
+    global _exit_deadline
+    if _exit_deadline is None:
+        _exit_deadline = time.monotonic() + EXIT_TIMEOUT
+    return max(0.0, _exit_deadline - time.monotonic())
+
+
 def _after_fork_in_child() -> None:
+    global _exit_deadline
+    _exit_deadline = None
     for reporter in list(_reporters):
         reporter._after_fork()
 
 
+def _flush_all_at_thread_exit() -> None:
+    # multiprocessing's forked children end with os._exit(), skipping atexit, but they
+    # do run threading's shutdown hooks; so does every normal interpreter exit, before atexit.
+    global _exit_deadline
+    flushed = True
+    for reporter in list(_reporters):  # every one, even after one timed out
+        flushed = reporter._flush_at_exit(_exit_remaining()) and flushed
+    if flushed:
+        # Non-daemon threads may run on for long before atexit: a budget not spent on a
+        # stuck sender is whole again for the atexit drain of what they report.
+        _exit_deadline = None
+
+
 def _close_all_at_exit() -> None:
-    deadline = time.monotonic() + EXIT_TIMEOUT
     for reporter in list(_reporters):
-        reporter.close(max(0.0, deadline - time.monotonic()))
+        reporter.close(_exit_remaining())
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_close_all_at_exit)
+_register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+if _register_thread_exit is not None:
+    try:
+        _register_thread_exit(_flush_all_at_thread_exit)
+    except RuntimeError:  # imported while the interpreter shuts down: atexit only
+        pass

@@ -171,6 +171,8 @@ class UDPSender(_SenderBase):
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()  # our copy of the descriptor only; the parent's stays open
+        self._encoder = CompactEncoder(self._encoder.accelerated)  # fork may be mid-encode
+        self.encode = self._encoder.span
         super()._after_fork()
 
     @property

@@ -10,6 +10,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ._opentracing import SpanBase
+from ._safe import safe_str
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 
 if TYPE_CHECKING:
@@ -151,7 +152,9 @@ class Span(SpanBase):
 
     def set_operation_name(self, operation_name: str) -> Span:
         if self._duration is None:
-            self._operation_name = str(operation_name)
+            self._operation_name = (
+                operation_name if operation_name.__class__ is str else safe_str(operation_name)
+            )
         return self
 
     def set_tag(self, key: str, value: Any) -> Span:
@@ -166,7 +169,7 @@ class Span(SpanBase):
                     value = value[:limit]
             elif cls is not bool and cls is not int and cls is not float:
                 value = normalize_value(value, self._tracer._max_tag_value_length)
-            self._tags[key if key.__class__ is str else str(key)] = value  # type: ignore[index]
+            self._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
         return self
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
@@ -175,7 +178,7 @@ class Span(SpanBase):
             limit = self._tracer._max_tag_value_length
             try:
                 fields = {
-                    (k if k.__class__ is str else str(k)): (
+                    (k if k.__class__ is str else safe_str(k)): (
                         v
                         if (v.__class__ is str and len(v) <= limit)
                         or v.__class__ is int
@@ -255,7 +258,7 @@ class Span(SpanBase):
             return
         try:
             priority = int(value)
-        except (TypeError, ValueError, OverflowError):
+        except Exception:  # not a number, or a user __int__ that fails
             _log.debug("jaeger_lite: ignoring non-numeric sampling.priority %r", value)
             return
         if priority > 0:
@@ -293,17 +296,20 @@ def normalize_value(value: Any, limit: Optional[int] = None) -> Any:
     type), truncate str and bytes to ``limit`` (None: no limit), and store anything else
     as its ``str()``. The Thrift encoders use it too, for process tags."""
     try:
+        # The base types' own conversions: a subclass overriding __int__ or __str__ (even
+        # one that raises) cannot change or stop them.
         if isinstance(value, bool):
-            return bool(value)
+            return value  # bool cannot be subclassed
         if isinstance(value, int):
-            return int(value)
+            return int.__int__(value)
         if isinstance(value, float):
-            return float(value)
+            return float.__float__(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return bytes(value[:limit])
-        text = value[:limit] if isinstance(value, str) else str(value)
-    except Exception:  # a user __str__ that raises must not break the application
-        text = f"<unprintable {type(value).__name__}>"
+            data = bytes(memoryview(value))
+            return data if limit is None else data[:limit]
+        text = str.__str__(value) if isinstance(value, str) else safe_str(value)
+    except Exception:  # an exotic buffer or subclass: fall back to its text
+        text = safe_str(value)
     return text[:limit] if limit is not None and len(text) > limit else text
 
 

@@ -12,6 +12,7 @@ from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
 from ._references import resolve_references
+from ._safe import safe_str
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
 from .errors import (
@@ -24,7 +25,7 @@ from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
-from .span import Span
+from .span import Span, normalize_value
 
 __all__ = ["Tracer"]
 
@@ -78,13 +79,19 @@ class Tracer(TracerBase):
         if not isinstance(service_name, str) or not service_name.strip():
             raise ValueError("service_name must be a non-empty string")
         self.service_name = service_name
-        self.tags: Mapping[str, Any] = dict(tags or {})
+        self._max_tag_value_length = int(max_tag_value_length)
+        # Process tags follow the tag value rules (they go into every batch).
+        self.tags: Mapping[str, Any] = {
+            key if key.__class__ is str else safe_str(key): normalize_value(
+                value, self._max_tag_value_length
+            )
+            for key, value in (tags or {}).items()
+        }
         self._reporter: Reporter = reporter if reporter is not None else NullReporter()
         self._sampler: Sampler = sampler if sampler is not None else ConstSampler(True)
         self._scope_manager: ScopeManager = scope_manager or ContextVarsScopeManager()
         self._active_scope = active_scope_getter(self._scope_manager)
         self._activate = self._scope_manager.activate
-        self._max_tag_value_length = int(max_tag_value_length)
         self._max_traceback_length = int(max_traceback_length)
         self._trace_id_bits = 128 if trace_id_128bit else 64
         self._baggage_dropped = Counter()
@@ -131,7 +138,7 @@ class Tracer(TracerBase):
         ``references`` (a FollowsFrom-only span continues that trace without a parent id),
         else the active span unless ``ignore_active_span``; otherwise it is a new root."""
         if operation_name.__class__ is not str:
-            operation_name = "" if operation_name is None else str(operation_name)
+            operation_name = "" if operation_name is None else safe_str(operation_name)
         if start_time is None:
             start_time = time()
         refs: tuple[Reference, ...] = ()

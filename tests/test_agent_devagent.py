@@ -132,6 +132,49 @@ def test_http_undecodable_body_is_400_and_counted(agent: DevAgent) -> None:
     assert agent.stats.bad_http_bodies == 1
 
 
+def post_chunked(agent: DevAgent, chunks: list[bytes]) -> int:
+    """POST ``chunks`` with ``Transfer-Encoding: chunked`` (no Content-Length), as
+    jaeger-client for Node does; return the status code."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", agent.http_port, timeout=WAIT)
+    try:
+        conn.request(
+            "POST",
+            "/api/traces",
+            iter(chunks),
+            {"Content-Type": "application/x-thrift"},
+            encode_chunked=True,
+        )
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_http_chunked_body_is_accepted(agent: DevAgent) -> None:
+    """A chunked body (jaeger-client-node's HTTPSender sends one) is decoded like any other."""
+    data = body(batch("node-svc", [span(5, 1), span(5, 2, 1)]))
+    assert post_chunked(agent, [data[:7], data[7:30], data[30:]]) == 202
+    assert agent.wait_for_spans(2, WAIT)
+    assert agent.stats.bad_http_bodies == 0
+
+
+def test_http_chunked_garbage_is_400(agent: DevAgent) -> None:
+    """A chunked body that is not a Batch gets 400; the agent keeps serving."""
+    assert post_chunked(agent, [b"\x00\x01garbage"]) == 400
+    assert post(agent, body(batch("s", [span(1, 1)]))) == 202
+
+
+def test_http_chunked_over_the_limit_is_413(
+    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunked body longer than MAX_HTTP_BODY is refused, not buffered."""
+    from jaeger_lite.agent import server
+
+    monkeypatch.setattr(server, "MAX_HTTP_BODY", 1000)
+    assert post_chunked(agent, [b"x" * 600, b"y" * 600]) == 413
+
+
 def test_http_other_path_is_404(agent: DevAgent) -> None:
     """Only /api/traces is served."""
     assert post(agent, body(batch("s", [span(1, 1)])), path="/api/spans") == 404

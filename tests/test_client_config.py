@@ -192,6 +192,45 @@ def test_unknown_keys(caplog: pytest.LogCaptureFixture, tracers: list[Tracer]) -
     assert any("'colour'" in r.getMessage() for r in caplog.records)
 
 
+def test_yaml_nulls_mean_not_set(tracers: list[Tracer]) -> None:
+    """Keys left empty in a YAML file (None) fall back to their defaults, as jaeger-client
+    treats them, instead of being rejected."""
+    config = {
+        "tags": None,
+        "logging": None,
+        "propagation": None,
+        "reporter_queue_size": None,
+        "reporter_flush_interval": None,
+        "generate_128bit_trace_id": None,
+        "max_tag_value_length": None,
+        "trace_id_header": None,
+        "local_agent": {"reporting_host": None, "reporting_port": None, "sampling_port": None},
+        "sampler": {"type": "const", "param": None},
+    }
+    loaded = Config(config, service_name="app")
+    defaults = Config({"sampler": {"type": "const"}}, service_name="app")
+    assert loaded.options == defaults.options
+    assert loaded.tracer_settings == defaults.tracer_settings
+    make({"sampler": None, "local_agent": None, "tags": None}, tracers)
+    with pytest.raises(ConfigError, match="colour"):  # an unknown key is still one
+        Config({"colour": None}, service_name="app")
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(2, 2.0), (0.5, 0.5), ("0.5", 0.5), ("10", 10.0), ("250ms", 0.25)]
+)
+def test_intervals_in_seconds_as_jaeger_client_reads_them(value: Any, seconds: float) -> None:
+    """reporter_flush_interval and sampling_refresh_interval are seconds in jaeger-client's
+    dict, numbers or numeric strings (a config file run through envsubst); Go durations
+    work too."""
+    config = Config(
+        {"reporter_flush_interval": value, "sampling_refresh_interval": value},
+        service_name="app",
+    )
+    assert config.options.reporter_flush_interval == seconds
+    assert config.options.sampler_refresh_interval == seconds
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -17,7 +17,8 @@ import pytest
 from jaeger_lite import RemoteReporter, Tracer, UDPSender
 from jaeger_lite.remote import DEFAULT_QUEUE_SIZE, EXIT_TIMEOUT, WAKE_EVERY
 from jaeger_lite.span import Span
-from tests._wire_helpers import UDPAgent, free_udp_port, tag_dict, unsigned
+from tests._strategy_server import StrategyServer
+from tests._wire_helpers import Collector, UDPAgent, free_udp_port, tag_dict, unsigned
 
 
 @pytest.fixture
@@ -235,6 +236,31 @@ def test_forked_child_reports_its_own_spans(agent: UDPAgent) -> None:
     tracer.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_fork_in_the_middle_of_an_encode(agent: UDPAgent) -> None:
+    """A fork that lands while the parent's worker is half-way through encoding a span
+    leaves the child no stale encoder state: its spans of that very trace are exact."""
+    tracer, reporter = udp_tracer(agent.port)
+    parent = tracer.start_span("parent")
+    # What the worker's encoder holds between setting a trace id and its low half.
+    scratch = reporter._sender._encoder._scratch  # type: ignore[attr-defined]
+    scratch.trace_id, scratch.traceIdLow, scratch.traceIdHigh = parent._trace_id, 12345, 0
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            tracer.start_span("child", child_of=parent).finish()
+            code = 0 if tracer.flush(5) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    (child,) = agent.wait_for_spans(1)
+    assert unsigned(child.traceIdLow) == parent.context.trace_id
+    tracer.close()
+
+
 def run_script(
     body: str, port: int, timeout: float = 20.0
 ) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -263,6 +289,186 @@ def test_spans_are_drained_at_interpreter_exit(agent: UDPAgent) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert [s.operationName for s in agent.wait_for_spans(7)] == ["at-exit"] * 7
+
+
+MULTIPROCESSING_WORK = """
+import multiprocessing, os
+
+tracer.start_span("parent").finish()
+assert tracer.flush(5)  # the parent's worker thread runs when it forks
+
+
+def work(count):
+    for _ in range(count):
+        tracer.start_span("child").finish()  # queued, never flushed by the task
+    return os.getpid()
+
+
+ctx = multiprocessing.get_context("fork")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_multiprocessing_fork_process_delivers_its_spans(agent: UDPAgent) -> None:
+    """A multiprocessing (fork) child ends with os._exit, skipping atexit: its spans
+    still arrive."""
+    result, _ = run_script(
+        MULTIPROCESSING_WORK
+        + """
+process = ctx.Process(target=work, args=(5,))
+process.start()
+process.join(10)
+assert process.exitcode == 0
+""",
+        agent.port,
+    )
+    assert result.returncode == 0, result.stderr
+    names = sorted(s.operationName for s in agent.wait_for_spans(6))
+    assert names == ["child"] * 5 + ["parent"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_multiprocessing_fork_pool_delivers_its_spans(agent: UDPAgent) -> None:
+    """Pool workers (fork) that are closed and joined deliver every span of their tasks."""
+    result, _ = run_script(
+        MULTIPROCESSING_WORK
+        + """
+pool = ctx.Pool(2)
+pids = pool.map(work, [3] * 4)
+pool.close()
+pool.join()
+print(len(set(pids)))
+""",
+        agent.port,
+    )
+    assert result.returncode == 0, result.stderr
+    names = sorted(s.operationName for s in agent.wait_for_spans(13))
+    assert names == ["child"] * 12 + ["parent"]
+    uuids = {tag_dict(b.process.tags)["client-uuid"] for b in agent.batches()}
+    assert len(uuids) == 1 + int(result.stdout)  # the parent and each worker that served
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_while_the_reporter_is_busy_and_its_lock_held(agent: UDPAgent) -> None:
+    """Forks while a thread reports spans nonstop and another holds the reporter's lock:
+    no child hangs, every child delivers its own spans, the parent loses none."""
+    result, _ = run_script(
+        """
+        import os, signal, threading, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
+        stop = threading.Event()
+        finished = [0]
+
+        def busy():
+            while not stop.is_set():
+                tracer.start_span("parent").finish()
+                finished[0] += 1
+
+        def hold_lock():
+            while not stop.is_set():
+                with reporter._lock:
+                    pass
+
+        threads = [threading.Thread(target=busy), threading.Thread(target=hold_lock)]
+        for thread in threads:
+            thread.start()
+        held, release = threading.Event(), threading.Event()
+
+        def hold_during_fork():
+            with reporter._lock:
+                held.set()
+                release.wait(10)
+
+        statuses = []
+        for i in range(12):
+            holder = None
+            if i % 2:  # every other fork happens while the lock is certainly held
+                holder = threading.Thread(target=hold_during_fork)
+                held.clear(); release.clear()
+                holder.start()
+                held.wait(10)
+            pid = os.fork()
+            if pid == 0:
+                signal.alarm(10)  # a hung child dies instead of hanging the test
+                for _ in range(5):
+                    tracer.start_span("child").finish()
+                os._exit(0 if tracer.flush(5) else 3)
+            if holder is not None:
+                release.set()
+                holder.join()
+            statuses.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        stop.set()
+        for thread in threads:
+            thread.join()
+        tracer.close(10)
+        print(finished[0], statuses)
+        """,
+        agent.port,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    parent_count, statuses = result.stdout.split(" ", 1)
+    assert statuses.strip() == str([0] * 12)
+    spans = agent.wait_for_spans(int(parent_count) + 60)
+    names = [s.operationName for s in spans]
+    assert names.count("child") == 60
+    assert names.count("parent") == int(parent_count)
+    uuids = {tag_dict(b.process.tags)["client-uuid"] for b in agent.batches()}
+    assert len(uuids) == 13
+
+
+def test_background_threads_import_nothing(agent: UDPAgent) -> None:
+    """The first sends (UDP to a name, HTTP) and the first sampling poll import no module
+    on a background thread: a fork during such an import would leave the child's thread
+    stuck on the import lock forever."""
+    collector = Collector()
+    strategies = StrategyServer()
+    strategies.answer({"strategyType": 0, "probabilisticSampling": {"samplingRate": 0.5}})
+    try:
+        result, _ = run_script(
+            f"""
+            import sys
+            before = set(sys.modules)
+            http = jaeger_lite.RemoteReporter(jaeger_lite.HTTPSender({collector.url!r}))
+            udp = jaeger_lite.RemoteReporter(jaeger_lite.UDPSender("localhost", {agent.port}))
+            for reporter in (http, udp):
+                jaeger_lite.Tracer("imports", reporter).start_span("op").finish()
+                assert reporter.flush(5)
+            sampler = jaeger_lite.RemoteSampler("svc", sampling_endpoint={strategies.url!r})
+            assert sampler._wait_for_polls(1, 5)
+            print(sorted(set(sys.modules) - before))
+            """,
+            agent.port,
+        )
+    finally:
+        collector.stop()
+        strategies.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_spans_of_threads_that_outlive_main_are_drained_at_exit(agent: UDPAgent) -> None:
+    """A non-daemon thread still finishing spans after the main thread is done: the exit
+    budget is not spent while the interpreter waits for it, so its spans go too."""
+    result, _ = run_script(
+        """
+        import threading
+        import jaeger_lite.remote
+        jaeger_lite.remote.EXIT_TIMEOUT = 0.2
+        tracer.start_span("main").finish()
+        assert tracer.flush(5)  # the reporter's worker thread is running
+
+        def late():
+            threading.Event().wait(0.5)  # outlives the exit budget
+            for _ in range(3):
+                tracer.start_span("late").finish()
+
+        threading.Thread(target=late).start()  # the interpreter waits for it at exit
+        """,
+        agent.port,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(s.operationName for s in agent.wait_for_spans(4)) == ["late"] * 3 + ["main"]
 
 
 def test_exit_is_bounded_when_the_agent_is_unreachable() -> None:
@@ -308,6 +514,59 @@ def test_tracer_metrics_include_reporter_counters(agent: UDPAgent) -> None:
     assert metrics["bytes_sent"] > 0
     assert metrics["queue_length"] == 0
     tracer.close()
+
+
+def test_process_bigger_than_a_datagram_drops_spans_as_too_large(agent: UDPAgent) -> None:
+    """Tracer tags too big for one datagram: every span is counted as too large, nothing is
+    sent, nothing raised, and the counters still add up."""
+    reporter = RemoteReporter(UDPSender("127.0.0.1", agent.port, max_packet_size=1024))
+    tracer = Tracer("svc", reporter, tags={f"t{i}": "x" * 1000 for i in range(3)})
+    make(tracer, 5)
+    assert tracer.flush(5)
+    metrics = tracer.metrics
+    assert metrics["spans_dropped_too_large"] == 5
+    assert metrics["queue_length"] == 0
+    assert accounted(metrics) == metrics["spans_sampled"] == 5
+    tracer.close()
+
+
+class Recorder(BlockingSender):
+    """Records the batches it is sent; a span encodes as its operation name."""
+
+    batch_bytes = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[bytes]] = []
+
+    def encode(self, span: Span) -> bytes:
+        return span.operation_name.encode()
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        self.batches.append(list(spans))
+
+
+def test_span_over_batch_bytes_left_open_then_more_spans() -> None:
+    """A span bigger than batch_bytes that ends one wake-up's drain (so it waits in the open
+    batch) and more spans in the next: each is handed over once, in order, and the
+    counters come back to zero."""
+    sender = Recorder()
+    reporter = RemoteReporter(sender)
+    tracer = Tracer("svc", reporter)
+    first = ["a0", "a1", "huge" + "y" * 1500]
+    second = ["b0", "b1", "b2"]
+    for name in first:
+        tracer.start_span(name).finish()
+    reporter._drain(force=False)  # what a wake-up does when no flush is waiting
+    for name in second:
+        tracer.start_span(name).finish()
+    reporter._drain(force=False)
+    assert reporter.flush(5)
+    assert [s.decode() for batch in sender.batches for s in batch] == first + second
+    metrics = reporter.metrics()
+    assert metrics["queue_length"] == 0
+    assert metrics["spans_dropped_encode_error"] == 0
+    reporter.close()
 
 
 def test_bad_arguments_raise() -> None:

@@ -18,6 +18,14 @@ class Unprintable:
         raise RuntimeError("no")
 
 
+class BadInt(int):
+    def __int__(self) -> int:
+        raise RuntimeError("no")
+
+    def __index__(self) -> int:
+        raise RuntimeError("no")
+
+
 def test_set_tag_is_chainable(tracer: Tracer) -> None:
     """set_tag returns the span."""
     span = tracer.start_span("op")
@@ -65,6 +73,26 @@ def test_non_string_keys_become_strings(tracer: Tracer) -> None:
     """A tag key that is not a str is stored as its str()."""
     span = tracer.start_span("op").set_tag(42, "v")  # type: ignore[arg-type]
     assert span.tags["42"] == "v"
+
+
+def test_keys_and_names_whose_str_raises_get_a_placeholder(tracer: Tracer) -> None:
+    """A tag/log key or operation name whose __str__ raises (or returns a non-str) does not
+    break the application: it is stored as a placeholder."""
+    span = tracer.start_span("op").set_tag(Unprintable(), 1)  # type: ignore[arg-type]
+    span.log_kv({Unprintable(): 2})
+    span.set_operation_name(Unprintable())  # type: ignore[arg-type]
+    assert span.tags["<unprintable Unprintable>"] == 1
+    assert span.logs[0].fields == {"<unprintable Unprintable>": 2}
+    assert span.operation_name == "<unprintable Unprintable>"
+
+
+def test_unprintable_baggage_is_dropped_and_counted(tracer: Tracer) -> None:
+    """Baggage keys or values whose __str__ raises are dropped (counted), never raised."""
+    span = tracer.start_span("op")
+    span.set_baggage_item(Unprintable(), "v")  # type: ignore[arg-type]
+    span.set_baggage_item("k", Unprintable())  # type: ignore[arg-type]
+    assert dict(span.context.baggage) == {}
+    assert tracer.metrics["baggage_dropped"] == 2
 
 
 def test_log_kv_records_fields_and_timestamp(tracer: Tracer) -> None:
@@ -237,6 +265,12 @@ def test_non_numeric_sampling_priority_is_ignored(tracer: Tracer) -> None:
     """A priority that is not a number changes nothing."""
     span = tracer.start_span("op").set_tag("sampling.priority", "high")
     assert span.context.is_sampled and not span.context.is_debug
+
+
+def test_sampling_priority_whose_int_raises_is_ignored(tracer: Tracer) -> None:
+    """A sampling.priority value whose conversion to int raises is ignored."""
+    span = tracer.start_span("op").set_tag("sampling.priority", BadInt(1))
+    assert span.is_sampled and not span.context.is_debug
 
 
 def test_repr_names_the_operation_and_state(tracer: Tracer) -> None:

@@ -9,6 +9,9 @@ import sys
 from typing import Any
 
 import pytest
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+from thrift.protocol.TCompactProtocol import TCompactProtocol
+from thrift.transport.TTransport import TMemoryBuffer
 
 from jaeger_lite import (
     InMemoryReporter,
@@ -181,6 +184,44 @@ def test_int_beyond_i64_is_sent_as_decimal_string() -> None:
         got = tag_dict(wire.tags)
         assert got["big"] == str(1 << 64)
         assert got["neg"] == str(-(1 << 63) - 1)
+
+
+def test_int_too_long_for_decimal_is_sent_as_a_description() -> None:
+    """An int past str()'s digit limit (3.11+) becomes a short STRING, not a lost span."""
+    tags = {"huge": 10**5000, "neg": -(10**5000)}
+    for wire in both_ways(finished_span(tags=tags)):
+        got = tag_dict(wire.tags)
+        assert got["huge"] == got["neg"] == "<int of 16610 bits>"
+
+
+def test_process_tags_of_any_type_encode() -> None:
+    """Process tags are raw user values: subclasses whose conversions raise and keys whose
+    str() raises still give a decodable Process (placeholders, not an exception)."""
+
+    class BadStr(str):
+        def __str__(self) -> str:
+            return 42  # type: ignore[return-value]
+
+    class BadInt(int):
+        def __int__(self) -> int:
+            raise RuntimeError("no")
+
+    class BadKey:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    tags = {"s": BadStr("abc"), "i": BadInt(5), "big": 10**5000, BadKey(): 1}
+    compact = CompactEncoder()
+    process = ttypes.Process()
+    process.read(TCompactProtocol(TMemoryBuffer(compact_process(compact, "svc", tags))))
+    binary = ttypes.Batch()
+    body = BinaryEncoder.batch(BinaryEncoder().process("svc", tags), [])
+    binary.read(TBinaryProtocol(TMemoryBuffer(body)))
+    for decoded in (process, binary.process):
+        got = tag_dict(decoded.tags)
+        assert got["big"] == "<int of 16610 bits>"
+        assert got["<unprintable BadKey>"] == 1
+        assert set(got) == {"s", "i", "big", "<unprintable BadKey>"}
 
 
 def test_nan_double_is_sent() -> None:

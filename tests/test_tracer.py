@@ -255,6 +255,37 @@ def test_operation_name_defaults_to_empty_and_is_coerced(tracer: Tracer) -> None
     assert tracer.start_span(123).operation_name == "123"  # type: ignore[arg-type]
 
 
+def test_operation_name_whose_str_raises_gets_a_placeholder(tracer: Tracer) -> None:
+    """start_span with a name whose __str__ raises (or is a huge int) still starts a span."""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert tracer.start_span(Unprintable()).operation_name == "<unprintable Unprintable>"  # type: ignore[arg-type]
+    assert tracer.start_span(10**5000).operation_name == "<unprintable int>"  # type: ignore[arg-type]
+
+
+def test_tracer_tags_follow_the_tag_value_rules() -> None:
+    """Process tags are coerced like span tags: long values cut, unprintable ones replaced."""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    tracer = Tracer(
+        "svc",
+        tags={"long": "x" * 50, "blob": b"y" * 50, "obj": Unprintable(), 7: "seven"},
+        max_tag_value_length=30,
+    )
+    assert dict(tracer.tags) == {
+        "long": "x" * 30,
+        "blob": b"y" * 30,
+        "obj": "<unprintable Unprintable>",
+        "7": "seven",
+    }
+
+
 def test_service_name_is_required() -> None:
     """An empty service name is a configuration error."""
     with pytest.raises(ValueError):

@@ -58,16 +58,9 @@ class _CollectorHandler(BaseHTTPRequestHandler):
             self._reply(404, f"only POST {HTTP_PATH} is served here")
             return
         content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        length_header = self.headers.get("Content-Length")
-        if length_header is None or not length_header.strip().isdigit():
-            self._reply(411, "Content-Length required")
+        body = self._read_body()
+        if body is None:
             return
-        length = int(length_header)
-        if length > MAX_HTTP_BODY:
-            self._reply(413, f"body over {MAX_HTTP_BODY} bytes")
-            self.close_connection = True
-            return
-        body = self.rfile.read(length)
         if content_type not in CONTENT_TYPES:
             self._reply(400, f"Unsupported content type: {content_type or '(none)'}")
             return
@@ -75,6 +68,48 @@ class _CollectorHandler(BaseHTTPRequestHandler):
             self._reply(202)
         else:
             self._reply(400, "Unable to process request body as a Thrift Batch")
+
+    def _read_body(self) -> Optional[bytes]:
+        """The request body (Content-Length or chunked), or None after replying with an error."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # jaeger-client for Node streams its batches: no Content-Length, chunked framing.
+            return self._read_chunked()
+        length_header = self.headers.get("Content-Length")
+        if length_header is None or not length_header.strip().isdigit():
+            self._reply(411, "Content-Length required")
+            return None
+        length = int(length_header)
+        if length > MAX_HTTP_BODY:
+            self._too_large()
+            return None
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> Optional[bytes]:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                self._reply(400, "malformed chunked body")
+                self.close_connection = True
+                return None
+            if size == 0:
+                break
+            total += size
+            if size < 0 or total > MAX_HTTP_BODY:
+                self._too_large()
+                return None
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)  # the CRLF after the chunk
+        while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+            pass  # trailer fields, up to the blank line
+        return b"".join(chunks)
+
+    def _too_large(self) -> None:
+        self._reply(413, f"body over {MAX_HTTP_BODY} bytes")
+        self.close_connection = True
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/api/sampling":  # as Jaeger's v1 collector

@@ -1,0 +1,24 @@
+"""Text from user values that may refuse to become text: conversions that never raise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["int_text", "safe_str"]
+
+
+def safe_str(value: Any) -> str:
+    """``str(value)``, or ``<unprintable TYPE>`` when that raises: a user ``__str__`` that
+    fails or returns a non-str, an int past ``str()``'s digit limit (Python 3.11+)."""
+    try:
+        return str(value)
+    except Exception:  # foreign code: whatever it raises, tracing carries on
+        return f"<unprintable {type(value).__name__}>"
+
+
+def int_text(value: int) -> str:
+    """Decimal text of an int, or ``<int of N bits>`` past ``str()``'s digit limit."""
+    try:
+        return str(value)
+    except ValueError:  # Python 3.11+: over sys.get_int_max_str_digits() digits
+        return f"<int of {value.bit_length()} bits>"

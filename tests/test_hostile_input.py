@@ -1,0 +1,287 @@
+"""Garbage and hostile input end to end: whatever the application hands us, nothing raises
+into it, every finished sampled span is delivered or counted as dropped, and what goes on
+the wire is decoded by thrift's own pure-Python readers (UDP datagrams never over
+``max_packet_size``)."""
+
+from __future__ import annotations
+
+import email.message
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+from thrift.transport.TTransport import TMemoryBuffer
+
+from jaeger_lite import HTTPSender, RemoteReporter, Span, Tracer, UDPSender
+from jaeger_lite._gen.jaeger import ttypes
+from tests._wire_helpers import Collector, UDPAgent, decode_emit_batch, tag_dict
+
+MB = 1 << 20
+FORMATS = ["jaeger", "b3", "b3-single", "w3c", "jaeger,b3,w3c"]
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class NotAStr:
+    def __str__(self) -> str:
+        return 42  # type: ignore[return-value]
+
+
+class WeirdStr(str):
+    def __str__(self) -> str:
+        return 42  # type: ignore[return-value]
+
+
+class WeirdInt(int):
+    def __int__(self) -> int:
+        raise RuntimeError("no int")
+
+
+recursive: dict[str, Any] = {}
+recursive["self"] = recursive
+
+VALUES: dict[str, Any] = {
+    "1MB": "x" * MB,
+    "nan": math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
+    "2^64+1": (1 << 64) + 1,
+    "10^5000": 10**5000,
+    "nested": {"a": [1, {"b": (2, 3)}]},
+    "recursive": recursive,
+    "unprintable": Unprintable(),
+    "not-a-str": NotAStr(),
+    "weird-str": WeirdStr("abc"),
+    "weird-int": WeirdInt(5),
+    "bytes-1MB": b"\xff" * MB,
+    "memoryview": memoryview(b"xyz"),
+    "none": None,
+    "surrogate": "\udcff",
+}
+
+
+def hostile_spans(tracer: Tracer) -> int:
+    """Finish spans carrying every hostile value in every place; return how many."""
+    count = 0
+    for name, value in VALUES.items():
+        with tracer.start_span(f"tag-{name}", tags={name: value}) as span:
+            span.set_tag(name, value).set_tag(Unprintable(), value)  # type: ignore[arg-type]
+            span.log_kv({name: value, Unprintable(): value})
+            span.log(event=value, payload=value)
+            span.set_baggage_item(name, value)
+            span.set_baggage_item(Unprintable(), value)  # type: ignore[arg-type]
+        count += 1
+        tracer.start_span(value).finish()  # as an operation name
+        count += 1
+    tracer.start_span("o" * (10 * MB)).finish()  # far too big for a datagram
+    many_logs = tracer.start_span("many-logs")
+    for i in range(10_000):
+        many_logs.log_kv({"i": i, "event": "tick"})
+    many_logs.finish()
+    elsewhere = tracer.start_span("finished-in-another-thread")
+    thread = threading.Thread(target=elsewhere.finish)
+    thread.start()
+    thread.join()
+    return count + 3
+
+
+def delivered_or_counted(metrics: dict[str, int]) -> int:
+    return (
+        metrics["spans_sent"]
+        + metrics["spans_dropped_queue_full"]
+        + metrics["spans_dropped_closed"]
+        + metrics["spans_dropped_too_large"]
+        + metrics["spans_dropped_send_failed"]
+        + metrics["spans_dropped_encode_error"]
+        + metrics["queue_length"]
+    )
+
+
+@pytest.fixture
+def agent() -> Iterator[UDPAgent]:
+    agent = UDPAgent()
+    yield agent
+    agent.close()
+
+
+def test_hostile_spans_over_udp(agent: UDPAgent) -> None:
+    """Over UDP: datagrams within max_packet_size and decodable by thrift's pure-Python
+    compact reader; only the spans too big for one are lost, and they are counted."""
+    reporter = RemoteReporter(UDPSender("127.0.0.1", agent.port))
+    tracer = Tracer("svc", reporter, tags={f"process-{k}": v for k, v in VALUES.items()})
+    finished = hostile_spans(tracer)
+    assert tracer.flush(10)
+    metrics = tracer.metrics
+    assert metrics["spans_sampled"] == finished == delivered_or_counted(metrics)
+    assert metrics["spans_dropped_encode_error"] == 0
+    # Operation names are not cut: the 10 MB one, the 1 MB one and the repr of 1 MB of
+    # bytes, and the span with 10,000 logs, cannot fit in a datagram.
+    assert metrics["spans_dropped_too_large"] == 4
+    received = agent.wait_for_spans(metrics["spans_sent"])
+    assert len(received) == metrics["spans_sent"] == finished - 4
+    assert max(map(len, agent.datagrams)) <= 65000
+    process = tag_dict(decode_emit_batch(agent.datagrams[0]).process.tags)
+    assert process["process-10^5000"] == "<int of 16610 bits>"
+    assert process["process-unprintable"] == "<unprintable Unprintable>"
+    assert len(process["process-1MB"]) == 1024
+    tracer.close()
+
+
+def test_hostile_spans_over_http() -> None:
+    """Over HTTP every span goes, whole batches decodable by thrift's binary reader."""
+    collector = Collector()
+    try:
+        tracer = Tracer("svc", RemoteReporter(HTTPSender(collector.url)))
+        finished = hostile_spans(tracer)
+        assert tracer.flush(10)
+        metrics = tracer.metrics
+        assert metrics["spans_sent"] == metrics["spans_sampled"] == finished
+        spans = []
+        for request in collector.requests:
+            batch = ttypes.Batch()
+            batch.read(TBinaryProtocol(TMemoryBuffer(request["body"])))
+            spans.extend(batch.spans)
+        assert len(spans) == finished
+        tracer.close()
+    finally:
+        collector.stop()
+
+
+def test_close_from_many_threads_while_reporting(agent: UDPAgent) -> None:
+    """close() from several threads while others still report: nothing raises, and every
+    finished span is sent or counted (after close, as dropped_closed)."""
+    tracer = Tracer("svc", RemoteReporter(UDPSender("127.0.0.1", agent.port)))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    started = threading.Barrier(4 + 3)
+
+    def report() -> None:
+        started.wait()
+        try:
+            while not stop.is_set():
+                tracer.start_span("op").set_tag("k", 1).finish()
+        except BaseException as exc:
+            errors.append(exc)
+
+    def close() -> None:
+        started.wait()
+        try:
+            tracer.close(5)
+        except BaseException as exc:
+            errors.append(exc)
+
+    reporters = [threading.Thread(target=report) for _ in range(4)]
+    closers = [threading.Thread(target=close) for _ in range(3)]
+    for thread in reporters + closers:
+        thread.start()
+    for thread in closers:
+        thread.join(10)
+    stop.set()
+    for thread in reporters:
+        thread.join(10)
+    assert not errors
+    metrics = tracer.metrics
+    assert metrics["spans_sampled"] == delivered_or_counted(metrics)
+    assert metrics["queue_length"] == 0
+    assert len(agent.wait_for_spans(metrics["spans_sent"])) == metrics["spans_sent"]
+
+
+def carriers() -> list[tuple[str, Any]]:
+    big = "x" * MB
+    trace = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+    duplicated = email.message.Message()
+    for header, value in [
+        ("uber-trace-id", "1:2:0:1"),
+        ("uber-trace-id", "3:4:0:1"),
+        ("traceparent", trace),
+        ("traceparent", trace.replace("1", "5")),
+        ("b3", "1" * 16 + "-" + "2" * 16),
+        ("b3", "3" * 16 + "-" + "4" * 16),
+        ("x-b3-traceid", "1" * 16),
+        ("x-b3-traceid", "3" * 16),
+        ("baggage", "a=1"),
+        ("baggage", "a=2,b=3"),
+        ("uberctx-k", "1"),
+        ("uberctx-k", "2"),
+    ]:
+        duplicated[header] = value
+
+    class Raising(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            raise RuntimeError("items")
+
+        def __iter__(self) -> Any:
+            raise RuntimeError("iter")
+
+        def __getitem__(self, key: Any) -> Any:
+            raise RuntimeError("getitem")
+
+        def get(self, key: Any, default: Any = None) -> Any:
+            raise RuntimeError("get")
+
+    class RaisingGet:
+        def get(self, key: Any) -> Any:
+            raise RuntimeError("get")
+
+    every = ("uber-trace-id", "uberctx-a", "traceparent", "tracestate", "baggage", "b3")
+    return [
+        ("CR/LF", {"uber-trace-id": "1:2:0:1\r\nX: y", "uberctx-a": "b\r\nc", "b3": "1\n"}),
+        ("NUL", {"uber-trace-id": "1:2:0:1\x00", "x-b3-traceid": "\x00", "baggage": "\x00=\x00"}),
+        ("1MB values", dict.fromkeys((*every, "x-b3-traceid", "jaeger-debug-id"), big)),
+        ("1MB lists", dict.fromkeys(("baggage", "tracestate", "jaeger-baggage"), "a=b," * MB)),
+        ("non-UTF-8", {b"uber-trace-id": b"\xff:1:0:1", b"uberctx-\xff": b"\xff"}),
+        ("non-UTF-8 baggage", {b"baggage": b"\xff=\xff", b"traceparent": b"\xff" * 55}),
+        ("surrogates", {"uber-trace-id": "\udcff", "uberctx-\udcff": "\udcff"}),
+        ("surrogate baggage", {"baggage": "a=\udcff", "traceparent": "\udcff"}),
+        ("non-str", {"uber-trace-id": 12, "uberctx-a": None, "baggage": ["a=b"], 5: "x"}),
+        ("duplicates", duplicated),
+        ("raising carrier", Raising()),
+        ("raising get", RaisingGet()),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("propagation", FORMATS)
+@pytest.mark.parametrize("format", ["http_headers", "text_map"])
+def test_extract_never_raises(propagation: str, format: str) -> None:
+    """Every format extracts garbage, huge and hostile carriers without raising."""
+    tracer = Tracer("svc", propagation=propagation)
+    for name, carrier in carriers():
+        context = tracer.extract(format, carrier)
+        assert context is None or context.trace_id >= 0, name
+
+
+@pytest.mark.parametrize("propagation", FORMATS)
+@pytest.mark.parametrize("format", ["http_headers", "text_map"])
+def test_inject_never_writes_control_characters(propagation: str, format: str) -> None:
+    """Hostile baggage never puts CR, LF or NUL in a header; a failing carrier is contained."""
+    tracer = Tracer("svc", propagation=propagation)
+    span: Span = tracer.start_span("op")
+    for key, value in [
+        ("k", "v\r\nX-Injected: 1"),
+        ("cr\r\nlf", "v"),
+        ("nul", "\x00"),
+        ("uni", "ü\u2028\x85"),
+        ("sp ace", "a b"),
+    ]:
+        span.set_baggage_item(key, value)
+    carrier: dict[str, str] = {}
+    tracer.inject(span.context, format, carrier)
+    assert carrier
+    for header, value in carrier.items():
+        assert not set(header + value) & {"\r", "\n", "\x00", "\x85", "\u2028"}, header
+
+    class Raising:
+        def __setitem__(self, key: str, value: str) -> None:
+            raise RuntimeError("read-only")
+
+    tracer.inject(span.context, format, Raising())
+    assert tracer.metrics["propagation_errors"] == 1
