@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
-import threading
 from types import FrameType
 from typing import Optional
 
@@ -120,12 +120,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the SIGINT and SIGTERM handlers."""
-
-
-def _raise_stop(signum: int, frame: Optional[FrameType]) -> None:
-    raise _Stop
+def _ignore(signum: int, frame: Optional[FrameType]) -> None:
+    """A Python-level handler that does nothing: the wake-up socket carries the signal."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,10 +150,14 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 1
-    stop = threading.Event()
-    # Install both handlers explicitly: a shell starts background jobs with SIGINT ignored,
+    # The signal handlers only wake the main thread through a socket (set_wakeup_fd):
+    # raising from a handler could land while a lock is held and hang the shutdown.
+    # Both are installed explicitly: a shell starts background jobs with SIGINT ignored,
     # and `kill -INT` must still stop the agent cleanly.
-    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake_r, wake_w = socket.socketpair()
+    wake_w.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(wake_w.fileno())
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         agent.write(agent.banner())
         if args.forward or args.forward_binary:
@@ -166,16 +166,16 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             agent.write(f"appending traces to {args.json} (Jaeger UI: Search > Upload JSON)")
         agent.write(f"traces print after {args.quiet_after:g}s without new spans · Ctrl-C stops")
-        while not stop.wait(3600):  # signals interrupt the wait and raise here
-            pass
-    except (KeyboardInterrupt, _Stop):
-        pass
+        wake_r.recv(1)  # blocks until SIGINT or SIGTERM arrives
     finally:
         # A second Ctrl-C must not cut the final flush and summary short.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
         agent.stop()
         agent.write(agent.summary())
+        signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        wake_r.close()
+        wake_w.close()
     return 0
