@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from time import time
 from typing import Any, Callable, Optional, TypeVar, Union, overload
@@ -107,6 +108,7 @@ class Tracer(TracerBase):
         for format, codec in (codecs or {}).items():
             self.register_codec(format, codec)
         self._closed = False
+        self._close_lock = threading.Lock()
 
         self._report = self._reporter.report_span
         self._started = Counter()
@@ -396,15 +398,17 @@ class Tracer(TracerBase):
             return False
 
     def close(self, timeout: Optional[float] = None) -> None:
-        """Flush and stop the reporter and sampler. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
-            try:
-                stop()
-            except Exception:
-                _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
+        """Flush and stop the reporter and sampler. Idempotent; a call made while another
+        thread is closing returns once that close has finished."""
+        with self._close_lock:
+            if self._closed:
+                return
+            for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
+                try:
+                    stop()
+                except Exception:
+                    _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
+            self._closed = True
 
     def __enter__(self) -> Tracer:
         return self

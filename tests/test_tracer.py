@@ -402,3 +402,29 @@ def test_sampler_metrics_are_part_of_tracer_metrics() -> None:
             return {"sampler_polls_ok": 3}
 
     assert Tracer("svc", sampler=MeteredSampler()).metrics["sampler_polls_ok"] == 3
+
+
+def test_concurrent_close_waits_for_the_first_one() -> None:
+    """A second close() made while another is draining returns only after it finished."""
+    import threading
+
+    release = threading.Event()
+    entered = threading.Event()
+
+    class SlowReporter(InMemoryReporter):
+        def close(self, timeout: Optional[float] = None) -> None:
+            entered.set()
+            release.wait(10)
+
+    tracer = Tracer("svc", SlowReporter())
+    first = threading.Thread(target=tracer.close)
+    first.start()
+    assert entered.wait(10)
+    second_done = threading.Event()
+    second = threading.Thread(target=lambda: (tracer.close(), second_done.set()))
+    second.start()
+    assert not second_done.wait(0.2)  # still draining: the second close must wait
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert second_done.is_set()
