@@ -24,7 +24,7 @@ from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
-from .span import Span
+from .span import Span, new_span
 
 __all__ = ["Tracer"]
 
@@ -145,7 +145,7 @@ class Tracer(TracerBase):
                 parent = scope.span
 
         if parent.__class__ is Span:  # the common case: a local child inherits the decision
-            span = Span(
+            span = new_span(
                 self,
                 operation_name,
                 parent._trace_id,
@@ -164,7 +164,7 @@ class Tracer(TracerBase):
                 sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
             except Exception:  # a user sampler's bug must not break the application
                 sampled, sampler_tags = self._sampler_failed()
-            span = Span(
+            span = new_span(
                 self,
                 operation_name,
                 trace_id,
@@ -227,7 +227,7 @@ class Tracer(TracerBase):
             flags = flags | FLAG_SAMPLED if sampled else flags & ~FLAG_SAMPLED
             if not sampled:
                 sampler_tags = None
-        span = Span(
+        span = new_span(
             self,
             operation_name,
             trace_id,
