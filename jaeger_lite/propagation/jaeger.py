@@ -270,50 +270,36 @@ class JaegerCodec:
                 for key, item in parse_jaeger_baggage(url_decode(value)).items():
                     baggage.setdefault(key, item)
             chars = self.limits.max_bytes  # force the exact check below
-        if baggage is not None:
-            limits = self.limits
-            if not (
-                4 * chars <= limits.max_bytes
-                and longest <= limits.max_value_length
-                and len(baggage) <= limits.max_items
-            ):
-                kept = limits.limit(baggage)
-                if kept is not None:
-                    baggage = kept
+        limits = self.limits
+        if baggage is not None and not (
+            4 * chars <= limits.max_bytes
+            and longest <= limits.max_value_length
+            and len(baggage) <= limits.max_items
+        ):
+            kept = limits.limit(baggage)
+            if kept is not None:
+                baggage = kept
+        ids = None
         if trace_value is not None:
-            match = _ids_match(trace_value)  # the common, valid case; _lenient does the rest
+            match = _ids_match(trace_value)  # inlined _parse_ids: the common, valid case
             if match is not None:
                 trace_hex, span_hex, flags_hex = match.groups()
-                trace_id = int(trace_hex, 16)
-                span_id = int(span_hex, 16)
-                if trace_id and span_id:
-                    # a read-only view of our own new dict: the context need not copy it
-                    frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE
-                    return remote_context(trace_id, span_id, _PARSE_FLAGS[flags_hex], frozen)
-            return self._lenient(trace_value, baggage, debug_id)
-        if baggage or debug_id:
-            return _without_trace(baggage, debug_id)
-        return None
-
-    def _lenient(
-        self, trace_value: str, baggage: Optional[dict[str, str]], debug_id: Optional[str]
-    ) -> Optional[SpanContext]:
-        """Extract's end when the ``uber-trace-id`` is not plain ``trace:span:parent:flags``:
-        blanks around it, URL-encoded colons, a zero id or garbage."""
-        ids = _parse_ids(trace_value)
+                ids = int(trace_hex, 16), int(span_hex, 16), _PARSE_FLAGS[flags_hex]
+                if not (ids[0] and ids[1]):
+                    ids = None
+            else:
+                ids = _parse_ids(trace_value)
+            if ids is None:
+                if self.strict:
+                    raise SpanContextCorruptedException(
+                        f"malformed uber-trace-id {trace_value[:100]!r}"
+                    )
+                _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
         if ids is not None:
+            # a read-only view of our own new dict: the context need not copy it
             frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE
             return remote_context(ids[0], ids[1], ids[2], frozen)
-        if self.strict:
-            raise SpanContextCorruptedException(f"malformed uber-trace-id {trace_value[:100]!r}")
-        _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
         if baggage or debug_id:
-            return _without_trace(baggage, debug_id)
+            flags = FLAG_SAMPLED | FLAG_DEBUG if debug_id else 0
+            return SpanContext(0, 0, 0, flags, baggage, debug_id=debug_id)
         return None
-
-
-def _without_trace(baggage: Optional[dict[str, str]], debug_id: Optional[str]) -> SpanContext:
-    """A context of baggage and/or a ``jaeger-debug-id`` only (a debug id starts a sampled,
-    debug trace)."""
-    flags = FLAG_SAMPLED | FLAG_DEBUG if debug_id else 0
-    return SpanContext(0, 0, 0, flags, baggage, debug_id=debug_id)
