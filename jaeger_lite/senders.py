@@ -195,10 +195,8 @@ class UDPSender(_SenderBase):
         """Pack encoded spans into datagrams and send them all."""
         process = self.process_bytes()
         budget = self.batch_bytes
-        if spans and sum(map(len, spans)) <= budget:
-            # The RemoteReporter cuts batches to fit: checked in C, sent in one datagram.
-            self._emit(process, spans)
-            return
+        if spans and sum(map(len, spans)) <= budget:  # as RemoteReporter cuts them: no loop
+            return self._emit(process, spans)
         batch: list[bytes] = []
         size = 0
         for span in spans:
