@@ -8,7 +8,10 @@ two random 64-bit ids and two ``time.time()`` reads. We measure
 * unsampled: the same with ``ConstSampler(False)``
 * id generation: our fork-safe private PRNG against ``random.getrandbits`` and ``os.urandom``
 
-Targets (issue 2): sampled <= 2x floor, unsampled <= 1.5x floor.
+Targets (issue 2): sampled <= 2x floor, unsampled <= 1.5x floor. A reference row measures
+the same workload on ``benchmarks/_skeletons.py``: the API's shape (scope, span, context
+variable, reporter call) with none of the rules, i.e. the least any pure-Python tracer
+with this API can cost here.
 Run: ``make bench`` or ``python benchmarks/bench_core.py [--no-opentracing]``.
 ``--no-opentracing`` hides the optional package, so the classes lose their OpenTracing
 base classes (and the per-instance ``__dict__`` those bring).
@@ -53,6 +56,8 @@ def main() -> None:
         sys.modules["opentracing"] = None  # type: ignore[assignment]
 
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    from _skeletons import SkeletonTracer
+
     import jaeger_lite
     from jaeger_lite import _ids
     from jaeger_lite._opentracing import OPENTRACING_AVAILABLE
@@ -94,6 +99,7 @@ def main() -> None:
         timings.append(timeit.timeit(memory_round, number=n))
     results["sampled (InMemoryReporter)"] = min(timings) / n * 1e9
     memory.clear()
+    skeleton_ns = best_ns(workload(SkeletonTracer(jaeger_lite.NullReporter())), n)  # type: ignore[arg-type]
 
     print(
         f"jaeger_lite {jaeger_lite.__version__} on {platform.python_implementation()} "
@@ -107,6 +113,9 @@ def main() -> None:
         target = targets.get(name, 2.0)
         verdict = "ok" if ns / floor_ns <= target else "MISSED"
         print(f"{name:<30}{ns:>10.0f}{ns / floor_ns:>10.2f}  <= {target} {verdict}")
+    print(
+        f"{'API-shape skeleton (no rules)':<30}{skeleton_ns:>10.0f}{skeleton_ns / floor_ns:>10.2f}"
+    )
 
     print("\nid generation (ns/id)")
     private = _ids.getrandbits

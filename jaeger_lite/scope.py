@@ -12,6 +12,8 @@ from .span import record_error
 
 __all__ = ["ContextVarsScopeManager", "Scope", "ScopeManager", "ThreadLocalScopeManager"]
 
+_new = object.__new__
+
 
 class Scope(ScopeBase):
     """The active period of a span; closing it restores the previously active scope."""
@@ -62,15 +64,10 @@ class ScopeManager(ScopeManagerBase):
 
 
 class _ContextVarScope(Scope):
+    """Made by :meth:`ContextVarsScopeManager.activate` only."""
+
     __slots__ = ("_token",)
     _token: Token[Optional[Scope]]
-
-    def __init__(self, manager: ContextVarsScopeManager, span: Any, finish_on_close: bool) -> None:
-        self._manager = manager
-        self.span = span
-        self._finish_on_close = finish_on_close
-        self._closed = False
-        self._token = manager._var.set(self)
 
     def close(self) -> None:
         var = self._manager._var  # type: ignore[attr-defined]
@@ -117,7 +114,15 @@ class ContextVarsScopeManager(ScopeManager):
         self._var: ContextVar[Optional[Scope]] = ContextVar("jaeger_lite_scope", default=None)
 
     def activate(self, span: Any, finish_on_close: bool) -> Scope:
-        return _ContextVarScope(self, span, finish_on_close)
+        # Built here, not by an __init__: a class call runs __init__ in a nested C-level
+        # frame, a cost every start_active_span would pay.
+        scope: _ContextVarScope = _new(_ContextVarScope)
+        scope._manager = self
+        scope.span = span
+        scope._finish_on_close = finish_on_close
+        scope._closed = False
+        scope._token = self._var.set(scope)
+        return scope
 
     @property
     def active(self) -> Optional[Scope]:
@@ -125,16 +130,10 @@ class ContextVarsScopeManager(ScopeManager):
 
 
 class _ThreadLocalScope(Scope):
-    __slots__ = ("_previous",)
+    """Made by :meth:`ThreadLocalScopeManager.activate` only."""
 
-    def __init__(self, manager: ThreadLocalScopeManager, span: Any, finish_on_close: bool) -> None:
-        self._manager = manager
-        self.span = span
-        self._finish_on_close = finish_on_close
-        self._closed = False
-        local = manager._local
-        self._previous = getattr(local, "active", None)
-        local.active = self
+    __slots__ = ("_previous",)
+    _previous: Optional[Scope]
 
     def close(self) -> None:
         local = self._manager._local  # type: ignore[attr-defined]
@@ -156,7 +155,15 @@ class ThreadLocalScopeManager(ScopeManager):
         self._local = threading.local()
 
     def activate(self, span: Any, finish_on_close: bool) -> Scope:
-        return _ThreadLocalScope(self, span, finish_on_close)
+        scope: _ThreadLocalScope = _new(_ThreadLocalScope)  # as in ContextVarsScopeManager
+        scope._manager = self
+        scope.span = span
+        scope._finish_on_close = finish_on_close
+        scope._closed = False
+        local = self._local
+        scope._previous = getattr(local, "active", None)
+        local.active = scope
+        return scope
 
     @property
     def active(self) -> Optional[Scope]:

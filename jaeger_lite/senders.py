@@ -197,6 +197,8 @@ class UDPSender(_SenderBase):
         """Pack encoded spans into datagrams and send them all."""
         process = self.process_bytes()
         budget = self.batch_bytes
+        if spans and sum(map(len, spans)) <= budget:  # as RemoteReporter cuts them: no loop
+            return self._emit(process, spans)
         batch: list[bytes] = []
         size = 0
         for span in spans:
@@ -217,7 +219,7 @@ class UDPSender(_SenderBase):
         if batch:
             self._emit(process, batch)
 
-    def _emit(self, process: bytes, spans: list[bytes]) -> None:
+    def _emit(self, process: bytes, spans: Sequence[bytes]) -> None:
         self._seq_no += 1
         stats = (self._queue_dropped(), self._too_large, self._failed)
         message = emit_batch(process, spans, self._seq_no, stats)

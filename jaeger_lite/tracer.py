@@ -26,7 +26,7 @@ from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
-from .span import Span, normalize_value
+from .span import Span, new_span, normalize_value
 
 __all__ = ["Tracer"]
 
@@ -154,7 +154,7 @@ class Tracer(TracerBase):
                 parent = scope.span
 
         if parent.__class__ is Span:  # the common case: a local child inherits the decision
-            span = Span(
+            span = new_span(
                 self,
                 operation_name,
                 parent._trace_id,
@@ -173,7 +173,7 @@ class Tracer(TracerBase):
                 sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
             except Exception:  # a user sampler's bug must not break the application
                 sampled, sampler_tags = self._sampler_failed()
-            span = Span(
+            span = new_span(
                 self,
                 operation_name,
                 trace_id,
@@ -236,7 +236,7 @@ class Tracer(TracerBase):
             flags = flags | FLAG_SAMPLED if sampled else flags & ~FLAG_SAMPLED
             if not sampled:
                 sampler_tags = None
-        span = Span(
+        span = new_span(
             self,
             operation_name,
             trace_id,
