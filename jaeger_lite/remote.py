@@ -281,7 +281,7 @@ class RemoteReporter:
             for span in spans:
                 try:
                     self._add([encode(span)], limit)
-                except Exception:
+                except Exception:  # this span is the one: it is counted as an encode error
                     # Send what came before it first, so spans are handed over in order
                     # and flush() never counts the lost span ahead of earlier ones.
                     self._batches.append(self._batch)

@@ -393,7 +393,7 @@ class Tracer(TracerBase):
         """Wait until spans finished so far are handed to the transport; False on timeout."""
         try:
             return bool(self._reporter.flush(timeout))
-        except Exception:
+        except Exception:  # a user reporter's bug must not reach the application
             _log.debug("jaeger_lite: reporter flush failed", exc_info=True)
             return False
 
@@ -406,7 +406,7 @@ class Tracer(TracerBase):
             for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
                 try:
                     stop()
-                except Exception:
+                except Exception:  # a user sampler or reporter failing to close: carry on
                     _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
             self._closed = True
 
