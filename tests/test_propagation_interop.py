@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from jaeger_lite import FLAG_DEBUG, FLAG_SAMPLED, Format, SpanContext, Tracer
@@ -83,6 +83,9 @@ def test_ours_to_opentelemetry(
     name: str, trace_id: int, span_id: int, sampled: bool, baggage: dict[str, str]
 ) -> None:
     """What we inject, OpenTelemetry extracts: ids, sampling and (where it has it) baggage."""
+    # OpenTelemetry's Jaeger propagator strips the prefix with str.replace, so it reads the
+    # header "uberctx-uberctx-x" (which we write correctly) as key "x": its bug, not ours.
+    assume(name != "jaeger" or not any("uberctx-" in key for key in baggage))
     carrier: dict[str, str] = {}
     context = SpanContext(trace_id, span_id, 0, FLAG_SAMPLED if sampled else 0, baggage)
     TRACERS[name].inject(context, Format.HTTP_HEADERS, carrier)
