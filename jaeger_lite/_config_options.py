@@ -170,7 +170,6 @@ class Option:
     default: Any
     parse: Callable[[str, Any], Any]
     doc: str
-    extension: bool = False  # not a jaeger-client-go variable: jaeger_lite's own
 
     @property
     def env(self) -> str:
@@ -237,7 +236,6 @@ OPTIONS: tuple[Option, ...] = (
         65000,
         lambda n, v: parse_int(n, v, minimum=1024, maximum=65507),
         "Largest UDP datagram sent; lower it (e.g. 9216) where the OS limits datagrams (macOS).",
-        extension=True,
     ),
     Option(
         "endpoint",

@@ -1,4 +1,4 @@
-"""Span and trace id generation, hex parsing/formatting and u64 <-> i64 conversion.
+"""Span and trace id generation, hex formatting, and reading signed i64 ids back.
 
 Ids come from a private ``random.Random`` seeded from ``os.urandom``: an application's
 ``random.seed()`` cannot make them repeat, and the generator is reseeded in every forked
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
-from typing import Optional
 
 MAX_ID = (1 << 64) - 1
 MAX_TRACE_ID = (1 << 128) - 1
@@ -35,13 +33,6 @@ def new_id() -> int:
     return getrandbits(64) or 1
 
 
-def new_trace_id(use_128bit: bool) -> int:
-    """Return a random non-zero trace id of 64 or 128 bits."""
-    if use_128bit:
-        return getrandbits(128) or 1
-    return getrandbits(64) or 1
-
-
 def format_trace_id(trace_id: int) -> str:
     """Lower-case hex, 16 digits, or 32 when the id has a high half."""
     return f"{trace_id:032x}" if trace_id > MAX_ID else f"{trace_id:016x}"
@@ -50,21 +41,6 @@ def format_trace_id(trace_id: int) -> str:
 def format_id(span_id: int) -> str:
     """Lower-case 16-digit hex of a 64-bit id."""
     return f"{span_id:016x}"
-
-
-_HEX = re.compile(r"[0-9a-fA-F]+")
-
-
-def parse_hex(text: str, max_digits: int) -> Optional[int]:
-    """Parse 1..max_digits hex digits (no sign, prefix, spaces or underscores), else None."""
-    if 0 < len(text) <= max_digits and _HEX.fullmatch(text):
-        return int(text, 16)
-    return None
-
-
-def to_signed(value: int) -> int:
-    """Reinterpret an unsigned 64-bit value as a signed i64 (the Thrift wire form)."""
-    return value - (1 << 64) if value > 0x7FFF_FFFF_FFFF_FFFF else value
 
 
 def to_unsigned(value: int) -> int:

@@ -12,7 +12,7 @@ import difflib
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -300,8 +300,3 @@ def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
     if local_agent_enabled:
         return f"udp://{_host_for_url(options.agent_host)}:{options.agent_port}"
     return "nowhere (local agent disabled)"
-
-
-def option_names() -> list[str]:
-    """Every keyword option, in documentation order."""
-    return [f.name for f in fields(TracerOptions) if f.name != "sources"]

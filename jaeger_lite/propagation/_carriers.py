@@ -18,10 +18,11 @@ deliver them); pairs of any other type are skipped, as are carriers of any other
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.message import Message
 from typing import Any, Optional
 
+from ..context import SpanContext
 from ..errors import InvalidCarrierException
 
 _BYTES = (bytes, bytearray)
@@ -123,3 +124,13 @@ def set_item(carrier: Any, key: str, value: str) -> None:
         raise InvalidCarrierException(
             f"carrier {type(carrier).__name__} does not support item assignment"
         ) from exc
+
+
+def inject_through_dict(
+    inject: Callable[[SpanContext, Any], None], span_context: SpanContext, carrier: Any
+) -> None:
+    """Inject into a plain dict, then copy it into ``carrier``: codecs write dicts on their
+    fast path and route every other carrier (header objects, multidicts) through here."""
+    headers: dict[str, str] = {}
+    inject(span_context, headers)
+    copy_into(carrier, headers)

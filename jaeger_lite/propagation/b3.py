@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
-from ._carriers import carrier_pairs, copy_into, str_pair
+from ._carriers import carrier_pairs, inject_through_dict, str_pair
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["B3Codec", "B3SingleCodec"]
@@ -206,11 +206,8 @@ class B3Codec(_B3Base):
     __slots__ = ()
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is not dict:  # write a dict, then copy it over
-            headers: dict[str, str] = {}
-            self.inject(span_context, headers)
-            copy_into(carrier, headers)
-            return
+        if carrier.__class__ is not dict:
+            return inject_through_dict(self.inject, span_context, carrier)
         if span_context._trace_id and span_context._span_id:
             trace, span = _ids(span_context._trace_id, span_context._span_id)
             carrier[TRACE_ID] = trace
@@ -235,11 +232,8 @@ class B3SingleCodec(_B3Base):
     __slots__ = ()
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is not dict:  # write a dict, then copy it over
-            headers: dict[str, str] = {}
-            self.inject(span_context, headers)
-            copy_into(carrier, headers)
-            return
+        if carrier.__class__ is not dict:
+            return inject_through_dict(self.inject, span_context, carrier)
         flags = span_context._flags
         if flags & FLAG_DEBUG and flags & FLAG_SAMPLED:
             state = "d"

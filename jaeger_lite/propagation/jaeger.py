@@ -31,7 +31,7 @@ from urllib.parse import unquote
 from .._baggage import BaggageLimits
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ..errors import SpanContextCorruptedException
-from ._carriers import PairList, copy_into, pair_list
+from ._carriers import PairList, inject_through_dict, pair_list
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["JaegerCodec", "format_uber_trace_id", "parse_jaeger_baggage", "parse_uber_trace_id"]
@@ -164,11 +164,8 @@ class JaegerCodec:
         self._names = HeaderNames(self.baggage_prefix, url_encoding)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is not dict:  # write a dict, then copy it over
-            headers: dict[str, str] = {}
-            self.inject(span_context, headers)
-            copy_into(carrier, headers)
-            return
+        if carrier.__class__ is not dict:
+            return inject_through_dict(self.inject, span_context, carrier)
         trace_id = span_context._trace_id
         if trace_id and span_context._span_id:
             try:  # bytes.hex with a separator is twice as fast as three format specs

@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_SAMPLED, SpanContext
-from ._carriers import carrier_pairs, copy_into, str_pair
+from ._carriers import carrier_pairs, inject_through_dict, str_pair
 from ._text import CONTROL_RE
 from .baggage import BAGGAGE, format_baggage, parse_baggage
 
@@ -116,11 +116,8 @@ class TraceContextCodec:
         self.fields = (TRACEPARENT, TRACESTATE, BAGGAGE) if baggage else (TRACEPARENT, TRACESTATE)
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
-        if carrier.__class__ is not dict:  # write a dict, then copy it over
-            headers: dict[str, str] = {}
-            self.inject(span_context, headers)
-            copy_into(carrier, headers)
-            return
+        if carrier.__class__ is not dict:
+            return inject_through_dict(self.inject, span_context, carrier)
         if span_context._trace_id and span_context._span_id:
             carrier[TRACEPARENT] = (
                 "00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00"
