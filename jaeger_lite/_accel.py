@@ -32,11 +32,9 @@ def reference_objects(span: Span) -> Optional[list[_Ref]]:
 
 
 class Head:
-    """Scratch object the C encoder reads the span's fixed fields from (by attribute)."""
+    """Scratch object the C encoder reads the span's fields 3-9 from (by attribute)."""
 
     __slots__ = (
-        "traceIdLow",
-        "traceIdHigh",
         "spanId",
         "parentSpanId",
         "operationName",
@@ -45,12 +43,9 @@ class Head:
         "startTime",
         "duration",
         "logTimestamp",
-        "trace_id",
         "parent_id",
         "name",
     )
-    traceIdLow: int
-    traceIdHigh: int
     spanId: int
     parentSpanId: int
     operationName: bytes
@@ -59,12 +54,11 @@ class Head:
     startTime: int
     duration: int
     logTimestamp: int
-    trace_id: Optional[int]  # the span values the fields above were computed from
-    parent_id: Optional[int]
+    parent_id: Optional[int]  # the span values the fields above were computed from
     name: Optional[str]
 
     def __init__(self) -> None:
-        self.trace_id = self.parent_id = self.name = None
+        self.parent_id = self.name = None
 
 
 class LogHead:
@@ -94,28 +88,29 @@ REF_SPEC = (
     (3, TType.I64, "traceIdHigh", None, None),
     (4, TType.I64, "spanId", None, None),
 )
-# Field ids and types of jaeger.thrift's Span 1-9; operationName is passed pre-encoded.
+# jaeger.thrift's Span fields 3-9 (operationName passed pre-encoded). The encoder writes
+# fields 1-2 (the trace id, cached as bytes) itself and the C extension continues after
+# them: compact field headers hold the id's distance from the previous field, so the spec
+# numbers each field by its distance from field 2 (spanId, field 3, is 1 here).
 # Most spans have no references to send: their spec leaves field 6 out altogether.
 HEAD_SPEC_REFS: list[Any] = [
     Head,
     (
         None,
-        (1, TType.I64, "traceIdLow", None, None),
-        (2, TType.I64, "traceIdHigh", None, None),
-        (3, TType.I64, "spanId", None, None),
-        (4, TType.I64, "parentSpanId", None, None),
-        (5, TType.STRING, "operationName", "BINARY", None),
-        (6, TType.LIST, "references", (TType.STRUCT, [_Ref, REF_SPEC], False), None),
-        (7, TType.I32, "flags", None, None),
-        (8, TType.I64, "startTime", None, None),
-        (9, TType.I64, "duration", None, None),
+        (1, TType.I64, "spanId", None, None),
+        (2, TType.I64, "parentSpanId", None, None),
+        (3, TType.STRING, "operationName", "BINARY", None),
+        (4, TType.LIST, "references", (TType.STRUCT, [_Ref, REF_SPEC], False), None),
+        (5, TType.I32, "flags", None, None),
+        (6, TType.I64, "startTime", None, None),
+        (7, TType.I64, "duration", None, None),
     ),
 ]
 HEAD_SPEC: list[Any] = [
     Head,
-    tuple(None if f and f[0] == 6 else f for f in HEAD_SPEC_REFS[1]),
+    tuple(None if f and f[0] == 4 else f for f in HEAD_SPEC_REFS[1]),
 ]
-LOG_TIMESTAMP = (10, TType.I64, "logTimestamp", None, None)  # not a Span field: cut off
+LOG_TIMESTAMP = (8, TType.I64, "logTimestamp", None, None)  # not a Span field: cut off
 # By index: 1 = with the first log's timestamp, 2 = with references.
 HEAD_SPECS = [
     HEAD_SPEC,

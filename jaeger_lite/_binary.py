@@ -89,10 +89,10 @@ class BinaryEncoder:
                 flags - (1 << 32) if flags >> 31 else flags,
                 10,
                 8,
-                int(span._start_time * 1e6 + 0.5),
+                (span._start_ns + 500) // 1000,
                 10,
                 9,
-                int((span._duration or 0.0) * 1e6 + 0.5),
+                ((span._duration_ns or 0) + 500) // 1000,
             )  # fmt: skip
         )
         tags = span._tags
@@ -103,7 +103,7 @@ class BinaryEncoder:
         if logs:
             parts.append(_list(15, 11, 12, len(logs)))
             for timestamp, fields in logs:
-                parts.append(_log_ts(10, 1, int(timestamp * 1e6 + 0.5)))
+                parts.append(_log_ts(10, 1, (timestamp + 500) // 1000))
                 parts.append(_list(15, 2, 12, len(fields)))
                 self._append_tags(parts, fields)
                 parts.append(b"\x00")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
-from time import time
+from time import time_ns
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
@@ -16,11 +16,12 @@ from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 if TYPE_CHECKING:
     from .tracer import Tracer
 
-__all__ = ["Log", "Span", "record_error"]
+__all__ = ["Log", "Span", "record_error", "seconds_to_ns"]
 
 _log = logging.getLogger("jaeger_lite")
 
 SAMPLING_PRIORITY = "sampling.priority"
+_NS = 1_000_000_000  # nanoseconds a second; an int, so int / _NS is correctly rounded
 
 
 class Log(NamedTuple):
@@ -49,8 +50,8 @@ class Span(SpanBase):
         "_baggage",
         "_trace_state",
         "_references",
-        "_start_time",
-        "_duration",
+        "_start_ns",
+        "_duration_ns",
         "_tags",
         "_logs",
         "_recording",
@@ -66,10 +67,10 @@ class Span(SpanBase):
     _baggage: Mapping[str, str]
     _trace_state: Optional[str]
     _references: tuple[Reference, ...]
-    _start_time: float
-    _duration: Optional[float]
+    _start_ns: int  # times are integer nanoseconds: cheaper to take and to encode
+    _duration_ns: Optional[int]
     _tags: Optional[dict[str, Any]]
-    _logs: Optional[list[tuple[float, dict[str, Any]]]]
+    _logs: Optional[list[tuple[int, dict[str, Any]]]]  # (epoch ns, fields)
     _recording: bool
     _context: Optional[SpanContext]
 
@@ -104,16 +105,17 @@ class Span(SpanBase):
     @property
     def start_time(self) -> float:
         """Start, in seconds since the epoch."""
-        return self._start_time
+        return self._start_ns / _NS
 
     @property
     def duration(self) -> Optional[float]:
         """Seconds from start to finish, or None while the span is open."""
-        return self._duration
+        return None if self._duration_ns is None else self._duration_ns / _NS
 
     @property
     def finish_time(self) -> Optional[float]:
-        return None if self._duration is None else self._start_time + self._duration
+        duration = self._duration_ns
+        return None if duration is None else (self._start_ns + duration) / _NS
 
     @property
     def is_sampled(self) -> bool:
@@ -126,7 +128,7 @@ class Span(SpanBase):
 
     @property
     def logs(self) -> tuple[Log, ...]:
-        return tuple(Log(ts, MappingProxyType(fields)) for ts, fields in self._logs or ())
+        return tuple(Log(ts / _NS, MappingProxyType(fields)) for ts, fields in self._logs or ())
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -136,7 +138,7 @@ class Span(SpanBase):
     # -- recording --------------------------------------------------------------------
 
     def set_operation_name(self, operation_name: str) -> Span:
-        if self._duration is None:
+        if self._duration_ns is None:
             self._operation_name = (
                 operation_name if operation_name.__class__ is str else safe_str(operation_name)
             )
@@ -180,7 +182,7 @@ class Span(SpanBase):
             logs = self._logs
             if logs is None:
                 self._logs = logs = []
-            logs.append((time() if timestamp is None else timestamp, fields))
+            logs.append((time_ns() if timestamp is None else seconds_to_ns(timestamp), fields))
         return self
 
     def log_event(self, event: Any, payload: Any = None) -> Span:
@@ -197,7 +199,7 @@ class Span(SpanBase):
 
     def set_baggage_item(self, key: str, value: str) -> Span:
         """Attach baggage that travels with the trace to every descendant span."""
-        if self._duration is not None:
+        if self._duration_ns is not None:
             return self
         checked = self._tracer._check_baggage(self._baggage, key, value)
         if checked is None:
@@ -223,10 +225,11 @@ class Span(SpanBase):
 
     def finish(self, finish_time: Optional[float] = None) -> None:
         """End the span and hand it to the reporter if sampled; later calls do nothing."""
-        if self._duration is not None:
+        if self._duration_ns is not None:
             return
-        duration = (time() if finish_time is None else finish_time) - self._start_time
-        self._duration = duration if duration > 0.0 else 0.0
+        end = time_ns() if finish_time is None else seconds_to_ns(finish_time)
+        duration = end - self._start_ns
+        self._duration_ns = duration if duration > 0 else 0
         tracer = self._tracer
         if self._recording:
             self._recording = False
@@ -240,7 +243,7 @@ class Span(SpanBase):
             tracer._count_unsampled_finished()
 
     def _set_sampling_priority(self, value: Any) -> None:
-        if self._duration is not None:
+        if self._duration_ns is not None:
             return
         try:
             priority = int(value)
@@ -273,7 +276,7 @@ class Span(SpanBase):
         self.finish()
 
     def __repr__(self) -> str:
-        state = "finished" if self._duration is not None else "open"
+        state = "finished" if self._duration_ns is not None else "open"
         return f"<Span {self._operation_name!r} {self.context} {state}>"
 
 
@@ -290,7 +293,7 @@ def new_span(
     baggage: Mapping[str, str],
     trace_state: Optional[str],
     references: tuple[Reference, ...],
-    start_time: float,
+    start_ns: int,
     tags: Optional[Mapping[str, Any]] = None,
 ) -> Span:
     """A started Span (the tracer's only way to make one); ``tags`` are the sampler's.
@@ -308,8 +311,8 @@ def new_span(
     span._baggage = baggage
     span._trace_state = trace_state
     span._references = references
-    span._start_time = start_time
-    span._duration = None
+    span._start_ns = start_ns
+    span._duration_ns = None
     span._logs = None
     span._context = None
     if flags & FLAG_SAMPLED:
@@ -319,6 +322,21 @@ def new_span(
         span._recording = False
         span._tags = None
     return span
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """Epoch seconds (what the API takes, as OpenTracing does) as integer nanoseconds.
+
+    Exact to the nanosecond, so the span gives the very float back (``ns / _NS`` divides
+    two ints, which Python rounds correctly); ``seconds * 1e9`` would be off by up to 128
+    ns. Anything that is not a finite number (NaN, a string) counts as now.
+    """
+    try:
+        whole = int(seconds)
+        return whole * _NS + round((seconds - whole) * 1e9)
+    except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
+        _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
+        return time_ns()
 
 
 def normalize_value(value: Any, limit: Optional[int] = None) -> Any:

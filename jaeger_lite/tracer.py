@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from time import time
+from time import time_ns
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from ._baggage import BaggageLimits
@@ -26,7 +26,7 @@ from .propagation.composite import LimitedCodec, codecs_for_propagation
 from .reporting import NullReporter, Reporter
 from .sampling import ConstSampler, Sampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
-from .span import Span, new_span, normalize_value
+from .span import Span, new_span, normalize_value, seconds_to_ns
 
 __all__ = ["Tracer"]
 
@@ -141,15 +141,14 @@ class Tracer(TracerBase):
         else the active span unless ``ignore_active_span``; otherwise it is a new root."""
         if operation_name.__class__ is not str:
             operation_name = "" if operation_name is None else safe_str(operation_name)
-        if start_time is None:
-            start_time = time()
+        start_ns = time_ns() if start_time is None else seconds_to_ns(start_time)
         refs: tuple[Reference, ...] = ()
         parent: Any = None
         is_child = True
         if child_of is not None or references:
             parent, refs, is_child = resolve_references(child_of, references)
         elif not ignore_active_span:
-            scope = self._active_scope()
+            scope = None if ignore_active_span else self._active_scope()
             if scope is not None:
                 parent = scope.span
 
@@ -164,7 +163,7 @@ class Tracer(TracerBase):
                 parent._baggage,
                 parent._trace_state,
                 refs,
-                start_time,
+                start_ns,
             )
         elif parent is None:  # a new trace
             trace_id = getrandbits(self._trace_id_bits) or 1
@@ -183,11 +182,11 @@ class Tracer(TracerBase):
                 _NO_BAGGAGE,
                 None,
                 refs,
-                start_time,
+                start_ns,
                 sampler_tags if sampled else None,
             )
         else:
-            span = self._start_from_context(operation_name, parent, refs, is_child, start_time)
+            span = self._start_from_context(operation_name, parent, refs, is_child, start_ns)
         self._count_started()
         if tags:
             try:
@@ -203,7 +202,7 @@ class Tracer(TracerBase):
         parent: Any,
         refs: tuple[Reference, ...],
         is_child: bool,
-        start_time: float,
+        start_ns: int,
     ) -> Span:
         """Start a span from a SpanContext: remote, baggage-only (with or without a
         ``jaeger-debug-id``) or sampling-deferred; anything else counts as no parent."""
@@ -246,7 +245,7 @@ class Tracer(TracerBase):
             parent._baggage,
             parent._trace_state,
             refs,
-            start_time,
+            start_ns,
             sampler_tags,
         )
         if debug_id:
@@ -269,6 +268,29 @@ class Tracer(TracerBase):
         finish_on_close: bool = True,
     ) -> Scope:
         """Start a span and make it active; use the returned scope as a context manager."""
+        if child_of is None and start_time is None and not (references or tags):
+            # The common call, a child of the active span: start_span's first case inlined,
+            # saving a call (~60 ns, 7% of a traced call).
+            scope = None if ignore_active_span else self._active_scope()
+            if scope is not None:
+                parent = scope.span
+                if parent.__class__ is Span and operation_name.__class__ is str:
+                    span = new_span(
+                        self,
+                        operation_name,
+                        parent._trace_id,
+                        getrandbits(64) or 1,
+                        parent._span_id,
+                        parent._flags,
+                        parent._baggage,
+                        parent._trace_state,
+                        (),
+                        time_ns(),
+                    )
+                    self._count_started()
+                    return self._activate(span, finish_on_close)
+            else:
+                ignore_active_span = True  # nothing is active: start_span need not look again
         span = self.start_span(
             operation_name, child_of, references, tags, start_time, ignore_active_span
         )

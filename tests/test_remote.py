@@ -243,9 +243,9 @@ def test_fork_in_the_middle_of_an_encode(agent: UDPAgent) -> None:
     leaves the child no stale encoder state: its spans of that very trace are exact."""
     tracer, reporter = udp_tracer(agent.port)
     parent = tracer.start_span("parent")
-    # What the worker's encoder holds between setting a trace id and its low half.
-    scratch = reporter._sender._encoder._scratch  # type: ignore[attr-defined]
-    scratch.trace_id, scratch.traceIdLow, scratch.traceIdHigh = parent._trace_id, 12345, 0
+    # An encoder caught between caching a trace id and the bytes it stands for.
+    encoder = reporter._sender._encoder  # type: ignore[attr-defined]
+    encoder._trace_id, encoder._trace_fields = parent._trace_id, b"\x16\x02\x16\x00"
     pid = os.fork()
     if pid == 0:
         code = 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import random
+import time
+from typing import Any
 
 import pytest
 
@@ -110,6 +113,33 @@ def test_log_kv_without_timestamp_uses_now(tracer: Tracer) -> None:
     span.log_kv({"a": 1})
     span.finish()
     assert span.start_time <= span.logs[0].timestamp <= span.start_time + span.duration  # type: ignore[operator]
+
+
+def test_times_in_seconds_come_back_exactly(tracer: Tracer) -> None:
+    """Spans keep integer nanoseconds, yet a start, finish or log time given in seconds
+    reads back as the very same float (seconds * 1e9 would be off by up to 128 ns)."""
+    rng = random.Random(7)
+    for _ in range(2000):
+        start = 1_700_000_000 + rng.random() * 100_000_000
+        end = start + rng.random() * 10
+        logged = start + rng.random()
+        span = tracer.start_span("op", start_time=start)
+        span.log_kv({"n": 1}, timestamp=logged)
+        span.finish(end)
+        assert (span.start_time, span.finish_time, span.logs[0].timestamp) == (start, end, logged)
+        assert span.duration == pytest.approx(end - start, abs=1e-9)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "soon", None])
+def test_a_time_that_is_not_a_number_counts_as_now(tracer: Tracer, bad: Any) -> None:
+    """A start, finish or log time that is not a finite number of seconds is "now"."""
+    before = time.time()
+    span = tracer.start_span("op", start_time=bad)
+    span.log_kv({"n": 1}, timestamp=bad)
+    span.finish(bad)
+    after = time.time()
+    times = (span.start_time, span.logs[0].timestamp, span.finish_time)
+    assert all(before - 0.001 <= t <= after + 0.001 for t in times), times  # type: ignore[operator]
 
 
 def test_log_kv_with_a_non_mapping_is_ignored(tracer: Tracer) -> None:
