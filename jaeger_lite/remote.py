@@ -1,11 +1,13 @@
 """``RemoteReporter``: batches finished spans on a worker thread and hands them to a sender.
 
 The application thread only appends to a deque (a length check, an append and a counter
-bump; no lock, no I/O). Every ``WAKE_EVERY`` spans (about a datagram's worth) it also wakes
-the worker and yields the GIL once, so the worker encodes those spans while they are still
-in the CPU caches and young for the garbage collector (measured: a quarter less time per
-span than letting them wait a whole 5 ms switch interval). With light traffic the worker
-wakes by itself every ``flush_interval`` seconds.
+bump; no lock, no I/O). Every ``WAKE_EVERY`` spans it also wakes the worker and yields the
+GIL once, so the worker encodes those spans while they are still in the CPU caches (a
+quarter less time per span than letting them wait a whole 5 ms switch interval) and before
+the garbage collector has to look at them: a queued span holds ~5 objects the collector
+counts, and 128 of them stay under CPython's generation-0 threshold of 700, so a burst runs
+(almost) no collections (measured: 2 instead of 355 per 100,000 spans). With light traffic
+the worker wakes by itself every ``flush_interval`` seconds.
 
 The worker encodes spans as soon as it takes them off the queue (an encoded span is ~0.2 KB,
 a live one ~0.9 KB), fills batches of up to ``sender.batch_bytes`` and sends each full
@@ -46,7 +48,7 @@ _log = logging.getLogger("jaeger_lite")
 #: Span with 3 tags and a log, a span takes about 0.9 KB; encoded, about 0.2 KB.
 DEFAULT_QUEUE_SIZE = 65_536
 #: The worker is woken each time this many spans have been reported (a power of two).
-WAKE_EVERY = 256
+WAKE_EVERY = 128
 #: Seconds the interpreter-exit drain may take, for all reporters together.
 EXIT_TIMEOUT = 2.0
 
