@@ -1,10 +1,12 @@
 """Thrift compact-protocol writers for Jaeger structs (the bytes a UDP agent reads).
 
 Hand-written rather than built from generated objects: a span is encoded straight from the
-``Span`` slots, repeated pieces (tag keys, common tag values, operation names) are cached
-as finished bytes, and the fixed-size head of each span (ids, times, flags) goes through
-thrift's C accelerator in a single call when it is available. The pure-Python head writes
-the same bytes (tests compare them); ``JAEGER_LITE_NO_ACCELERATOR=1`` forces it.
+``Span`` slots, repeated pieces (the trace id, tag keys, common tag values, operation
+names) are cached as finished bytes, and the rest of each span's fixed fields (span and
+parent ids, flags, times) goes through thrift's C accelerator in a single call when it is
+available. The pure-Python path writes the same bytes (tests compare them);
+``JAEGER_LITE_NO_ACCELERATOR=1`` forces it. Fields go out in id order, as every Jaeger
+client writes them.
 """
 
 from __future__ import annotations
