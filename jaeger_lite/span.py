@@ -22,6 +22,7 @@ _log = logging.getLogger("jaeger_lite")
 
 SAMPLING_PRIORITY = "sampling.priority"
 _NS = 1_000_000_000  # nanoseconds a second; an int, so int / _NS is correctly rounded
+_I64_LIMIT = 1 << 63  # times are signed 64-bit nanoseconds, as on the wire (in µs)
 
 
 class Log(NamedTuple):
@@ -329,14 +330,18 @@ def seconds_to_ns(seconds: float) -> int:
 
     Exact to the nanosecond, so the span gives the very float back (``ns / _NS`` divides
     two ints, which Python rounds correctly); ``seconds * 1e9`` would be off by up to 128
-    ns. Anything that is not a finite number (NaN, a string) counts as now.
+    ns. Anything that is not a number of seconds Jaeger can hold (NaN, a string, a time
+    outside the signed 64-bit nanoseconds of years 1677-2262) counts as now.
     """
     try:
         whole = int(seconds)
-        return whole * _NS + round((seconds - whole) * 1e9)
+        ns = whole * _NS + round((seconds - whole) * 1e9)
+        if -_I64_LIMIT <= ns < _I64_LIMIT:
+            return ns
     except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
-        _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
-        return time_ns()
+        pass
+    _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
+    return time_ns()
 
 
 def normalize_value(value: Any, limit: Optional[int] = None) -> Any:
