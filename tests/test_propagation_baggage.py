@@ -147,6 +147,28 @@ def test_tracer_limits_apply_to_extracted_baggage(propagation: str) -> None:
     assert receiver.metrics["baggage_dropped"] == 2
 
 
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "b3-single", "w3c"])
+def test_extracted_baggage_is_held_to_value_length_and_bytes(propagation: str) -> None:
+    """The quick limits test on extract falls back to the exact one: a value over the
+    length limit is dropped, and the total is kept under the byte limit (first items kept),
+    while baggage that fits exactly (4 x its characters > the limit) is kept whole."""
+    sender = Tracer("a", propagation=propagation)
+    carrier: dict[str, str] = {}
+    baggage = {"a": "123", "b": "12345", "c": "1"}
+    sender.inject(SpanContext(1, 2, 0, 1, baggage), Format.HTTP_HEADERS, carrier)
+    short = Tracer("b", propagation=propagation, baggage_max_value_length=3)
+    context = short.extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and dict(context.baggage) == {"a": "123", "c": "1"}
+    assert short.metrics["baggage_dropped"] == 1
+    small = Tracer("c", propagation=propagation, baggage_max_bytes=6)  # a+123, c+1
+    context = small.extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and dict(context.baggage) == {"a": "123", "c": "1"}
+    exact = Tracer("d", propagation=propagation, baggage_max_bytes=12)  # all 12 bytes
+    context = exact.extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and dict(context.baggage) == baggage
+    assert exact.metrics["baggage_dropped"] == 0
+
+
 def test_limits_keep_whole_items() -> None:
     """BaggageLimits.limit keeps items in order until one does not fit, then skips it."""
     limits = BaggageLimits(max_items=10, max_value_length=100, max_bytes=10)

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from .._baggage import BaggageLimits
-from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
+from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ._carriers import carrier_pairs, inject_through_dict, str_pair
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
@@ -45,6 +45,7 @@ SAMPLED = "x-b3-sampled"
 FLAGS = "x-b3-flags"
 SINGLE = "b3"
 BAGGAGE_PREFIX = "baggage-"
+_CUT = len(BAGGAGE_PREFIX)
 _SPEC_NAMES = ("X-B3-TraceId", "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled", "X-B3-Flags")
 
 
@@ -137,6 +138,7 @@ class _B3Base:
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         found: dict[str, str] = {}
         baggage: Optional[dict[str, str]] = None
+        chars = longest = 0  # for the quick baggage limits test
         http = self.url_encoding
         for key, value in carrier_pairs(carrier, self.fields):
             if key.__class__ is not str or value.__class__ is not str:
@@ -145,35 +147,44 @@ class _B3Base:
                     continue
                 key, value = pair
             lower = key.lower()
-            if lower[:5] == "x-b3-" or lower == SINGLE:
+            if lower.startswith("x-b3-") or lower == SINGLE:
                 if lower not in found:
                     found[lower] = value
-            elif lower.startswith(BAGGAGE_PREFIX) and len(lower) > len(BAGGAGE_PREFIX):
-                if baggage is None:
-                    baggage = {}
+            elif lower.startswith(BAGGAGE_PREFIX) and len(lower) > _CUT:
                 if http:
-                    name = lower[len(BAGGAGE_PREFIX) :]
+                    name = lower[_CUT:]
                     if "%" in value or "+" in value:
                         value = url_decode(value)
                 else:
-                    name = key[len(BAGGAGE_PREFIX) :]
-                baggage.setdefault(name, value)
+                    name = key[_CUT:]
+                if baggage is None:
+                    baggage = {name: value}
+                elif name not in baggage:  # the first value of a repeated item wins
+                    baggage[name] = value
+                chars += len(name) + len(value)
+                if len(value) > longest:
+                    longest = len(value)
         state = None
         single = found.get(SINGLE)
         if single is not None:
             state = _parse_single(single)
         if state is None:
             state = _parse_multi(found)
-        if baggage:
-            kept = self.limits.limit(baggage)
-            if kept is not None:
-                baggage = kept
+        if baggage is not None:
+            limits = self.limits
+            if not (
+                4 * chars <= limits.max_bytes
+                and longest <= limits.max_value_length
+                and len(baggage) <= limits.max_items
+            ):
+                kept = limits.limit(baggage)
+                if kept is not None:
+                    baggage = kept
         if state is not None:
             trace_id, span_id, parent_id, flags, deferred = state
-            frozen = MappingProxyType(baggage) if baggage else None
-            return SpanContext(
-                trace_id, span_id, parent_id, flags, frozen, sampling_deferred=deferred
-            )
+            # a read-only view of our own new dict: the context need not copy it
+            frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE
+            return remote_context(trace_id, span_id, flags, frozen, parent_id, deferred)
         return SpanContext(0, 0, baggage=baggage) if baggage else None
 
 
