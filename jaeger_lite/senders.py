@@ -18,7 +18,7 @@ import socket
 import time
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._sender_base import Sender, _SenderBase
 from .span import Span
@@ -30,6 +30,9 @@ from .thrift import (
     emit_batch,
     process_tags,
 )
+
+if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
+    import ssl
 
 __all__ = ["HTTPSender", "Sender", "UDPSender"]
 
@@ -224,8 +227,10 @@ class UDPSender(_SenderBase):
 class HTTPSender(_SenderBase):
     """POSTs binary-protocol Batches to a Jaeger collector (``http://host:14268/api/traces``).
 
-    Basic auth with ``user`` and ``password``, or a bearer ``auth_token``. One persistent
-    connection (stdlib ``http.client``) is reused. A non-2xx answer or a network error
+    Basic auth with ``user`` and ``password``, or a bearer ``auth_token``. ``https://``
+    verifies the collector's certificate against the system's CAs (``SSL_CERT_FILE``
+    adds one), or as ``ssl_context`` says (a private CA, a client certificate). One
+    persistent connection (stdlib ``http.client``) is reused. A non-2xx answer or a network error
     counts the batch's spans as failed; after a network error, batches fail at once for
     ``timeout`` seconds so a dead collector cannot hold the worker (or exit) for long.
     Credentials never appear in ``repr`` or in logs.
@@ -240,6 +245,7 @@ class HTTPSender(_SenderBase):
         auth_token: Optional[str] = None,
         timeout: float = 5.0,
         batch_bytes: int = 1 << 20,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         url = urllib.parse.urlsplit(endpoint)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -247,6 +253,7 @@ class HTTPSender(_SenderBase):
         if (user is None) != (password is None):
             raise ValueError("set both user and password, or neither")
         self._https = url.scheme == "https"
+        self._ssl_context = ssl_context
         self._host = url.hostname
         self._port = url.port
         self._path = (url.path or "/api/traces") + (f"?{url.query}" if url.query else "")
@@ -333,8 +340,12 @@ class HTTPSender(_SenderBase):
             )
 
     def _connect(self) -> http.client.HTTPConnection:
-        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        self._conn = cls(self._host, self._port, timeout=self.timeout)
+        if self._https:
+            self._conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self.timeout, context=self._ssl_context
+            )
+        else:
+            self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
         return self._conn
 
     def _drop_connection(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -146,17 +147,22 @@ class Collector(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, status: int = 202) -> None:
+    def __init__(self, status: int = 202, tls: Optional[ssl.SSLContext] = None) -> None:
         self.status = status
         self.requests: list[dict[str, Any]] = []
         self.client_ports: set[int] = set()
+        self.scheme = "https" if tls is not None else "http"
         super().__init__(("127.0.0.1", 0), _Handler)
+        if tls is not None:  # handshakes happen on the handler threads, at first read
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/api/traces"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/api/traces"
 
     def stop(self) -> None:
         self.shutdown()

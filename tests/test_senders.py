@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
+import shutil
 import socket
+import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -229,6 +234,80 @@ def test_http_dead_server_is_counted_not_raised() -> None:
     metrics = sender.metrics()
     assert metrics["spans_dropped_send_failed"] == 5
     assert metrics["send_errors"] == 1
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and its key, made for this run."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_collector(certificate: tuple[str, str]) -> Iterator[Collector]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    server = Collector(tls=context)
+    yield server
+    server.stop()
+
+
+def test_https_posts_to_a_collector_the_context_trusts(
+    tls_collector: Collector, certificate: tuple[str, str]
+) -> None:
+    """https:// with an ssl_context that trusts the collector's CA: the batch arrives."""
+    trusting = ssl.create_default_context(cafile=certificate[0])
+    sender = HTTPSender(tls_collector.url, auth_token="tok", ssl_context=trusting)
+    http_send(sender, 3)
+    http_send(sender, 2)
+    assert [r["headers"]["Authorization"] for r in tls_collector.requests] == ["Bearer tok"] * 2
+    batch = decode_binary_batch(tls_collector.requests[0]["body"])
+    assert [s.operationName for s in batch.spans] == ["op0", "op1", "op2"]
+    assert sender.metrics()["spans_sent"] == 5
+    assert len(tls_collector.client_ports) == 1  # one TLS connection, kept alive
+
+
+def test_https_with_an_untrusted_certificate_is_counted_not_raised(
+    tls_collector: Collector, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The system's CAs do not know a self-signed certificate: the POST fails (counted and
+    logged, with the reason), nothing is sent and nothing raises."""
+    sender = HTTPSender(tls_collector.url)
+    http_send(sender, 2)
+    metrics = sender.metrics()
+    assert metrics["spans_dropped_send_failed"] == 2 and metrics["spans_sent"] == 0
+    assert tls_collector.requests == []
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+
+
+def test_https_trusts_ssl_cert_file(tls_collector: Collector, certificate: tuple[str, str]) -> None:
+    """Without code, SSL_CERT_FILE makes the default context trust a private CA (as for
+    JAEGER_ENDPOINT=https://...)."""
+    script = (
+        "import jaeger_lite\n"
+        f"tracer = jaeger_lite.init_tracer('tls', endpoint={tls_collector.url!r})\n"
+        "tracer.start_span('over-tls').finish()\n"
+        "tracer.close(10)\n"
+        "print(tracer.metrics['spans_sent'])\n"
+    )
+    env = dict(os.environ, SSL_CERT_FILE=certificate[0], JAEGER_SAMPLER_TYPE="const")
+    env["JAEGER_SAMPLER_PARAM"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1", result.stderr
+    (request,) = tls_collector.requests
+    assert [s.operationName for s in decode_binary_batch(request["body"]).spans] == ["over-tls"]
 
 
 def test_credentials_never_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
