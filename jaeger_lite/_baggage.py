@@ -98,6 +98,20 @@ class BaggageLimits:
             size += cost
         return None if len(kept) == len(baggage) else kept
 
+    def fit(self, baggage: dict[str, str], chars: int, longest: int) -> dict[str, str]:
+        """Extracted ``baggage`` held to the limits: itself when the extractor's counts pass
+        the quick test (``chars`` characters in all, the longest value ``longest``; see
+        :meth:`within`, written out here as this runs on every extract), else what
+        :meth:`limit` keeps."""
+        if (
+            4 * chars <= self.max_bytes
+            and longest <= self.max_value_length
+            and len(baggage) <= self.max_items
+        ):
+            return baggage
+        kept = self.limit(baggage)
+        return baggage if kept is None else kept
+
     def _drop(self, key: str) -> None:
         self.dropped.inc()
         _log.debug("jaeger_lite: baggage item %.50r over the limits; dropped", key)

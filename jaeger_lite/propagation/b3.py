@@ -171,15 +171,7 @@ class _B3Base:
         if state is None:
             state = _parse_multi(found)
         if baggage is not None:
-            limits = self.limits
-            if not (
-                4 * chars <= limits.max_bytes
-                and longest <= limits.max_value_length
-                and len(baggage) <= limits.max_items
-            ):
-                kept = limits.limit(baggage)
-                if kept is not None:
-                    baggage = kept
+            baggage = self.limits.fit(baggage, chars, longest)
         if state is not None:
             trace_id, span_id, parent_id, flags, deferred = state
             # a read-only view of our own new dict: the context need not copy it

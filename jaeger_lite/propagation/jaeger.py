@@ -267,15 +267,8 @@ class JaegerCodec:
                 for key, item in parse_jaeger_baggage(url_decode(value)).items():
                     baggage.setdefault(key, item)
             chars = self.limits.max_bytes  # force the exact check below
-        limits = self.limits
-        if baggage is not None and not (
-            4 * chars <= limits.max_bytes
-            and longest <= limits.max_value_length
-            and len(baggage) <= limits.max_items
-        ):
-            kept = limits.limit(baggage)
-            if kept is not None:
-                baggage = kept
+        if baggage is not None:
+            baggage = self.limits.fit(baggage, chars, longest)
         ids = None
         if trace_value is not None:
             match = _ids_match(trace_value)  # inlined _parse_ids: the common, valid case
