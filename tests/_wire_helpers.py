@@ -142,6 +142,19 @@ def free_udp_port() -> int:
         return port
 
 
+def accounted(metrics: dict[str, int]) -> int:
+    """Spans the reporter can account for: sent, or dropped for a counted reason."""
+    return (
+        metrics["spans_sent"]
+        + metrics["spans_dropped_queue_full"]
+        + metrics["spans_dropped_closed"]
+        + metrics["spans_dropped_too_large"]
+        + metrics["spans_dropped_send_failed"]
+        + metrics["spans_dropped_encode_error"]
+        + metrics["queue_length"]
+    )
+
+
 class Collector(http.server.ThreadingHTTPServer):
     """A stdlib HTTP server on 127.0.0.1 recording each request."""
 

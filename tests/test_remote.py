@@ -18,7 +18,14 @@ from jaeger_lite import RemoteReporter, Tracer, UDPSender
 from jaeger_lite.remote import DEFAULT_QUEUE_SIZE, EXIT_TIMEOUT, WAKE_EVERY
 from jaeger_lite.span import Span
 from tests._strategy_server import StrategyServer
-from tests._wire_helpers import Collector, UDPAgent, free_udp_port, tag_dict, unsigned
+from tests._wire_helpers import (
+    Collector,
+    UDPAgent,
+    accounted,
+    free_udp_port,
+    tag_dict,
+    unsigned,
+)
 
 
 @pytest.fixture
@@ -41,19 +48,6 @@ def make(tracer: Tracer, count: int, name: str = "op") -> None:
             span.set_tag("component", "test")
             span.set_tag("ok", True)
             span.log_kv({"event": "e", "n": i})
-
-
-def accounted(metrics: dict[str, int]) -> int:
-    """Spans the reporter can account for: sent, or dropped for a counted reason."""
-    return (
-        metrics["spans_sent"]
-        + metrics["spans_dropped_queue_full"]
-        + metrics["spans_dropped_closed"]
-        + metrics["spans_dropped_too_large"]
-        + metrics["spans_dropped_send_failed"]
-        + metrics["spans_dropped_encode_error"]
-        + metrics["queue_length"]
-    )
 
 
 class BlockingSender:
@@ -582,19 +576,6 @@ def test_bad_arguments_raise() -> None:
 
 def test_batches_respect_batch_bytes_and_keep_order() -> None:
     """Spans of mixed sizes are cut into batches of at most batch_bytes, in order."""
-
-    class Recorder(BlockingSender):
-        batch_bytes = 1000
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.batches: list[list[bytes]] = []
-
-        def encode(self, span: Span) -> bytes:
-            return span.operation_name.encode()
-
-        def send(self, spans: Sequence[bytes]) -> None:
-            self.batches.append(list(spans))
 
     sender = Recorder()
     reporter = RemoteReporter(sender)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import select
 import threading
 import warnings
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from jaeger_lite import ProbabilisticSampler, RemoteSampler, Tracer
 
+from ._fork import child_verdict
 from ._strategy_server import (
     PER_OP,
     WAIT,
@@ -224,15 +224,7 @@ def test_forked_child_runs_its_own_poller(
             os.write(write_end, result)
             os._exit(0)
     os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], 2 * WAIT)
-        result = os.read(read_end, 1) if ready else b"timeout"
-    finally:
-        os.close(read_end)
-        if not ready:
-            os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    assert result == b"1"
+    assert child_verdict(pid, read_end, 2 * WAIT) == b"1"
     assert sampler._thread is parent_thread and parent_thread.is_alive()
     assert describe(sampler.sampler) == ("probabilistic", 0.5)  # the child's poll was its own
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import threading
 import warnings
 from fractions import Fraction
@@ -20,6 +19,8 @@ from jaeger_lite import (
     RateLimitingSampler,
     Sampler,
 )
+
+from ._fork import child_verdict
 
 MASK = (1 << 63) - 1
 
@@ -238,15 +239,7 @@ def test_rate_limiter_lock_held_at_fork_is_fresh_in_child() -> None:
         finally:
             os._exit(0)
     os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], 10.0)
-        result = os.read(read_end, 1) if ready else b"timeout"
-    finally:
-        os.close(read_end)
-        if not ready:
-            os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    assert result == b"1"
+    assert child_verdict(pid, read_end, 10.0) == b"1"
 
 
 # -- guaranteed throughput and per operation -------------------------------------------
