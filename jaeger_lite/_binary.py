@@ -13,7 +13,7 @@ from typing import Any
 
 from ._safe import int_text, safe_str
 from ._wire import i64, utf8, wire_references
-from .span import Span, normalize_value
+from .span import Span, log_entries, normalize_value
 
 __all__ = ["BinaryEncoder"]
 
@@ -99,7 +99,7 @@ class BinaryEncoder:
         if tags:
             parts.append(_list(15, 10, 12, len(tags)))
             self._append_tags(parts, tags)
-        logs = span._logs
+        logs = log_entries(span)
         if logs:
             parts.append(_list(15, 11, 12, len(logs)))
             for timestamp, fields in logs:

@@ -22,8 +22,10 @@ class Sender(Protocol):
 
     ``batch_bytes`` tells the reporter how many encoded bytes one ``send`` call should carry
     (about one datagram or request). ``send`` must not raise for transport problems.
-    Optional extras the reporter uses when present: ``set_process(service_name, tags)``,
-    ``set_queue_dropped(callable)`` (the reporter's count, for ClientStats), ``metrics()``.
+    Optional extras the reporter uses when present: ``encode_spans(spans) -> list[bytes]``
+    (``encode`` for many spans at once, cheaper per span), ``set_process(service_name,
+    tags)``, ``set_queue_dropped(callable)`` (the reporter's count, for ClientStats),
+    ``metrics()``.
     """
 
     @property

@@ -17,7 +17,7 @@ import logging
 import socket
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._sender_base import Sender, _SenderBase
@@ -74,6 +74,7 @@ class UDPSender(_SenderBase):
         self.max_packet_size = max_packet_size
         self._encoder = CompactEncoder(accelerated)
         self.encode: Callable[[Span], bytes] = self._encoder.span
+        self.encode_spans: Callable[[Iterable[Span]], list[bytes]] = self._encoder.spans
         self._sock: Optional[socket.socket] = None
         self._resolve_after = 0.0
         # Follow an agent whose address changes (a rescheduled pod), as jaeger-client-go
@@ -88,6 +89,7 @@ class UDPSender(_SenderBase):
             sock.close()  # our copy of the descriptor only; the parent's stays open
         self._encoder = CompactEncoder(self._encoder.accelerated)  # fork may be mid-encode
         self.encode = self._encoder.span
+        self.encode_spans = self._encoder.spans
         super()._after_fork()
 
     @property

@@ -302,6 +302,27 @@ def test_accelerated_and_pure_bytes_are_identical() -> None:
         assert fast.span(span) == pure.span(span)
 
 
+def test_a_batch_encodes_as_its_spans_do_one_by_one() -> None:
+    """``spans()`` (the reporter's path) writes each span exactly as ``span()`` does, also
+    when consecutive spans share or switch trace, parent and name, with 0, 1 and many logs."""
+    parent = SpanContext((1 << 127) | 5, (1 << 64) - 1, flags=3)
+    many_logs = [(START + i / 10, {"i": i, "event": "tick"}) for i in range(17)]
+    spans = [
+        finished_span("a", {"x": 1, "y": "z"}, [(START, {"e": b"b"})]),
+        finished_span("a", {"x": 1}, child_of=parent),
+        finished_span("b", child_of=parent, logs=many_logs),
+        finished_span("b", logs=[(1.5, {"old": 1}), (START, {"now": 2}), (START, {})]),
+        finished_span(references=[child_of(parent), follows_from(SpanContext(3, 4, flags=1))]),
+        finished_span("c", trace_id_128bit=True),
+    ]
+    for accelerated in {False, ACCELERATOR_AVAILABLE}:
+        one_by_one = [CompactEncoder(accelerated).span(span) for span in spans]
+        assert CompactEncoder(accelerated).spans(spans * 2) == one_by_one * 2
+    wire = decode_compact_span(CompactEncoder().spans(spans)[2])
+    assert [tag_dict(log.fields)["i"] for log in wire.logs] == list(range(17))
+    assert [log.timestamp for log in wire.logs] == [round(t * 1e6) for t, _ in many_logs]
+
+
 def test_env_var_forces_the_pure_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """JAEGER_LITE_NO_ACCELERATOR=1 selects the pure-Python path."""
     monkeypatch.setenv("JAEGER_LITE_NO_ACCELERATOR", "1")
