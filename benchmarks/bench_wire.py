@@ -13,10 +13,12 @@ subprocess and venv). Measured per span:
 
 "tuned" gives every client a queue larger than N (and OTel ``udp_split_oversized_batches``,
 without which its 512-span batches exceed a datagram); "defaults" changes nothing. Best
-(lowest all-in) of ``--repeat`` rounds, each round running every configuration once.
-Peers are installed into ``.bench/`` on first use.
+(lowest all-in) of ``--repeat`` rounds, each round running every configuration once and
+starting one configuration later than the last. ``--cpu N`` runs every client on CPU N
+only (Linux), for numbers the scheduler's thread placement does not move. Peers are
+installed into ``.bench/`` on first use.
 
-Run: ``make bench`` or ``python benchmarks/bench_wire.py [--spans N] [--repeat R]``.
+Run: ``make bench`` or ``python benchmarks/bench_wire.py [--spans N] [--repeat R] [--cpu N]``.
 """
 
 from __future__ import annotations
@@ -182,7 +184,9 @@ def count_spans(datagrams: list[bytes]) -> int:
     return total
 
 
-def run_once(client: str, python: str, n: int, mode: str, env: dict[str, str]) -> Result:
+def run_once(
+    client: str, python: str, n: int, mode: str, env: dict[str, str], cpu: Optional[int] = None
+) -> Result:
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
     for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
@@ -199,6 +203,7 @@ def run_once(client: str, python: str, n: int, mode: str, env: dict[str, str]) -
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
     )
     assert child.stdout is not None and child.stdin is not None
     datagrams: list[bytes] = []
@@ -243,6 +248,12 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        help="run every client on this CPU only (Linux): the scheduler then cannot put a "
+        "client's threads on different CPUs, which is much slower for all of them",
+    )
     args = parser.parse_args()
     os.makedirs(BENCH, exist_ok=True)
     n = args.spans
@@ -265,13 +276,19 @@ def main() -> None:
         ("otel", "defaults", peer_env),
     ]
     # Rounds go through every configuration once, so a burst of load from elsewhere on the
-    # machine hits all clients alike rather than all the runs of one of them.
+    # machine hits all clients alike rather than all the runs of one of them. Each round
+    # starts one configuration later: a run can leave the machine slower for the next one
+    # (on a 2-CPU VM, runs right after jaeger-client's "defaults" run were often ~35%
+    # slower, unless pinned to one CPU with --cpu), and no configuration should always be
+    # the one that follows it.
     runs: list[list[Result]] = [[] for _ in configs]
     for round_no in range(1, args.repeat + 1):
-        for i, (client, mode, client_env) in enumerate(configs):
+        shift = (round_no - 1) % len(configs)
+        for i in [*range(shift, len(configs)), *range(shift)]:
+            client, mode, client_env = configs[i]
             label = " pure Python" if client_env is pure_env else ""
             print(f"round {round_no}: {client} ({mode}{label}) ...", file=sys.stderr, flush=True)
-            runs[i].append(run_once(client, pythons[client], n, mode, client_env))
+            runs[i].append(run_once(client, pythons[client], n, mode, client_env, args.cpu))
     results = [min(r, key=lambda result: result.all_in_us) for r in runs]
 
     def version(python: str) -> str:
@@ -281,7 +298,9 @@ def main() -> None:
             text=True,
         ).stdout.strip()
 
-    print(f"\n{n:,} spans (3 tags + 1 log), best of {args.repeat}; {platform.machine()}, ", end="")
+    pinned = "" if args.cpu is None else f", every client on CPU {args.cpu}"
+    print(f"\n{n:,} spans (3 tags + 1 log), best of {args.repeat}{pinned}; ", end="")
+    print(f"{platform.machine()}, ", end="")
     print(", ".join(f"{k} on Python {version(p)}" for k, p in pythons.items()))
     peers = {(r.client, r.mode): r.all_in_us for r in results if not r.note}
     header = (
