@@ -1,14 +1,18 @@
-"""Shared fixtures: a sampling tracer with an in-memory reporter, and global-state hygiene."""
+"""Shared fixtures: a sampling tracer with an in-memory reporter, global-state hygiene, and
+a sampling-strategy server with RemoteSamplers pointed at it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Callable
 
 import pytest
 
 import jaeger_lite
 from jaeger_lite import _global
 from jaeger_lite.testing import new_test_tracer
+
+from ._strategy_server import StrategyServer, remote_factory, serve
 
 
 @pytest.fixture
@@ -47,3 +51,15 @@ def tracers() -> Iterator[list[jaeger_lite.Tracer]]:
     yield created
     for tracer in created:
         tracer.close(1.0)
+
+
+@pytest.fixture
+def server() -> Iterator[StrategyServer]:
+    yield from serve()
+
+
+@pytest.fixture
+def remote() -> Iterator[Callable[..., jaeger_lite.RemoteSampler]]:
+    """RemoteSamplers closed after the test; they return after their first poll unless
+    created with ``wait=False``."""
+    yield from remote_factory()

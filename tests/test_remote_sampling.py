@@ -6,7 +6,6 @@ import gc
 import os
 import threading
 import warnings
-from collections.abc import Iterator
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,21 +20,7 @@ from ._strategy_server import (
     StrategyServer,
     describe,
     prob,
-    remote_factory,
-    serve,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[StrategyServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def remote() -> Iterator[Callable[..., RemoteSampler]]:
-    """RemoteSamplers closed after the test; they return after their first poll unless
-    created with ``wait=False``."""
-    yield from remote_factory()
 
 
 def test_request_has_exactly_one_service_parameter(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any, Callable, Union
 
 import pytest
@@ -15,20 +14,7 @@ from hypothesis import strategies as st
 from jaeger_lite import ProbabilisticSampler, RemoteSampler
 from jaeger_lite.remote_sampling import SamplingStrategy, parse_strategy
 
-from ._strategy_server import PER_OP, StrategyServer, describe, prob, remote_factory, serve
-
-
-@pytest.fixture
-def server() -> Iterator[StrategyServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def remote() -> Iterator[Callable[..., RemoteSampler]]:
-    """RemoteSamplers closed after the test; they return after their first poll unless
-    created with ``wait=False``."""
-    yield from remote_factory()
-
+from ._strategy_server import PER_OP, StrategyServer, describe, prob
 
 PER_OP_EXPECTED = ("per_operation", 0.2, 0.5, {"GET /": 1.0, "POST /": 0.05})
 
