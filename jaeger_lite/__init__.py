@@ -12,8 +12,7 @@ Quick start::
 from ._baggage import BaggageLimits
 from ._global import global_tracer, set_global_tracer, trace
 from ._version import __version__
-from .client_config import Config
-from .config import init_tracer
+from .config import Config, init_tracer
 from .context import (
     FLAG_DEBUG,
     FLAG_FIREHOSE,
@@ -43,13 +42,12 @@ from .propagation import (
     codecs_for_propagation,
     parse_propagation,
 )
-from .remote import RemoteReporter
-from .remote_sampling import RemoteSampler
 from .reporting import (
     CompositeReporter,
     InMemoryReporter,
     LoggingReporter,
     NullReporter,
+    RemoteReporter,
     Reporter,
 )
 from .sampling import (
@@ -58,6 +56,7 @@ from .sampling import (
     PerOperationSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
+    RemoteSampler,
     Sampler,
 )
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager

@@ -8,8 +8,8 @@ from typing import Any, Callable, Optional, TypeVar, overload
 
 from ._opentracing import set_opentracing_global_tracer
 from .decorators import traced
-from .reporting import NullReporter
-from .sampling import ConstSampler
+from .reporting.simple import NullReporter
+from .sampling.local import ConstSampler
 from .tracer import Tracer
 
 __all__ = ["global_tracer", "set_global_tracer", "trace"]

@@ -2,7 +2,7 @@
 
 Ids come from a private ``random.Random`` seeded from ``os.urandom``: an application's
 ``random.seed()`` cannot make them repeat, and the generator is reseeded in every forked
-child (``os.register_at_fork``) so prefork workers never draw their parent's ids. A
+child (see ``_lifecycle``) so prefork workers never draw their parent's ids. A
 Mersenne Twister draw costs ~40 ns against ~290 ns for ``os.urandom(8)``; ids only need to
 be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 """
@@ -20,12 +20,9 @@ _rng = random.Random(os.urandom(32))
 getrandbits = _rng.getrandbits
 
 
-def _reseed() -> None:
+def reseed_ids() -> None:
+    """Reseed from ``os.urandom`` (``_lifecycle`` calls it in every forked child)."""
     _rng.seed(os.urandom(32))
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
-    os.register_at_fork(after_in_child=_reseed)
 
 
 def new_id() -> int:

@@ -1,18 +1,26 @@
-"""OpenTracing base classes when the optional ``opentracing`` package is installed.
+"""OpenTracing compatibility when the optional ``opentracing`` package is installed.
 
-jaeger_lite's tracer, spans, contexts, scopes and exceptions subclass opentracing's
-classes when it can be imported, so existing OpenTracing instrumentation accepts them;
-without it they subclass ``object``/``Exception`` and behave the same.
+jaeger_lite's tracer and exceptions subclass opentracing's classes, so existing OpenTracing
+instrumentation accepts them; without it they subclass ``object``/``Exception`` and behave
+the same.
+
+Spans, contexts, scopes and scope managers cannot subclass opentracing's classes without
+losing ``__slots__``: those classes have none, so every instance would get a ``__dict__``
+(a span 168 → 192 bytes, and a misspelt attribute write would succeed silently). Instead
+each of our classes names, as its ``__class__`` attribute, a marker class that subclasses
+the opentracing one: ``isinstance`` consults ``__class__`` when the real type does not
+match, so ``isinstance(span, opentracing.Span)`` is true while ``type(span)`` stays our
+slotted class. Code that must know the real class uses ``type(x)``.
 """
 
-from typing import TYPE_CHECKING
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["OPENTRACING_AVAILABLE", "opentracing_class", "set_opentracing_global_tracer"]
 
 if TYPE_CHECKING:  # mypy sees the plain bases: the behaviour never depends on them.
     TracerBase = object
-    SpanBase = object
-    SpanContextBase = object
-    ScopeBase = object
-    ScopeManagerBase = object
     UnsupportedFormatBase = Exception
     InvalidCarrierBase = Exception
     SpanContextCorruptedBase = Exception
@@ -26,16 +34,28 @@ else:
     OPENTRACING_AVAILABLE = _ot is not None
     if _ot is not None:
         TracerBase = _ot.Tracer
-        SpanBase = _ot.Span
-        SpanContextBase = _ot.SpanContext
-        ScopeBase = _ot.Scope
-        ScopeManagerBase = _ot.ScopeManager
         UnsupportedFormatBase = _ot.UnsupportedFormatException
         InvalidCarrierBase = _ot.InvalidCarrierException
         SpanContextCorruptedBase = _ot.SpanContextCorruptedException
     else:
-        TracerBase = SpanBase = SpanContextBase = ScopeBase = ScopeManagerBase = object
+        TracerBase = object
         UnsupportedFormatBase = InvalidCarrierBase = SpanContextCorruptedBase = Exception
+
+
+def opentracing_class(name: str) -> Any:
+    """The ``__class__`` a jaeger_lite class named ``name`` (``Span``, ``SpanContext``,
+    ``Scope``, ``ScopeManager``) shows ``isinstance``: a marker subclass of opentracing's
+    class of that name. Without opentracing, the ``__class__`` descriptor of ``object``
+    itself, so ``x.__class__`` behaves as usual."""
+    if not OPENTRACING_AVAILABLE:
+        return object.__dict__["__class__"]
+    import opentracing
+
+    base = getattr(opentracing, name)
+    return type(name, (base,), {"__module__": "jaeger_lite", "__doc__": _MARKER_DOC})
+
+
+_MARKER_DOC = "Marker that makes isinstance(x, opentracing.<class>) true; never instantiated."
 
 
 def set_opentracing_global_tracer(tracer: object) -> None:

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from ._ids import MAX_ID, format_id, format_trace_id
-from ._opentracing import SpanContextBase
+from ._opentracing import opentracing_class
 
 if TYPE_CHECKING:
     from .span import Span
@@ -31,7 +31,7 @@ FLAG_FIREHOSE = 0x08
 EMPTY_BAGGAGE: Mapping[str, str] = MappingProxyType({})
 
 
-class SpanContext(SpanContextBase):
+class SpanContext:
     """Immutable identity of a span: trace/span/parent ids, flags and baggage.
 
     ``trace_id`` is 64- or 128-bit; ``parent_id`` is 0 for a root. A context with
@@ -54,6 +54,8 @@ class SpanContext(SpanContextBase):
         "_trace_state",
         "_sampling_deferred",
     )
+    if not TYPE_CHECKING:
+        __class__ = opentracing_class("SpanContext")  # isinstance(ctx, opentracing.SpanContext)
 
     def __init__(
         self,

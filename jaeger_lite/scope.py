@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ._opentracing import ScopeBase, ScopeManagerBase
+from ._opentracing import opentracing_class
 from .span import record_error
 
 __all__ = ["ContextVarsScopeManager", "Scope", "ScopeManager", "ThreadLocalScopeManager"]
@@ -15,12 +15,14 @@ __all__ = ["ContextVarsScopeManager", "Scope", "ScopeManager", "ThreadLocalScope
 _new = object.__new__
 
 
-class Scope(ScopeBase):
+class Scope:
     """The active period of a span; closing it restores the previously active scope."""
 
     # ``span`` is a plain slot rather than a property: ``scope.span`` is on every traced
     # call's path, and a slot read costs no function call. Treat it as read-only.
     __slots__ = ("_manager", "span", "_finish_on_close", "_closed")
+    if not TYPE_CHECKING:
+        __class__ = opentracing_class("Scope")  # isinstance(scope, opentracing.Scope)
 
     def __init__(self, manager: ScopeManager, span: Any, finish_on_close: bool) -> None:
         self._manager = manager
@@ -50,10 +52,12 @@ class Scope(ScopeBase):
         self.close()
 
 
-class ScopeManager(ScopeManagerBase):
+class ScopeManager:
     """Base class: ``activate(span, finish_on_close)`` and the ``active`` scope."""
 
     __slots__ = ()
+    if not TYPE_CHECKING:
+        __class__ = opentracing_class("ScopeManager")
 
     def activate(self, span: Any, finish_on_close: bool) -> Scope:
         raise NotImplementedError

@@ -9,20 +9,21 @@ from time import time_ns
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from ._opentracing import SpanBase
+from ._opentracing import opentracing_class
 from ._safe import safe_str
+from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 
 if TYPE_CHECKING:
+    from ._span_factory import SpanOwner
     from .tracer import Tracer
 
-__all__ = ["Log", "Span", "log_entries", "record_error", "seconds_to_ns"]
+__all__ = ["Log", "Span", "log_entries", "record_error"]
 
 _log = logging.getLogger("jaeger_lite")
 
 SAMPLING_PRIORITY = "sampling.priority"
 _NS = 1_000_000_000  # nanoseconds a second; an int, so int / _NS is correctly rounded
-_I64_LIMIT = 1 << 63  # times are signed 64-bit nanoseconds, as on the wire (in µs)
 
 
 class Log(NamedTuple):
@@ -32,17 +33,19 @@ class Log(NamedTuple):
     fields: Mapping[str, Any]
 
 
-class Span(SpanBase):
+class Span:
     """A timed operation. Created by :meth:`Tracer.start_span`, never directly.
 
     Only sampled spans record tags and logs; an unsampled span still carries its context
     (and baggage) so the trace propagates. After :meth:`finish` the span is immutable:
     further tags/logs are ignored, because the reporter thread may already be encoding it.
     The reporter and the Thrift encoder read the underscore fields directly (hot path).
+    With ``opentracing`` installed, ``isinstance(span, opentracing.Span)`` is true and the
+    span keeps its ``__slots__`` (see ``_opentracing``).
     """
 
     __slots__ = (
-        "_tracer",
+        "_owner",
         "_operation_name",
         "_trace_id",
         "_span_id",
@@ -59,9 +62,12 @@ class Span(SpanBase):
         "_logs",
         "_recording",
         "_context",
+        "_unfinished",
     )
+    if not TYPE_CHECKING:
+        __class__ = opentracing_class("Span")
 
-    _tracer: Tracer
+    _owner: SpanOwner
     _operation_name: str
     _trace_id: int
     _span_id: int
@@ -81,6 +87,10 @@ class Span(SpanBase):
     _logs: Optional[list[tuple[int, dict[str, Any]]]]
     _recording: bool
     _context: Optional[SpanContext]
+    # Present until the one call of finish() that ends the span deletes it: deleting a
+    # slot is a single step under the GIL, so threads racing to finish a span cannot both
+    # get past it (a check-then-set could, and reported the span twice).
+    _unfinished: bool
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("spans are started by Tracer.start_span or start_active_span")
@@ -104,7 +114,7 @@ class Span(SpanBase):
 
     @property
     def tracer(self) -> Tracer:
-        return self._tracer
+        return self._owner.tracer
 
     @property
     def operation_name(self) -> str:
@@ -159,18 +169,18 @@ class Span(SpanBase):
         if self._recording:
             cls = value.__class__
             if cls is str:
-                limit = self._tracer._max_tag_value_length
+                limit = self._owner.max_tag_value_length
                 if len(value) > limit:
                     value = value[:limit]
             elif cls is not bool and cls is not int and cls is not float:
-                value = normalize_value(value, self._tracer._max_tag_value_length)
+                value = normalize_value(value, self._owner.max_tag_value_length)
             self._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
         return self
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
         """Record a structured log; values follow the same rules as tag values."""
         if self._recording:
-            limit = self._tracer._max_tag_value_length
+            limit = self._owner.max_tag_value_length
             fields: dict[str, Any] = {}
             try:
                 # A loop, not a dict comprehension: before 3.12 that runs in a frame of its own.
@@ -214,7 +224,7 @@ class Span(SpanBase):
         """Attach baggage that travels with the trace to every descendant span."""
         if self._duration_ns is not None:
             return self
-        checked = self._tracer._check_baggage(self._baggage, key, value)
+        checked = self._owner.baggage_limits.check(self._baggage, key, value)
         if checked is None:
             return self
         key, value = checked
@@ -237,23 +247,26 @@ class Span(SpanBase):
         return self
 
     def finish(self, finish_time: Optional[float] = None) -> None:
-        """End the span and hand it to the reporter if sampled; later calls do nothing."""
-        if self._duration_ns is not None:
-            return
+        """End the span and hand it to the reporter if sampled; later calls do nothing,
+        and of calls racing on several threads exactly one ends it."""
         end = time_ns() if finish_time is None else seconds_to_ns(finish_time)
+        try:
+            del self._unfinished  # the claim: one step, so only one caller gets past it
+        except AttributeError:
+            return
         duration = end - self._start_ns
         self._duration_ns = duration if duration > 0 else 0
-        tracer = self._tracer
+        owner = self._owner
         if self._recording:
             self._recording = False
-            tracer._count_sampled_finished()
+            owner.count_finished_sampled()
             try:
-                tracer._report(self)
+                owner.report(self)
             except Exception:  # a reporter's bug must not escape into user code
-                tracer._report_errors.inc()
+                owner.report_errors.inc()
                 _log.debug("jaeger_lite: reporter failed", exc_info=True)
         else:
-            tracer._count_unsampled_finished()
+            owner.count_finished_unsampled()
 
     def _set_sampling_priority(self, value: Any) -> None:
         if self._duration_ns is not None:
@@ -268,7 +281,7 @@ class Span(SpanBase):
             if not self._recording:
                 self._recording = True
                 self._tags = {}
-        else:  # debug is only meaningful together with sampled (PROTOCOL.md §4)
+        else:  # debug only means something together with sampled (docs/protocol.md)
             self._flags &= ~(FLAG_SAMPLED | FLAG_DEBUG)
             self._recording = False
         self._context = None
@@ -301,91 +314,6 @@ def log_entries(span: Span) -> Sequence[tuple[int, dict[str, Any]]]:
     return span._logs or ((span._log_ns, fields),)
 
 
-_new = object.__new__
-
-
-def new_span(
-    tracer: Tracer,
-    operation_name: str,
-    trace_id: int,
-    span_id: int,
-    parent_id: int,
-    flags: int,
-    baggage: Mapping[str, str],
-    trace_state: Optional[str],
-    references: tuple[Reference, ...],
-    start_ns: int,
-    tags: Optional[Mapping[str, Any]] = None,
-) -> Span:
-    """A started Span (the tracer's only way to make one); ``tags`` are the sampler's.
-
-    Built with ``object.__new__`` and slot writes rather than a class call, which would run
-    an ``__init__`` in a nested C-level frame: ~60 ns more on every span start.
-    """
-    span: Span = _new(Span)
-    span._tracer = tracer
-    span._operation_name = operation_name
-    span._trace_id = trace_id
-    span._span_id = span_id
-    span._parent_id = parent_id
-    span._flags = flags
-    span._baggage = baggage
-    span._trace_state = trace_state
-    span._references = references
-    span._start_ns = start_ns
-    span._duration_ns = None
-    span._log_fields = span._logs = None
-    span._context = None
-    if flags & FLAG_SAMPLED:
-        span._recording = True
-        span._tags = dict(tags) if tags else {}
-    else:
-        span._recording = False
-        span._tags = None
-    return span
-
-
-def seconds_to_ns(seconds: float) -> int:
-    """Epoch seconds (what the API takes, as OpenTracing does) as integer nanoseconds.
-
-    Exact to the nanosecond, so the span gives the very float back (``ns / _NS`` divides
-    two ints, which Python rounds correctly); ``seconds * 1e9`` would be off by up to 128
-    ns. Anything that is not a number of seconds Jaeger can hold (NaN, a string, a time
-    outside the signed 64-bit nanoseconds of years 1677-2262) counts as now.
-    """
-    try:
-        whole = int(seconds)
-        ns = whole * _NS + round((seconds - whole) * 1e9)
-        if -_I64_LIMIT <= ns < _I64_LIMIT:
-            return ns
-    except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
-        pass
-    _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
-    return time_ns()
-
-
-def normalize_value(value: Any, limit: Optional[int] = None) -> Any:
-    """Coerce a tag/log value: keep str/bool/int/float/bytes (subclasses become the base
-    type), truncate str and bytes to ``limit`` (None: no limit), and store anything else
-    as its ``str()``. The Thrift encoders use it too, for process tags."""
-    try:
-        # The base types' own conversions: a subclass overriding __int__ or __str__ (even
-        # one that raises) cannot change or stop them.
-        if isinstance(value, bool):
-            return value  # bool cannot be subclassed
-        if isinstance(value, int):
-            return int.__int__(value)
-        if isinstance(value, float):
-            return float.__float__(value)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            data = bytes(memoryview(value))
-            return data if limit is None else data[:limit]
-        text = str.__str__(value) if isinstance(value, str) else safe_str(value)
-    except Exception:  # an exotic buffer or subclass: fall back to its text
-        text = safe_str(value)
-    return text[:limit] if limit is not None and len(text) > limit else text
-
-
 def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = None) -> None:
     """Mark ``span`` failed: ``error=true`` and an ``event=error`` log (OpenTracing fields).
 
@@ -412,7 +340,7 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
         span.log_kv(fields)
         # The stack has its own limit (max_traceback_length, like jaeger-client), longer
         # than the tag-value one, and keeps its end: the innermost frames and the message.
-        limit = span._tracer._max_traceback_length
+        limit = span._owner.max_traceback_length
         entries = log_entries(span)
         if entries:
             entries[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack

@@ -20,8 +20,8 @@ from typing import Any
 
 from . import _global
 from .context import ReferenceType
-from .reporting import InMemoryReporter
-from .sampling import ConstSampler
+from .reporting.simple import InMemoryReporter
+from .sampling.local import ConstSampler
 from .span import Span
 from .tracer import Tracer
 

@@ -8,25 +8,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from time import time_ns
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
+from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
 from ._baggage import BaggageLimits
 from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
+from ._span_factory import SpanOwner, new_span
+from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
-from .errors import (
-    InvalidCarrierException,
-    SpanContextCorruptedException,
-    UnsupportedFormatException,
-)
-from .propagation import Codec
-from .propagation.composite import LimitedCodec, codecs_for_propagation
-from .reporting import NullReporter, Reporter
-from .sampling import ConstSampler, Sampler
+from .propagation.base import Codec
+from .propagation.registry import CodecRegistry
+from .reporting.base import Reporter, as_reporter
+from .reporting.simple import NullReporter
+from .sampling.base import Sampler, as_sampler
+from .sampling.local import ConstSampler
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
-from .span import Span, new_span, normalize_value, seconds_to_ns
+from .span import Span
 
 __all__ = ["Tracer"]
 
@@ -37,7 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ID_TAG = "jaeger-debug-id"
 
 
-class Tracer(TracerBase):
+class Tracer(CodecRegistry, TracerBase):
     """Creates spans and moves their contexts across process boundaries.
 
     Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
@@ -61,8 +61,8 @@ class Tracer(TracerBase):
     def __init__(
         self,
         service_name: str,
-        reporter: Optional[Reporter] = None,
-        sampler: Optional[Sampler] = None,
+        reporter: Optional[Any] = None,
+        sampler: Optional[Any] = None,
         *,
         tags: Optional[Mapping[str, Any]] = None,
         scope_manager: Optional[ScopeManager] = None,
@@ -80,50 +80,48 @@ class Tracer(TracerBase):
         if not isinstance(service_name, str) or not service_name.strip():
             raise ValueError("service_name must be a non-empty string")
         self.service_name = service_name
-        self._max_tag_value_length = int(max_tag_value_length)
+        max_tag_value_length = int(max_tag_value_length)
         # Process tags follow the tag value rules (they go into every batch).
         self.tags: Mapping[str, Any] = {
             key if key.__class__ is str else safe_str(key): normalize_value(
-                value, self._max_tag_value_length
+                value, max_tag_value_length
             )
             for key, value in (tags or {}).items()
         }
-        self._reporter: Reporter = reporter if reporter is not None else NullReporter()
-        self._sampler: Sampler = sampler if sampler is not None else ConstSampler(True)
+        # The objects given, for the properties; the base-class views, for our calls.
+        self._given_reporter = reporter if reporter is not None else NullReporter()
+        self._given_sampler = sampler if sampler is not None else ConstSampler(True)
+        self._reporter: Reporter = as_reporter(self._given_reporter)
+        self._sampler: Sampler = as_sampler(self._given_sampler)
         self._scope_manager: ScopeManager = scope_manager or ContextVarsScopeManager()
         self._active_scope = active_scope_getter(self._scope_manager)
         self._activate = self._scope_manager.activate
-        self._max_traceback_length = int(max_traceback_length)
         self._trace_id_bits = 128 if trace_id_128bit else 64
         self._baggage_dropped = Counter()
         self._baggage_limits = BaggageLimits(
             baggage_max_items, baggage_max_value_length, baggage_max_bytes, self._baggage_dropped
         )
-        self._codecs: dict[str, Codec] = codecs_for_propagation(
+        self._set_up_propagation(
             propagation,
             strict=strict_extract,
             limits=self._baggage_limits,
             jaeger_headers=jaeger_headers,
+            codecs=codecs,
         )
-        for format, codec in (codecs or {}).items():
-            self.register_codec(format, codec)
         self._closed = False
         self._close_lock = threading.Lock()
 
-        self._report = self._reporter.report_span
+        self._owner = SpanOwner(
+            self,
+            self._reporter.report_span,
+            max_tag_value_length=max_tag_value_length,
+            max_traceback_length=int(max_traceback_length),
+            baggage_limits=self._baggage_limits,
+        )
         self._started = Counter()
         self._count_started = self._started.inc
-        self._finished_sampled = Counter()
-        self._count_sampled_finished = self._finished_sampled.inc
-        self._finished_unsampled = Counter()
-        self._count_unsampled_finished = self._finished_unsampled.inc
-        self._report_errors = Counter()
         self._sampler_errors = Counter()
-        self._propagation_errors = Counter()
-
-        set_process = getattr(self._reporter, "set_process", None)
-        if callable(set_process):
-            set_process(service_name, self.tags)
+        self._reporter.set_process(service_name, self.tags)
 
     # -- spans ------------------------------------------------------------------------
 
@@ -152,9 +150,9 @@ class Tracer(TracerBase):
             if scope is not None:
                 parent = scope.span
 
-        if parent.__class__ is Span:  # the common case: a local child inherits the decision
+        if type(parent) is Span:  # the common case: a local child inherits the decision
             span = new_span(
-                self,
+                self._owner,
                 operation_name,
                 parent._trace_id,
                 getrandbits(64) or 1,
@@ -173,7 +171,7 @@ class Tracer(TracerBase):
             except Exception:  # a user sampler's bug must not break the application
                 sampled, sampler_tags = self._sampler_failed()
             span = new_span(
-                self,
+                self._owner,
                 operation_name,
                 trace_id,
                 trace_id & MAX_ID or new_id(),  # as in Go: a root's span id is the trace id
@@ -236,7 +234,7 @@ class Tracer(TracerBase):
             if not sampled:
                 sampler_tags = None
         span = new_span(
-            self,
+            self._owner,
             operation_name,
             trace_id,
             span_id,
@@ -274,9 +272,9 @@ class Tracer(TracerBase):
             scope = None if ignore_active_span else self._active_scope()
             if scope is not None:
                 parent = scope.span
-                if parent.__class__ is Span and operation_name.__class__ is str:
+                if type(parent) is Span and operation_name.__class__ is str:
                     span = new_span(
-                        self,
+                        self._owner,
                         operation_name,
                         parent._trace_id,
                         getrandbits(64) or 1,
@@ -306,18 +304,14 @@ class Tracer(TracerBase):
         return self._scope_manager
 
     @property
-    def sampler(self) -> Sampler:
-        return self._sampler
+    def sampler(self) -> Any:
+        """The sampler given (or the default ``ConstSampler(True)``)."""
+        return self._given_sampler
 
     @property
-    def reporter(self) -> Reporter:
-        return self._reporter
-
-    def _check_baggage(
-        self, baggage: Mapping[str, str], key: Any, value: Any
-    ) -> Optional[tuple[str, str]]:
-        """Apply the baggage limits; returns the item to store, or None (dropped, counted)."""
-        return self._baggage_limits.check(baggage, key, value)
+    def reporter(self) -> Any:
+        """The reporter given (or the default ``NullReporter()``)."""
+        return self._given_reporter
 
     # -- decorators -------------------------------------------------------------------
 
@@ -337,78 +331,28 @@ class Tracer(TracerBase):
             return traced(lambda: self, None, None)(operation_name)
         return traced(lambda: self, operation_name, tags)
 
-    # -- propagation ------------------------------------------------------------------
-
-    def register_codec(self, format: str, codec: Codec) -> None:
-        """Use ``codec`` for ``format`` (replacing any codec registered for it); the baggage
-        it extracts is held to the tracer's limits."""
-        self._codecs[format] = LimitedCodec(codec, self._baggage_limits)
-
-    def _codec(self, format: str) -> Codec:
-        codec = self._codecs.get(format)
-        if codec is None:
-            raise UnsupportedFormatException(f"no codec registered for format {format!r}")
-        return codec
-
-    def inject(self, span_context: Union[SpanContext, Span], format: str, carrier: Any) -> None:
-        """Write ``span_context`` into ``carrier``. Raises UnsupportedFormatException for an
-        unknown format and InvalidCarrierException for a carrier of the wrong type; any
-        other failure (a carrier's or a user codec's bug) is logged and counted."""
-        codec = self._codecs.get(format)
-        if codec is None:
-            codec = self._codec(format)  # raises UnsupportedFormatException
-        if span_context.__class__ is not SpanContext:
-            if isinstance(span_context, Span):
-                span_context = span_context.context
-            if not isinstance(span_context, SpanContext):
-                raise TypeError(f"inject needs a SpanContext, got {type(span_context).__name__}")
-        try:
-            codec.inject(span_context, carrier)
-        except (UnsupportedFormatException, InvalidCarrierException):
-            raise
-        except Exception:  # a foreign carrier or codec must not break the application
-            self._propagation_errors.inc()
-            _log.debug("jaeger_lite: inject into %s failed", format, exc_info=True)
-
-    def extract(self, format: str, carrier: Any) -> Optional[SpanContext]:
-        """Read a context from ``carrier``; None when it holds none (or only garbage).
-
-        Raises UnsupportedFormatException for an unknown format, and
-        SpanContextCorruptedException only with ``strict_extract=True`` (see the class)."""
-        codec = self._codecs.get(format)
-        if codec is None:
-            codec = self._codec(format)  # raises UnsupportedFormatException
-        try:
-            return codec.extract(carrier)  # built-in codecs apply the baggage limits
-        except (UnsupportedFormatException, InvalidCarrierException):
-            raise
-        except SpanContextCorruptedException:
-            raise  # only strict codecs raise it, as OpenTracing specifies
-        except Exception:  # a codec bug must not break the application
-            self._propagation_errors.inc()
-            _log.debug("jaeger_lite: extract from %s failed", format, exc_info=True)
-            return None
-
     # -- lifecycle --------------------------------------------------------------------
 
     @property
     def metrics(self) -> dict[str, int]:
         """A snapshot of the counters (see README, "Metrics"), reporter's included."""
-        sampled = self._finished_sampled.value
-        unsampled = self._finished_unsampled.value
+        owner = self._owner
+        sampled = owner.finished_sampled.value
+        unsampled = owner.finished_unsampled.value
         snapshot = {
             "spans_started": self._started.value,
             "spans_finished": sampled + unsampled,
             "spans_sampled": sampled,
-            "spans_reporter_errors": self._report_errors.value,
+            "spans_reporter_errors": owner.report_errors.value,
             "sampler_errors": self._sampler_errors.value,
             "baggage_dropped": self._baggage_dropped.value,
             "propagation_errors": self._propagation_errors.value,
         }
         for source in (self._sampler, self._reporter):
-            source_metrics = getattr(source, "metrics", None)
-            if callable(source_metrics):
-                snapshot.update(source_metrics())
+            try:
+                snapshot.update(source.metrics())
+            except Exception:  # a user sampler's or reporter's bug must not reach the caller
+                _log.debug("jaeger_lite: metrics of %r failed", source, exc_info=True)
         return snapshot
 
     def flush(self, timeout: Optional[float] = None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jaeger_lite import ConfigError
-from jaeger_lite._config_options import (
+from jaeger_lite.config.options import (
     parse_bool,
     parse_duration,
     parse_float,

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from jaeger_lite import Tracer
+from jaeger_lite._encoding.common import i64
 from jaeger_lite._ids import format_id, format_trace_id, new_id, to_unsigned
-from jaeger_lite._wire import i64
 
 
 def test_ids_are_non_zero_64_bit() -> None:

@@ -24,7 +24,61 @@ def _is_parent(parent: Optional[Span], span: Span) -> bool:
     )
 
 
-class TestTracerAPI(APICompatibilityCheckMixin):
+class _SlottedSpanChecks:
+    """The harness checks that scopes and ``with span`` finish spans by replacing
+    ``span.finish`` on the instance, which needs a ``__dict__``; our spans have
+    ``__slots__`` only, so these four read the span's finished state instead."""
+
+    tracer: Callable[[], Tracer]
+
+    def test_start_active_span_not_finish_on_close(self) -> None:
+        scope = self.tracer().start_active_span("Fry", finish_on_close=False)
+        scope.close()
+        assert scope.span.duration is None
+
+    def test_start_active_span_finish_on_close(self) -> None:
+        scope = self.tracer().start_active_span("Fry", finish_on_close=True)
+        scope.close()
+        assert scope.span.duration is not None
+
+    def test_start_active_span_default_finish_on_close(self) -> None:
+        scope = self.tracer().start_active_span("Fry")
+        scope.close()
+        assert scope.span.duration is not None
+
+    def test_span_as_context_manager(self) -> None:
+        tracer = self.tracer()
+        with tracer.start_span(operation_name="antiquing") as span:
+            assert span.duration is None
+        assert span.duration is not None
+        with pytest.raises(ValueError):
+            with tracer.start_span(operation_name="antiquing") as span:
+                raise ValueError
+        assert span.duration is not None
+
+
+def test_spans_keep_their_slots_and_pass_isinstance() -> None:
+    """opentracing's base classes have no __slots__: ours are not subclassed from them (no
+    __dict__, misspelt attributes fail) yet isinstance() with them holds."""
+    tracer = Tracer("slots")
+    with tracer.start_active_span("op") as scope:
+        span = scope.span
+        for obj, base in (
+            (span, opentracing.Span),
+            (span.context, opentracing.SpanContext),
+            (scope, opentracing.Scope),
+            (tracer.scope_manager, opentracing.ScopeManager),
+            (tracer, opentracing.Tracer),
+        ):
+            assert isinstance(obj, base), base
+        for obj in (span, span.context, scope, tracer.scope_manager):
+            assert not hasattr(obj, "__dict__"), type(obj)
+        with pytest.raises(AttributeError):
+            span.operation_nmae = "typo"  # type: ignore[attr-defined]
+        assert type(span) is Span
+
+
+class TestTracerAPI(_SlottedSpanChecks, APICompatibilityCheckMixin):
     """opentracing.harness.api_check against the default (contextvars) tracer."""
 
     def tracer(self) -> Tracer:
@@ -34,7 +88,7 @@ class TestTracerAPI(APICompatibilityCheckMixin):
         return _is_parent(parent, span)
 
 
-class TestTracerAPIThreadLocal(APICompatibilityCheckMixin):
+class TestTracerAPIThreadLocal(_SlottedSpanChecks, APICompatibilityCheckMixin):
     """api_check against a tracer using the thread-local scope manager."""
 
     def tracer(self) -> Tracer:

@@ -63,7 +63,7 @@ def test_works_without_opentracing_installed() -> None:
         assert tracer.extract(Format.TEXT_MAP, carrier).span_id == scope.span.context.span_id
         assert tracer.extract(Format.BINARY, binary).span_id == scope.span.context.span_id
         assert len(reporter.spans) == 1
-        assert Tracer.__mro__[1] is object, Tracer.__mro__
+        assert all(c.__module__.startswith("jaeger_lite") or c is object for c in Tracer.__mro__)
         try:
             tracer.extract("unknown", {})
         except jaeger_lite.UnsupportedFormatException as exc:

@@ -9,8 +9,8 @@ import re
 import subprocess
 import sys
 
-from jaeger_lite._config_options import OPTIONS
 from jaeger_lite.agent import DevAgent
+from jaeger_lite.config.options import OPTIONS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

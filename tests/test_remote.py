@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jaeger_lite import RemoteReporter, Tracer, UDPSender
-from jaeger_lite.remote import DEFAULT_QUEUE_SIZE, EXIT_TIMEOUT, WAKE_EVERY
+from jaeger_lite.reporting.remote import DEFAULT_QUEUE_SIZE, EXIT_TIMEOUT, WAKE_EVERY
 from jaeger_lite.span import Span
 from tests._strategy_server import StrategyServer
 from tests._wire_helpers import (
@@ -450,8 +450,8 @@ def test_spans_of_threads_that_outlive_main_are_drained_at_exit(agent: UDPAgent)
     result, _ = run_script(
         """
         import threading
-        import jaeger_lite.remote
-        jaeger_lite.remote.EXIT_TIMEOUT = 0.2
+        import jaeger_lite._lifecycle
+        jaeger_lite._lifecycle.EXIT_TIMEOUT = 0.2
         tracer.start_span("main").finish()
         assert tracer.flush(5)  # the reporter's worker thread is running
 

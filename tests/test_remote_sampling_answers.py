@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jaeger_lite import ProbabilisticSampler, RemoteSampler
-from jaeger_lite.remote_sampling import SamplingStrategy, parse_strategy
+from jaeger_lite.sampling.strategy import SamplingStrategy, parse_strategy
 
 from ._strategy_server import PER_OP, StrategyServer, describe, prob
 

@@ -93,3 +93,42 @@ def test_composite_metrics_are_summed_into_tracer_metrics() -> None:
     tracer = Tracer("svc", CompositeReporter(RecordingReporter(), RecordingReporter()))
     tracer.start_span("op").finish()
     assert tracer.metrics["spans_sent"] == 2
+
+
+class OnlyReportSpan(Reporter):
+    """A user's reporter as the smallest subclass: report_span only."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def report_span(self, span: Any) -> None:
+        self.names.append(span.operation_name)
+
+
+class DuckReporter:
+    """A reporter written without the base class, with report_span alone."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def report_span(self, span: Any) -> None:
+        self.count += 1
+
+
+@pytest.mark.parametrize("make_reporter", [OnlyReportSpan, DuckReporter])
+def test_a_reporter_needs_only_report_span(make_reporter: Any) -> None:
+    """The base class (or, for a duck-typed one, an adapter) supplies set_process, flush,
+    close and metrics; the tracer property gives back the object that was passed."""
+    reporter = make_reporter()
+    tracer = Tracer("svc", reporter)
+    tracer.start_span("op").finish()
+    assert tracer.reporter is reporter
+    assert tracer.flush(1.0) is True
+    assert tracer.metrics["spans_sampled"] == 1
+    tracer.close()
+
+
+def test_an_object_without_report_span_is_refused() -> None:
+    """Passing something that cannot take spans is API misuse, reported at once."""
+    with pytest.raises(TypeError, match="report_span"):
+        Tracer("svc", object())

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from jaeger_lite import HTTPSender, InMemoryReporter, RemoteReporter, Sender, Tracer, UDPSender
+from jaeger_lite._encoding.thrift_batch import EMIT_BATCH_OVERHEAD
 from jaeger_lite.span import Span
-from jaeger_lite.thrift import EMIT_BATCH_OVERHEAD
 from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, free_udp_port, tag_dict
 
 

@@ -334,3 +334,34 @@ def test_record_exception_marks_a_handled_error(tracer: Tracer) -> None:
     assert span.tags["error"] is True
     fields = span.logs[-1].fields
     assert fields["error.kind"] == "LookupError" and "raise LookupError" in fields["stack"]
+
+
+def test_threads_racing_to_finish_a_span_report_it_once() -> None:
+    """Four threads finishing the same 2,000 spans: each span is counted and reported
+    exactly once (a check-then-set once let two threads through)."""
+    import sys
+    import threading
+
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter)
+    spans = [tracer.start_span("op") for _ in range(2000)]
+    start = threading.Barrier(4)
+
+    def finish_all() -> None:
+        start.wait()
+        for span in spans:
+            span.finish()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=finish_all) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        sys.setswitchinterval(interval)
+    assert tracer.metrics["spans_finished"] == 2000
+    assert len(reporter.spans) == 2000
+    assert len({id(span) for span in reporter.spans}) == 2000

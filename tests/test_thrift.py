@@ -21,9 +21,7 @@ from jaeger_lite import (
     child_of,
     follows_from,
 )
-from jaeger_lite._gen.jaeger import ttypes
-from jaeger_lite.span import Span
-from jaeger_lite.thrift import (
+from jaeger_lite._encoding.thrift_batch import (
     ACCELERATOR_AVAILABLE,
     EMIT_BATCH_OVERHEAD,
     JAEGER_VERSION,
@@ -34,6 +32,8 @@ from jaeger_lite.thrift import (
     local_ip,
     process_tags,
 )
+from jaeger_lite._gen.jaeger import ttypes
+from jaeger_lite.span import Span
 from tests._wire_helpers import (
     decode_binary_batch,
     decode_compact_span,
@@ -398,7 +398,7 @@ def test_without_the_c_extension_the_pure_path_is_used() -> None:
     script = (
         "import sys; sys.modules['thrift.protocol.fastbinary'] = None\n"
         "import jaeger_lite\n"
-        "from jaeger_lite.thrift import ACCELERATOR_AVAILABLE, CompactEncoder\n"
+        "from jaeger_lite._encoding.thrift_batch import ACCELERATOR_AVAILABLE, CompactEncoder\n"
         "assert not ACCELERATOR_AVAILABLE and not CompactEncoder().accelerated\n"
         "tracer = jaeger_lite.Tracer('svc', jaeger_lite.InMemoryReporter())\n"
         "span = tracer.start_span('op'); span.finish()\n"

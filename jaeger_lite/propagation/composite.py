@@ -14,9 +14,9 @@ from typing import Any, Optional, Union
 
 from .._baggage import BaggageLimits
 from ..context import SpanContext
-from . import Codec, Format
 from ._carriers import PairList, pair_list
 from .b3 import B3Codec, B3SingleCodec
+from .base import Codec, Format
 from .binary import BinaryCodec
 from .jaeger import JaegerCodec
 from .w3c import TraceContextCodec

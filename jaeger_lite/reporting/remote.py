@@ -20,8 +20,6 @@ The batch being filled goes out after ``flush_interval``, on ``flush()`` and on
 
 from __future__ import annotations
 
-import atexit
-
 # getaddrinfo() imports encodings.idna on first use: done on the reporter thread, an import
 # a fork lands in leaves the child's reporter stuck on the import lock forever.
 import encodings.idna  # noqa: F401
@@ -29,18 +27,19 @@ import logging
 import os
 import threading
 import time
-import weakref
 from bisect import bisect_right
 from collections import deque
 from itertools import accumulate, repeat, starmap
 from time import sleep as _sleep
 from typing import Any, Optional
 
-from ._metrics import Counter
-from .senders import Sender
-from .span import Span
+from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
+from .._metrics import Counter
+from ..senders.base import Sender, as_sender
+from ..span import Span
+from .base import Reporter
 
-__all__ = ["DEFAULT_QUEUE_SIZE", "RemoteReporter"]
+__all__ = ["DEFAULT_QUEUE_SIZE", "EXIT_TIMEOUT", "WAKE_EVERY", "RemoteReporter"]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -50,13 +49,9 @@ _log = logging.getLogger("jaeger_lite")
 DEFAULT_QUEUE_SIZE = 65_536
 #: The worker is woken each time this many spans have been reported (a power of two).
 WAKE_EVERY = 128
-#: Seconds the interpreter-exit drain may take, for all reporters together.
-EXIT_TIMEOUT = 2.0
-
-_reporters: weakref.WeakSet[RemoteReporter] = weakref.WeakSet()
 
 
-class RemoteReporter:
+class RemoteReporter(Reporter):
     """Reports finished spans to Jaeger through a :class:`~jaeger_lite.senders.Sender`.
 
     ``queue_size`` bounds the spans held (see :data:`DEFAULT_QUEUE_SIZE`); past it new spans
@@ -68,7 +63,7 @@ class RemoteReporter:
 
     def __init__(
         self,
-        sender: Sender,
+        sender: Any,
         *,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         flush_interval: float = 1.0,
@@ -77,16 +72,14 @@ class RemoteReporter:
             raise ValueError(f"queue_size must be at least 1, got {queue_size!r}")
         if not flush_interval > 0:
             raise ValueError(f"flush_interval must be positive, got {flush_interval!r}")
-        self._sender = sender
+        self._sender: Sender = as_sender(sender)
         self._max_queued = queue_size
         self._queue_size = queue_size
         self._flush_interval = flush_interval
         self._closed = False
         self._reset()
-        set_queue_dropped = getattr(sender, "set_queue_dropped", None)
-        if callable(set_queue_dropped):
-            set_queue_dropped(lambda: self._dropped_full.value)
-        _reporters.add(self)
+        self._sender.set_queue_dropped(lambda: self._dropped_full.value)
+        track_reporter(self)
 
     def _reset(self) -> None:
         """Fresh per-process state (also what a forked child starts from)."""
@@ -142,9 +135,7 @@ class RemoteReporter:
 
     def set_process(self, service_name: str, tags: Any) -> None:
         """Pass the tracer's service name and tags on to the sender (for the Process)."""
-        set_process = getattr(self._sender, "set_process", None)
-        if callable(set_process):
-            set_process(service_name, tags)
+        self._sender.set_process(service_name, tags)
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Wait until every span reported before this call has been handed to the sender.
@@ -187,7 +178,7 @@ class RemoteReporter:
             self._sender.close()
         except Exception:  # a custom sender's bug must not escape close()
             _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
-        _reporters.discard(self)
+        untrack_reporter(self)
 
     def _flush_at_exit(self, timeout: float) -> bool:
         """Hand what is pending to the sender on the way out, leaving the reporter open
@@ -213,9 +204,7 @@ class RemoteReporter:
             "spans_dropped_encode_error": self._encode_errors.value,
             "queue_length": len(self._queue) + self._held,
         }
-        sender_metrics = getattr(self._sender, "metrics", None)
-        if callable(sender_metrics):
-            snapshot.update(sender_metrics())
+        snapshot.update(self._sender.metrics())
         snapshot["spans_dropped_send_failed"] = (
             snapshot.get("spans_dropped_send_failed", 0) + self._sender_errors.value
         )
@@ -228,8 +217,10 @@ class RemoteReporter:
             self._after_fork()
 
     def _after_fork(self) -> None:
-        """In a forked child: start empty (the parent sends its own spans) and lazily."""
+        """In a forked child: start empty (the parent sends its own spans) and lazily, with
+        a sender that has its own socket, seqNo, stats and client-uuid."""
         self._reset()
+        self._sender.after_fork()
         self._queue_size = 0 if self._closed else self._max_queued
 
     # -- worker thread ----------------------------------------------------------------
@@ -280,9 +271,7 @@ class RemoteReporter:
         sender = self._sender
         encode = sender.encode
         try:
-            encode_spans = getattr(sender, "encode_spans", None)
-            encoded = list(map(encode, spans)) if encode_spans is None else encode_spans(spans)
-            self._add(encoded, limit)
+            self._add(sender.encode_spans(spans), limit)
         except Exception:  # some span cannot be encoded: go one by one and lose only it
             for span in spans:
                 try:
@@ -348,50 +337,3 @@ class RemoteReporter:
 
     def __repr__(self) -> str:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"
-
-
-_exit_deadline: Optional[float] = None  # shared by the two exit hooks below
-
-
-def _exit_remaining() -> float:
-    """Seconds left of the EXIT_TIMEOUT budget, which starts with the first exit hook."""
-    global _exit_deadline
-    if _exit_deadline is None:
-        _exit_deadline = time.monotonic() + EXIT_TIMEOUT
-    return max(0.0, _exit_deadline - time.monotonic())
-
-
-def _after_fork_in_child() -> None:
-    global _exit_deadline
-    _exit_deadline = None
-    for reporter in list(_reporters):
-        reporter._after_fork()
-
-
-def _flush_all_at_thread_exit() -> None:
-    # multiprocessing's forked children end with os._exit(), skipping atexit, but they
-    # do run threading's shutdown hooks; so does every normal interpreter exit, before atexit.
-    global _exit_deadline
-    flushed = True
-    for reporter in list(_reporters):  # every one, even after one timed out
-        flushed = reporter._flush_at_exit(_exit_remaining()) and flushed
-    if flushed:
-        # Non-daemon threads may run on for long before atexit: a budget not spent on a
-        # stuck sender is whole again for the atexit drain of what they report.
-        _exit_deadline = None
-
-
-def _close_all_at_exit() -> None:
-    for reporter in list(_reporters):
-        reporter.close(_exit_remaining())
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_close_all_at_exit)
-_register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
-if _register_thread_exit is not None:
-    try:
-        _register_thread_exit(_flush_all_at_thread_exit)
-    except RuntimeError:  # imported while the interpreter shuts down: atexit only
-        pass

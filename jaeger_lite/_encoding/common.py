@@ -3,8 +3,8 @@ they go on the wire."""
 
 from __future__ import annotations
 
-from .context import ReferenceType
-from .span import Span
+from ..context import ReferenceType
+from ..span import Span
 
 __all__ = ["i32", "i64", "utf8", "wire_references"]
 

@@ -1,9 +1,4 @@
-"""Reporters receive finished, sampled spans from the tracer.
-
-``report_span`` runs on the application thread inside ``Span.finish``, so it must be cheap
-and must not block. ``flush``/``close`` take a timeout in seconds (None waits as long as
-needed) and never raise for I/O problems.
-"""
+"""The in-process reporters: discard, keep in memory, log, or fan out to several."""
 
 from __future__ import annotations
 
@@ -11,34 +6,17 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Optional, Protocol, runtime_checkable
+from typing import Any, Optional
 
-from .span import Span
+from ..span import Span
+from .base import Reporter, as_reporter
 
-__all__ = [
-    "CompositeReporter",
-    "InMemoryReporter",
-    "LoggingReporter",
-    "NullReporter",
-    "Reporter",
-]
+__all__ = ["CompositeReporter", "InMemoryReporter", "LoggingReporter", "NullReporter"]
 
 _log = logging.getLogger("jaeger_lite")
 
 
-@runtime_checkable
-class Reporter(Protocol):
-    """Where finished spans go. Optional extras the tracer uses when present:
-    ``set_process(service_name, tags)`` and ``metrics() -> dict``."""
-
-    def report_span(self, span: Span) -> None: ...
-
-    def flush(self, timeout: Optional[float] = None) -> bool: ...
-
-    def close(self, timeout: Optional[float] = None) -> None: ...
-
-
-class NullReporter:
+class NullReporter(Reporter):
     """Discards every span."""
 
     __slots__ = ()
@@ -46,14 +24,8 @@ class NullReporter:
     def report_span(self, span: Span) -> None:
         pass
 
-    def flush(self, timeout: Optional[float] = None) -> bool:
-        return True
 
-    def close(self, timeout: Optional[float] = None) -> None:
-        pass
-
-
-class InMemoryReporter:
+class InMemoryReporter(Reporter):
     """Keeps finished spans in a list, for tests and debugging (thread-safe)."""
 
     __slots__ = ("_spans", "_lock")
@@ -79,14 +51,8 @@ class InMemoryReporter:
         with self._lock:
             self._spans.clear()
 
-    def flush(self, timeout: Optional[float] = None) -> bool:
-        return True
 
-    def close(self, timeout: Optional[float] = None) -> None:
-        pass
-
-
-class LoggingReporter:
+class LoggingReporter(Reporter):
     """Logs one line per finished span (``trace:span:parent:flags service operation``)."""
 
     __slots__ = ("_logger", "_level", "_service_name")
@@ -110,26 +76,18 @@ class LoggingReporter:
                 (span.duration or 0.0) * 1000.0,
             )
 
-    def flush(self, timeout: Optional[float] = None) -> bool:
-        return True
 
-    def close(self, timeout: Optional[float] = None) -> None:
-        pass
-
-
-class CompositeReporter:
+class CompositeReporter(Reporter):
     """Sends every span to several reporters; one failing does not stop the others."""
 
     __slots__ = ("reporters",)
 
-    def __init__(self, *reporters: Reporter) -> None:
-        self.reporters = tuple(reporters)
+    def __init__(self, *reporters: Any) -> None:
+        self.reporters: tuple[Reporter, ...] = tuple(map(as_reporter, reporters))
 
     def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
         for reporter in self.reporters:
-            set_process = getattr(reporter, "set_process", None)
-            if set_process is not None:
-                set_process(service_name, tags)
+            reporter.set_process(service_name, tags)
 
     def report_span(self, span: Span) -> None:
         for reporter in self.reporters:
@@ -153,10 +111,8 @@ class CompositeReporter:
         """Sum of the metrics of every reporter that has them."""
         total: dict[str, int] = {}
         for reporter in self.reporters:
-            metrics = getattr(reporter, "metrics", None)
-            if callable(metrics):
-                for key, value in metrics().items():
-                    total[key] = total.get(key, 0) + value
+            for key, value in reporter.metrics().items():
+                total[key] = total.get(key, 0) + value
         return total
 
 

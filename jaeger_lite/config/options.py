@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .propagation.composite import parse_propagation
+from ..errors import ConfigError
+from ..propagation.composite import parse_propagation
 
 __all__ = [
     "BY_NAME",

@@ -11,9 +11,10 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from ._safe import int_text, safe_str
-from ._wire import i64, utf8, wire_references
-from .span import Span, log_entries, normalize_value
+from .._safe import int_text, safe_str
+from .._values import normalize_value
+from ..span import Span, log_entries
+from .common import i64, utf8, wire_references
 
 __all__ = ["BinaryEncoder"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ._wire import wire_references
-from .span import Span
+from ..span import Span
+from .common import wire_references
 
 __all__ = [
     "HEAD_SPECS",

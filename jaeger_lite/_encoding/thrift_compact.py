@@ -16,11 +16,12 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
-from ._accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
-from ._accel import fastbinary as _fastbinary
-from ._safe import int_text, safe_str
-from ._wire import i32, i64, utf8, wire_references
-from .span import Span, normalize_value
+from .._safe import int_text, safe_str
+from .._values import normalize_value
+from ..span import Span
+from .common import i32, i64, utf8, wire_references
+from .thrift_accel import HEAD_SPECS, LOG_SPEC, Head, LogHead, reference_objects
+from .thrift_accel import fastbinary as _fastbinary
 
 __all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
 

@@ -3,35 +3,30 @@
 A daemon thread polls ``GET <sampling_endpoint>?service=<name>`` with the standard library
 and swaps the delegate sampler by attribute assignment, so ``is_sampled`` never takes a
 lock the poller holds and never waits for the network. Any error or unusable answer keeps
-the current sampler. Response shapes: PROTOCOL.md section 5.
+the current sampler. The answers it understands: docs/protocol.md, "Sampling strategies".
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import math
-import os
 import ssl
 import threading
 import time
 import weakref
-from collections.abc import Mapping
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ._metrics import Counter
-from ._version import __version__
-from .sampling import (
-    PerOperationSampler,
-    ProbabilisticSampler,
-    RateLimitingSampler,
-    Sampler,
-    SamplingDecision,
-)
+from .._lifecycle import track_poller, untrack_poller
+from .._metrics import Counter
+from .._version import __version__
+from .base import Sampler, SamplingDecision, as_sampler
+from .local import ProbabilisticSampler, RateLimitingSampler
+from .per_operation import PerOperationSampler
+from .strategy import SamplingStrategy, parse_strategy
 
-__all__ = ["DEFAULT_SAMPLING_ENDPOINT", "RemoteSampler", "SamplingStrategy", "parse_strategy"]
+__all__ = ["DEFAULT_SAMPLING_ENDPOINT", "RemoteSampler"]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -41,128 +36,7 @@ DEFAULT_SAMPLING_ENDPOINT = "http://127.0.0.1:5778/sampling"
 _MAX_BODY = 4 << 20
 
 
-# -- strategy parsing -----------------------------------------------------------------
-
-
-class SamplingStrategy(NamedTuple):
-    """A validated strategy. ``kind`` is ``probabilistic`` (``param`` = sampling rate),
-    ``ratelimiting`` (``param`` = max traces per second) or ``per_operation`` (``param`` =
-    default sampling probability, with ``lower_bound`` and ``operations``)."""
-
-    kind: str
-    param: float
-    lower_bound: float = 0.0
-    operations: tuple[tuple[str, float], ...] = ()
-
-
-_STRATEGY_TYPES = {"PROBABILISTIC": 0, "RATE_LIMITING": 1}
-
-
-def parse_strategy(body: Union[bytes, str]) -> SamplingStrategy:
-    """Parse a sampling answer; raises ValueError (with the reason) for anything unusable.
-
-    Accepts the agent's proto-JSON (``/sampling``, string enums) and the legacy Thrift JSON
-    (``/``, integer enums), camelCase or proto snake_case names, omitted zero-valued fields,
-    and numbers written as strings (proto3 JSON allows both). ``operationSampling`` wins
-    when present; otherwise ``strategyType`` (absent means PROBABILISTIC, the enum's zero)
-    picks the sub-object, falling back to whichever one is present as Go and Java do.
-    """
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, deep nesting
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
-    operation_sampling = _field(doc, "operationSampling", dict)
-    if operation_sampling is not None:
-        return _per_operation(operation_sampling)
-    probabilistic = _field(doc, "probabilisticSampling", dict)
-    rate_limiting = _field(doc, "rateLimitingSampling", dict)
-    strategy_type = _strategy_type(doc)
-    if probabilistic is not None and (strategy_type == 0 or rate_limiting is None):
-        return SamplingStrategy("probabilistic", _probability(probabilistic, "samplingRate"))
-    if rate_limiting is not None:
-        rate = _number(rate_limiting, "maxTracesPerSecond", 0.0)
-        return SamplingStrategy("ratelimiting", _per_second(rate, "maxTracesPerSecond"))
-    raise ValueError("no probabilisticSampling, rateLimitingSampling or operationSampling")
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
-
-
-def _field(obj: Mapping[str, Any], name: str, kind: type) -> Any:
-    """``obj[name]`` (or its snake_case spelling), None when absent or null."""
-    value = obj.get(name)
-    if value is None:
-        value = obj.get(_snake(name))
-    if value is not None and not isinstance(value, kind):
-        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r:.100}")
-    return value
-
-
-def _strategy_type(doc: Mapping[str, Any]) -> int:
-    value = _field(doc, "strategyType", object)
-    if value is None:
-        return 0
-    if isinstance(value, str) and value.upper() in _STRATEGY_TYPES:
-        return _STRATEGY_TYPES[value.upper()]
-    if type(value) is int and value in (0, 1):
-        return value
-    raise ValueError(f"unknown strategyType {value!r:.100}")
-
-
-def _number(obj: Mapping[str, Any], name: str, default: float) -> float:
-    value = _field(obj, name, object)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number, got {value!r:.100}")
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        raise ValueError(f"{name} must be a number, got {value!r:.100}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r:.100}")
-    return number
-
-
-def _probability(obj: Mapping[str, Any], name: str) -> float:
-    rate = _number(obj, name, 0.0)
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {rate!r}")
-    return rate
-
-
-def _per_second(rate: float, name: str) -> float:
-    if rate < 0.0:
-        raise ValueError(f"{name} must be >= 0, got {rate!r}")
-    return rate
-
-
-def _per_operation(obj: Mapping[str, Any]) -> SamplingStrategy:
-    default = _probability(obj, "defaultSamplingProbability")
-    name = "defaultLowerBoundTracesPerSecond"
-    lower_bound = _per_second(_number(obj, name, 0.0), name)
-    operations: dict[str, float] = {}
-    for entry in _field(obj, "perOperationStrategies", list) or ():
-        if not isinstance(entry, dict):
-            raise ValueError(f"perOperationStrategies entry must be an object: {entry!r:.100}")
-        operation = _field(entry, "operation", str) or ""
-        probabilistic = _field(entry, "probabilisticSampling", dict)
-        if probabilistic is None:
-            raise ValueError(f"operation {operation!r:.100} has no probabilisticSampling")
-        operations[operation] = _probability(probabilistic, "samplingRate")
-    return SamplingStrategy("per_operation", default, lower_bound, tuple(operations.items()))
-
-
-# -- the sampler ----------------------------------------------------------------------
-
-#: Live samplers, so each forked child can restart its own poller thread.
-_LIVE: weakref.WeakSet[RemoteSampler] = weakref.WeakSet()
-
-
-class RemoteSampler:
+class RemoteSampler(Sampler):
     """Samples with the strategy configured in Jaeger for ``service_name``.
 
     Starts with ``initial`` (default ``ProbabilisticSampler(0.001)``, as jaeger-client-go)
@@ -203,7 +77,9 @@ class RemoteSampler:
         self.refresh_interval = float(refresh_interval)
         self.max_operations = int(max_operations)
         self.timeout = float(timeout)
-        self._delegate: Sampler = initial if initial is not None else ProbabilisticSampler(0.001)
+        self._delegate: Sampler = (
+            as_sampler(initial) if initial is not None else ProbabilisticSampler(0.001)
+        )
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port  # None: the scheme's default port
@@ -219,7 +95,7 @@ class RemoteSampler:
         self._poll_count = 0
         self._thread: Optional[threading.Thread] = None
         self._init_sync()
-        _LIVE.add(self)
+        track_poller(self)
         self._start()
 
     def _init_sync(self) -> None:
@@ -383,7 +259,7 @@ class RemoteSampler:
             return
         self._closed = True
         self._stop.set()
-        _LIVE.discard(self)
+        untrack_poller(self)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(1.0)
@@ -420,15 +296,3 @@ def _poll_loop(ref: weakref.ref[RemoteSampler], stop: threading.Event, interval:
         del sampler
         if stop.wait(interval):
             return
-
-
-def _restart_pollers_in_child() -> None:
-    for sampler in list(_LIVE):
-        try:
-            sampler._after_fork_in_child()
-        except Exception:  # never break the fork for tracing
-            _log.debug("jaeger_lite: restarting the sampling poller failed", exc_info=True)
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
-    os.register_at_fork(after_in_child=_restart_pollers_in_child)

@@ -1,47 +1,38 @@
-"""Senders carry encoded spans to Jaeger: UDP datagrams to an agent, HTTP POSTs to a collector.
+"""``UDPSender``: compact-Thrift ``emitBatch`` datagrams to a Jaeger agent (port 6831).
 
-A sender is driven by one thread at a time (the :class:`~jaeger_lite.RemoteReporter`
-worker): ``encode`` turns a finished span into bytes early, so a backlog costs a couple
-of hundred bytes per span rather than a live ``Span``; ``send`` packs encoded spans into
-batches and transmits them. Network trouble is counted (see :meth:`UDPSender.metrics`) and
-logged at most once a minute, never raised.
+Driven by one thread at a time (the reporter's worker). Network trouble is counted (see
+:meth:`~jaeger_lite.senders.base.Sender.metrics`) and logged at most once a minute, never
+raised.
 """
 
 from __future__ import annotations
 
-import base64
 import errno
-import http.client
 import ipaddress
 import logging
 import socket
 import time
-import urllib.parse
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Optional
 
-from ._sender_base import Sender, _SenderBase
-from .span import Span
-from .thrift import (
+from .._encoding.thrift_batch import (
     EMIT_BATCH_OVERHEAD,
-    BinaryEncoder,
     CompactEncoder,
     compact_process,
     emit_batch,
     process_tags,
 )
+from ..span import Span
+from .base import Sender
 
-if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
-    import ssl
-
-__all__ = ["HTTPSender", "Sender", "UDPSender"]
+__all__ = ["UDPSender"]
 
 _log = logging.getLogger("jaeger_lite")
 
 _RESOLVE_RETRY = 30.0  # seconds between attempts to resolve an agent host that failed
 
 
-class UDPSender(_SenderBase):
+class UDPSender(Sender):
     """Sends compact ``emitBatch`` datagrams to a Jaeger agent (default localhost:6831).
 
     Spans are packed into as few datagrams as fit in ``max_packet_size`` bytes; no datagram
@@ -73,8 +64,6 @@ class UDPSender(_SenderBase):
         self.port = port
         self.max_packet_size = max_packet_size
         self._encoder = CompactEncoder(accelerated)
-        self.encode: Callable[[Span], bytes] = self._encoder.span
-        self.encode_spans: Callable[[Iterable[Span]], list[bytes]] = self._encoder.spans
         self._sock: Optional[socket.socket] = None
         self._resolve_after = 0.0
         # Follow an agent whose address changes (a rescheduled pod), as jaeger-client-go
@@ -83,17 +72,23 @@ class UDPSender(_SenderBase):
         self._next_resolve = 0.0
         super().__init__()
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()  # our copy of the descriptor only; the parent's stays open
         self._encoder = CompactEncoder(self._encoder.accelerated)  # fork may be mid-encode
-        self.encode = self._encoder.span
-        self.encode_spans = self._encoder.spans
-        super()._after_fork()
+        super().after_fork()
+
+    def encode(self, span: Span) -> bytes:
+        """One finished span as a compact ``Span`` struct."""
+        return self._encoder.span(span)
+
+    def encode_spans(self, spans: Iterable[Span]) -> list[bytes]:
+        """Finished spans as compact ``Span`` structs, in one call (cheaper per span)."""
+        return self._encoder.spans(spans)
 
     @property
-    def batch_bytes(self) -> int:
+    def batch_bytes(self) -> int:  # type: ignore[override]  # follows max_packet_size
         """Encoded span bytes that fit in one datagram next to the Process and envelope."""
         return self.max_packet_size - EMIT_BATCH_OVERHEAD - len(self.process_bytes())
 
@@ -226,152 +221,9 @@ class UDPSender(_SenderBase):
         return f"UDPSender({self.host!r}, {self.port}, max_packet_size={self.max_packet_size})"
 
 
-class HTTPSender(_SenderBase):
-    """POSTs binary-protocol Batches to a Jaeger collector (``http://host:14268/api/traces``).
-
-    Basic auth with ``user`` and ``password``, or a bearer ``auth_token``. ``https://``
-    verifies the collector's certificate against the system's CAs (``SSL_CERT_FILE``
-    adds one), or as ``ssl_context`` says (a private CA, a client certificate). One
-    persistent connection (stdlib ``http.client``) is reused. A non-2xx answer or a network error
-    counts the batch's spans as failed; after a network error, batches fail at once for
-    ``timeout`` seconds so a dead collector cannot hold the worker (or exit) for long.
-    Credentials never appear in ``repr`` or in logs.
-    """
-
-    def __init__(
-        self,
-        endpoint: str,
-        *,
-        user: Optional[str] = None,
-        password: Optional[str] = None,
-        auth_token: Optional[str] = None,
-        timeout: float = 5.0,
-        batch_bytes: int = 1 << 20,
-        ssl_context: Optional[ssl.SSLContext] = None,
-    ) -> None:
-        url = urllib.parse.urlsplit(endpoint)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError("endpoint must be an http(s) URL, e.g. http://host:14268/api/traces")
-        if (user is None) != (password is None):
-            raise ValueError("set both user and password, or neither")
-        self._https = url.scheme == "https"
-        self._ssl_context = ssl_context
-        self._host = url.hostname
-        self._port = url.port
-        self._path = (url.path or "/api/traces") + (f"?{url.query}" if url.query else "")
-        self._endpoint = urllib.parse.urlunsplit(
-            (url.scheme, _netloc(url.hostname, url.port), url.path, url.query, "")
-        )  # without any user:password@ the URL may have carried
-        self._headers = {"Content-Type": "application/x-thrift"}
-        if url.username and user is None:
-            user = urllib.parse.unquote(url.username)
-            password = urllib.parse.unquote(url.password or "")
-        if user is not None:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            self._headers["Authorization"] = f"Basic {token}"
-        elif auth_token is not None:
-            self._headers["Authorization"] = f"Bearer {auth_token}"
-        self.timeout = timeout
-        self.batch_bytes = batch_bytes
-        self._encoder = BinaryEncoder()
-        self.encode: Callable[[Span], bytes] = self._encoder.span
-        self._conn: Optional[http.client.HTTPConnection] = None
-        self._down_until = 0.0
-        super().__init__()
-
-    def _after_fork(self) -> None:
-        self._conn = None  # the parent's connection: never write to it from the child
-        super()._after_fork()
-
-    def process_bytes(self) -> bytes:
-        """The encoded binary Process (built on first use, again after a fork)."""
-        self._check_fork()
-        if self._process is None:
-            tags = process_tags(self._tracer_tags)
-            self._process = self._encoder.process(self._service_name, tags)
-        return self._process
-
-    def send(self, spans: Sequence[bytes]) -> None:
-        """POST the spans, ``batch_bytes`` at a time."""
-        process = self.process_bytes()
-        batch: list[bytes] = []
-        size = 0
-        for span in spans:
-            if batch and size + len(span) > self.batch_bytes:
-                self._post(process, batch)
-                batch, size = [], 0
-            batch.append(span)
-            size += len(span)
-        if batch:
-            self._post(process, batch)
-
-    def _post(self, process: bytes, spans: list[bytes]) -> None:
-        if time.monotonic() < self._down_until:
-            self._failed += len(spans)
-            return
-        body = BinaryEncoder.batch(process, spans)
-        try:
-            conn = self._conn or self._connect()
-            conn.request("POST", self._path, body, self._headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            if response.will_close:
-                self._drop_connection()
-        except (OSError, http.client.HTTPException) as error:
-            self._drop_connection()
-            self._down_until = time.monotonic() + self.timeout
-            self._failed += len(spans)
-            self._send_errors += 1
-            self._warn.warning(
-                "jaeger_lite: POST of %d spans to %s failed: %s", len(spans), self._endpoint, error
-            )
-            return
-        if 200 <= status < 300:
-            self._spans_sent += len(spans)
-            self._batches += 1
-            self._bytes += len(body)
-        else:
-            self._failed += len(spans)
-            self._send_errors += 1
-            self._warn.warning(
-                "jaeger_lite: collector %s answered %d to a batch of %d spans",
-                self._endpoint,
-                status,
-                len(spans),
-            )
-
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._https:
-            self._conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self.timeout, context=self._ssl_context
-            )
-        else:
-            self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
-    def close(self) -> None:
-        """Close the connection; a later send opens a new one."""
-        self._drop_connection()
-
-    def __repr__(self) -> str:
-        auth = self._headers.get("Authorization", "").split(" ")[0].lower() or "none"
-        return f"HTTPSender({self._endpoint!r}, auth={auth})"
-
-
 def _is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
     return True
-
-
-def _netloc(host: str, port: Optional[int]) -> str:
-    host = f"[{host}]" if ":" in host else host
-    return host if port is None else f"{host}:{port}"

@@ -18,7 +18,8 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._config_options import (
+from ..errors import ConfigError
+from .options import (
     SAMPLER_TYPES,
     parse_bool,
     parse_duration,
@@ -26,13 +27,12 @@ from ._config_options import (
     parse_int,
     parse_tags,
 )
-from .config import TracerOptions, resolve_options
-from .errors import ConfigError
+from .resolve import TracerOptions, resolve_options
 
 if TYPE_CHECKING:
-    from .sampling import Sampler
-    from .scope import ScopeManager
-    from .tracer import Tracer
+    from ..sampling import Sampler
+    from ..scope import ScopeManager
+    from ..tracer import Tracer
 
 __all__ = ["Config"]
 
@@ -244,7 +244,7 @@ class Config:
     def new_tracer(self, io_loop: Any = None) -> Tracer:
         """A new tracer from this configuration (the global tracer is not changed).
         ``io_loop`` is accepted for jaeger-client compatibility and not used."""
-        from .config import build_tracer
+        from .build import build_tracer
 
         return build_tracer(
             self.options,
@@ -262,7 +262,7 @@ class Config:
                 _log.warning("jaeger_lite: tracer already initialized, skipping")
                 return None
             Config._initialized = True
-        from ._global import set_global_tracer
+        from .._global import set_global_tracer
 
         tracer = self.new_tracer(io_loop)
         set_global_tracer(tracer)

@@ -10,8 +10,8 @@ negative on the wire and read back as the same bits). Times are microseconds. Ta
 keep their type (str STRING, bool BOOL, int LONG, float DOUBLE, bytes BINARY); an int
 outside the signed 64-bit range is sent as its decimal STRING, since LONG cannot hold it.
 
-The span encoders live in ``_compact`` and ``_binary``; this module assembles messages and
-the ``Process``.
+The span encoders live in ``thrift_compact`` and ``thrift_binary``; this module assembles
+messages and the ``Process``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._binary import BinaryEncoder
-from ._compact import ACCELERATOR_AVAILABLE, CompactEncoder, binary, list_header, varint
-from ._version import __version__
-from ._wire import utf8
+from .._version import __version__
+from .common import utf8
+from .thrift_binary import BinaryEncoder
+from .thrift_compact import ACCELERATOR_AVAILABLE, CompactEncoder, binary, list_header, varint
 
 __all__ = [
     "ACCELERATOR_AVAILABLE",

@@ -1,0 +1,139 @@
+"""Every fork and exit hook of jaeger_lite, in one place.
+
+In a forked child (``os.register_at_fork``), in this order: span ids are reseeded (so
+prefork workers never draw their parent's ids), locks that sit on the path of every new
+trace are replaced (one held by another thread at the moment of fork would stay locked
+forever), reporters start empty with their own worker, sender and stats, and sampling
+pollers start a thread of their own.
+
+At exit, reporters drain within one budget of :data:`EXIT_TIMEOUT` seconds in all: first
+when threading shuts down (multiprocessing's forked children end with ``os._exit()``,
+skipping atexit, but they do run threading's shutdown hooks; so does every normal exit,
+before atexit), then at atexit, which closes them.
+
+Objects register themselves here; this module imports nothing above the core, so every
+layer may use it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any, Optional, Protocol
+
+from ._ids import reseed_ids
+
+__all__ = [
+    "EXIT_TIMEOUT",
+    "exit_remaining",
+    "fork_safe_lock",
+    "track_poller",
+    "track_reporter",
+    "untrack_poller",
+    "untrack_reporter",
+]
+
+_log = logging.getLogger("jaeger_lite")
+
+#: Seconds the interpreter-exit drain may take, for all reporters together.
+EXIT_TIMEOUT = 2.0
+
+
+class _Drained(Protocol):
+    """What a reporter offers the hooks (RemoteReporter)."""
+
+    def _after_fork(self) -> None: ...
+
+    def _flush_at_exit(self, timeout: float) -> bool: ...
+
+    def close(self, timeout: Optional[float] = None) -> None: ...
+
+
+class _Polling(Protocol):
+    """What a sampler with a background poller offers the hooks (RemoteSampler)."""
+
+    def _after_fork_in_child(self) -> None: ...
+
+
+_lock_owners: weakref.WeakSet[Any] = weakref.WeakSet()
+_reporters: weakref.WeakSet[Any] = weakref.WeakSet()
+_pollers: weakref.WeakSet[Any] = weakref.WeakSet()
+_exit_deadline: Optional[float] = None  # shared by the two exit hooks
+
+
+def fork_safe_lock(owner: Any) -> threading.Lock:
+    """A lock stored as ``owner._lock``, replaced by a fresh one in every forked child."""
+    _lock_owners.add(owner)
+    return threading.Lock()
+
+
+def track_reporter(reporter: _Drained) -> None:
+    """Restart ``reporter`` in forked children and drain it at exit (until untracked)."""
+    _reporters.add(reporter)
+
+
+def untrack_reporter(reporter: _Drained) -> None:
+    _reporters.discard(reporter)
+
+
+def track_poller(sampler: _Polling) -> None:
+    """Give ``sampler`` a poller thread of its own in forked children (until untracked)."""
+    _pollers.add(sampler)
+
+
+def untrack_poller(sampler: _Polling) -> None:
+    _pollers.discard(sampler)
+
+
+def exit_remaining() -> float:
+    """Seconds left of the EXIT_TIMEOUT budget, which starts with the first exit hook."""
+    global _exit_deadline
+    if _exit_deadline is None:
+        _exit_deadline = time.monotonic() + EXIT_TIMEOUT
+    return max(0.0, _exit_deadline - time.monotonic())
+
+
+def _after_fork_in_child() -> None:
+    global _exit_deadline
+    _exit_deadline = None
+    reseed_ids()
+    for owner in list(_lock_owners):
+        owner._lock = threading.Lock()
+    for reporter in list(_reporters):
+        reporter._after_fork()
+    for sampler in list(_pollers):
+        try:
+            sampler._after_fork_in_child()
+        except Exception:  # never break the application's fork for tracing
+            _log.debug("jaeger_lite: restarting the sampling poller failed", exc_info=True)
+
+
+def _flush_all_at_thread_exit() -> None:
+    global _exit_deadline
+    flushed = True
+    for reporter in list(_reporters):  # every one, even after one timed out
+        flushed = reporter._flush_at_exit(exit_remaining()) and flushed
+    if flushed:
+        # Non-daemon threads may run on for long before atexit: a budget not spent on a
+        # stuck sender is whole again for the atexit drain of what they report.
+        _exit_deadline = None
+
+
+def _close_all_at_exit() -> None:
+    for reporter in list(_reporters):
+        reporter.close(exit_remaining())
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)
+_register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+if _register_thread_exit is not None:
+    try:
+        _register_thread_exit(_flush_all_at_thread_exit)
+    except RuntimeError:  # imported while the interpreter shuts down: atexit only
+        pass

@@ -1,0 +1,102 @@
+"""How the tracer makes spans: :class:`SpanOwner`, the one object a span reads from its
+tracer, and :func:`new_span`, the only way a span is built."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ._metrics import Counter
+from .context import FLAG_SAMPLED, Reference
+from .span import Span
+
+if TYPE_CHECKING:
+    from ._baggage import BaggageLimits
+    from .tracer import Tracer
+
+__all__ = ["SpanOwner", "new_span"]
+
+
+class SpanOwner:
+    """What a span needs from the tracer that started it: the limits on what it records,
+    where it goes when finished, and the counters it bumps. One per tracer, shared by all
+    its spans, so a span reads no private attribute of the tracer."""
+
+    __slots__ = (
+        "tracer",
+        "max_tag_value_length",
+        "max_traceback_length",
+        "baggage_limits",
+        "report",
+        "finished_sampled",
+        "finished_unsampled",
+        "count_finished_sampled",
+        "count_finished_unsampled",
+        "report_errors",
+    )
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        report: Callable[[Span], None],
+        *,
+        max_tag_value_length: int,
+        max_traceback_length: int,
+        baggage_limits: BaggageLimits,
+    ) -> None:
+        self.tracer = tracer
+        self.report = report
+        self.max_tag_value_length = max_tag_value_length
+        self.max_traceback_length = max_traceback_length
+        self.baggage_limits = baggage_limits
+        self.finished_sampled = Counter()
+        self.finished_unsampled = Counter()
+        # Bound once: finish() calls them with no attribute lookup on the Counter.
+        self.count_finished_sampled = self.finished_sampled.inc
+        self.count_finished_unsampled = self.finished_unsampled.inc
+        self.report_errors = Counter()
+
+
+_new = object.__new__
+
+
+def new_span(
+    owner: SpanOwner,
+    operation_name: str,
+    trace_id: int,
+    span_id: int,
+    parent_id: int,
+    flags: int,
+    baggage: Mapping[str, str],
+    trace_state: Optional[str],
+    references: tuple[Reference, ...],
+    start_ns: int,
+    tags: Optional[Mapping[str, Any]] = None,
+) -> Span:
+    """A started Span (the tracer's only way to make one); ``tags`` are the sampler's.
+
+    Built with ``object.__new__`` and slot writes rather than a class call, which would run
+    an ``__init__`` in a nested C-level frame: ~60 ns more on every span start.
+    """
+    span: Span = _new(Span)
+    span._owner = owner
+    span._operation_name = operation_name
+    span._trace_id = trace_id
+    span._span_id = span_id
+    span._parent_id = parent_id
+    span._flags = flags
+    span._baggage = baggage
+    span._trace_state = trace_state
+    span._references = references
+    span._start_ns = start_ns
+    span._duration_ns = None
+    span._log_fields = span._logs = None
+    span._context = None
+    span._unfinished = True
+    if flags & FLAG_SAMPLED:
+        span._recording = True
+        span._tags = dict(tags) if tags else {}
+    else:
+        span._recording = False
+        span._tags = None
+    return span

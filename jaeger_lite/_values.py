@@ -1,0 +1,61 @@
+"""The values users hand the API, made safe to record: tag and log values, times in seconds.
+
+Both never raise: an odd value becomes text (or "now", for a time), as README's "What
+happens to odd input" documents.
+"""
+
+from __future__ import annotations
+
+import logging
+from time import time_ns
+from typing import Any, Optional
+
+from ._safe import safe_str
+
+__all__ = ["normalize_value", "seconds_to_ns"]
+
+_log = logging.getLogger("jaeger_lite")
+
+_NS = 1_000_000_000  # nanoseconds a second
+_I64_LIMIT = 1 << 63  # times are signed 64-bit nanoseconds, as on the wire (in µs)
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """Epoch seconds (what the API takes, as OpenTracing does) as integer nanoseconds.
+
+    Exact to the nanosecond, so the span gives the very float back (``ns / _NS`` divides
+    two ints, which Python rounds correctly); ``seconds * 1e9`` would be off by up to 128
+    ns. Anything that is not a number of seconds Jaeger can hold (NaN, a string, a time
+    outside the signed 64-bit nanoseconds of years 1677-2262) counts as now.
+    """
+    try:
+        whole = int(seconds)
+        ns = whole * _NS + round((seconds - whole) * 1e9)
+        if -_I64_LIMIT <= ns < _I64_LIMIT:
+            return ns
+    except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
+        pass
+    _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
+    return time_ns()
+
+
+def normalize_value(value: Any, limit: Optional[int] = None) -> Any:
+    """Coerce a tag/log value: keep str/bool/int/float/bytes (subclasses become the base
+    type), truncate str and bytes to ``limit`` (None: no limit), and store anything else
+    as its ``str()``. The Thrift encoders use it too, for process tags."""
+    try:
+        # The base types' own conversions: a subclass overriding __int__ or __str__ (even
+        # one that raises) cannot change or stop them.
+        if isinstance(value, bool):
+            return value  # bool cannot be subclassed
+        if isinstance(value, int):
+            return int.__int__(value)
+        if isinstance(value, float):
+            return float.__float__(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            data = bytes(memoryview(value))
+            return data if limit is None else data[:limit]
+        text = str.__str__(value) if isinstance(value, str) else safe_str(value)
+    except Exception:  # an exotic buffer or subclass: fall back to its text
+        text = safe_str(value)
+    return text[:limit] if limit is not None and len(text) > limit else text

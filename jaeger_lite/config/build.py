@@ -1,0 +1,161 @@
+"""Building a tracer from resolved options: ``init_tracer`` and ``build_tracer``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from .._global import set_global_tracer
+from ..reporting import CompositeReporter, LoggingReporter, NullReporter, RemoteReporter, Reporter
+from ..sampling import (
+    ConstSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    RemoteSampler,
+    Sampler,
+)
+from ..scope import ScopeManager
+from ..senders import HTTPSender, Sender, UDPSender
+from ..tracer import Tracer
+from .resolve import TracerOptions, host_for_url, resolve_options
+
+__all__ = ["build_tracer", "init_tracer"]
+
+_log = logging.getLogger("jaeger_lite")
+
+
+def init_tracer(
+    service_name: Optional[str] = None,
+    *,
+    set_global: bool = True,
+    scope_manager: Optional[ScopeManager] = None,
+    **options: Any,
+) -> Tracer:
+    """A tracer wired from keyword options and ``JAEGER_*`` variables (see :data:`OPTIONS`).
+
+    By default: UDP to the agent on localhost:6831, the remote sampler (0.1% until the
+    agent's strategy arrives, asked for at once), the Jaeger propagation format. It becomes
+    the global tracer (``jaeger_lite.global_tracer()`` and, when installed,
+    ``opentracing.global_tracer()``) unless ``set_global=False``. Raises ConfigError for an
+    unknown option or a bad value; nothing is sent or started for a disabled tracer.
+    """
+    tracer = build_tracer(resolve_options(service_name, **options), scope_manager=scope_manager)
+    if set_global:
+        set_global_tracer(tracer)
+    return tracer
+
+
+def build_tracer(
+    options: TracerOptions,
+    *,
+    sampler: Optional[Sampler] = None,
+    scope_manager: Optional[ScopeManager] = None,
+    local_agent_enabled: bool = True,
+    max_tag_value_length: int = 1024,
+    max_traceback_length: int = 4096,
+    trace_id_header: Optional[str] = None,
+    baggage_header_prefix: Optional[str] = None,
+    debug_id_header: Optional[str] = None,
+) -> Tracer:
+    """The tracer for resolved ``options``; the keywords are jaeger-client's extra knobs."""
+    headers = {
+        name: value
+        for name, value in (
+            ("trace_id_header", trace_id_header),
+            ("baggage_prefix", baggage_header_prefix),
+            ("debug_id_header", debug_id_header),
+        )
+        if value is not None
+    }
+    common: dict[str, Any] = {
+        "tags": options.tags,
+        "scope_manager": scope_manager,
+        "trace_id_128bit": options.traceid_128bit,
+        "propagation": options.propagation,
+        "jaeger_headers": headers,
+        "max_tag_value_length": max_tag_value_length,
+        "max_traceback_length": max_traceback_length,
+    }
+    if options.disabled:  # no thread, no socket: spans are unsampled and go nowhere
+        return Tracer(
+            options.service_name or "disabled", NullReporter(), ConstSampler(False), **common
+        )
+    assert options.service_name  # checked by resolve_options
+    reporter = _build_reporter(options, local_agent_enabled)
+    sampler = sampler if sampler is not None else _build_sampler(options)
+    tracer = Tracer(options.service_name, reporter, sampler, **common)
+    _log.info(
+        "jaeger_lite: tracer %r reports to %s, samples with %r, propagates %s",
+        options.service_name,
+        _destination(options, local_agent_enabled),
+        sampler,
+        ",".join(options.propagation),
+    )
+    return tracer
+
+
+def _build_sampler(options: TracerOptions) -> Sampler:
+    kind, param = options.sampler_type, options.sampler_param
+    if kind == "const":
+        return ConstSampler(bool(param))
+    if kind == "probabilistic":
+        return ProbabilisticSampler(param)
+    if kind == "ratelimiting":
+        return RateLimitingSampler(param)
+    assert options.service_name
+    return RemoteSampler(
+        options.service_name,
+        sampling_endpoint=options.effective_sampling_endpoint,
+        initial=ProbabilisticSampler(param),
+        refresh_interval=options.sampler_refresh_interval,
+        max_operations=options.sampler_max_operations,
+    )
+
+
+def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Reporter:
+    reporters: list[Reporter] = []
+    if options.endpoint or local_agent_enabled:
+        sender: Sender
+        if options.endpoint:
+            sender = HTTPSender(
+                options.endpoint,
+                user=options.user,
+                password=options.password,
+                auth_token=options.auth_token,
+            )
+        else:
+            sender = UDPSender(
+                options.agent_host,
+                options.agent_port,
+                options.agent_max_packet_size,
+                resolve_interval=None
+                if options.reporter_attempt_reconnecting_disabled
+                else options.reporter_attempt_reconnect_interval,
+            )
+        queue: dict[str, Any] = {}
+        if options.reporter_max_queue_size is not None:
+            queue["queue_size"] = options.reporter_max_queue_size
+        reporters.append(
+            RemoteReporter(sender, flush_interval=options.reporter_flush_interval, **queue)
+        )
+    if options.reporter_log_spans:
+        reporters.append(LoggingReporter())
+    if not reporters:
+        return NullReporter()
+    return reporters[0] if len(reporters) == 1 else CompositeReporter(*reporters)
+
+
+def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
+    if options.endpoint:
+        # Keep host and port, never user:password (the line is logged).
+        url = urlsplit(options.endpoint)
+        host = host_for_url(url.hostname or "")
+        try:
+            netloc = f"{host}:{url.port}" if url.port is not None else host
+        except ValueError:  # an invalid port: the sender reports it; just name the host
+            netloc = host
+        return url._replace(netloc=netloc).geturl()
+    if local_agent_enabled:
+        return f"udp://{host_for_url(options.agent_host)}:{options.agent_port}"
+    return "nowhere (local agent disabled)"

@@ -1,0 +1,148 @@
+"""Resolving options: keyword arguments and ``JAEGER_*`` environment variables, validated.
+
+Every option is named after its environment variable, lower-cased without ``JAEGER_``
+(``reporter_flush_interval`` ↔ ``JAEGER_REPORTER_FLUSH_INTERVAL``). A keyword option wins
+over the environment, the environment wins over the default. Environment values use
+jaeger-client-go's syntax; keyword values may be Python values or the same strings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError
+from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, parse_tags
+
+__all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_options"]
+
+DEFAULT_SAMPLING_PORT = 5778
+
+
+@dataclass(frozen=True)
+class TracerOptions:
+    """Resolved options; ``sources`` says where each value came from (keyword/env/default)."""
+
+    service_name: Optional[str]
+    disabled: bool
+    agent_host: str
+    agent_port: int
+    agent_max_packet_size: int
+    endpoint: Optional[str]
+    user: Optional[str]
+    password: Optional[str]
+    auth_token: Optional[str]
+    tags: Mapping[str, Any]
+    sampler_type: str
+    sampler_param: float
+    sampling_endpoint: Optional[str]
+    sampler_manager_host_port: Optional[str]
+    sampler_refresh_interval: float
+    sampler_max_operations: int
+    reporter_max_queue_size: Optional[int]
+    reporter_flush_interval: float
+    reporter_log_spans: bool
+    reporter_attempt_reconnecting_disabled: bool
+    reporter_attempt_reconnect_interval: float
+    traceid_128bit: bool
+    propagation: tuple[str, ...]
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def effective_sampling_endpoint(self) -> str:
+        """The sampling URL: explicit, else the deprecated host:port, else the agent's."""
+        if self.sampling_endpoint:
+            return self.sampling_endpoint
+        manager = self.sampler_manager_host_port
+        if manager:
+            if "://" in manager:
+                return (
+                    manager
+                    if urlsplit(manager).path not in ("", "/")
+                    else manager.rstrip("/") + "/sampling"
+                )
+            return f"http://{manager}/sampling"
+        host = self.agent_host if self.sources.get("agent_host") != "default" else "127.0.0.1"
+        return f"http://{host_for_url(host)}:{DEFAULT_SAMPLING_PORT}/sampling"
+
+
+def host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def resolve_options(
+    service_name: Optional[str] = None,
+    *,
+    environ: Optional[Mapping[str, str]] = None,
+    **options: Any,
+) -> TracerOptions:
+    """Merge keyword options, the environment and the defaults, validating every value.
+
+    Raises :class:`ConfigError` for an unknown option name (suggesting the closest one) or
+    a bad value (naming the option or variable and the value).
+    """
+    env = os.environ if environ is None else environ
+    if service_name is not None:
+        options["service_name"] = service_name
+    unknown = sorted(set(options) - set(BY_NAME))
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, list(BY_NAME), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown option {name!r}{hint}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        raw = options.get(option.name)
+        if raw is not None:
+            values[option.name] = option.parse(option.name, raw)
+            sources[option.name] = "keyword"
+        elif env.get(option.env, "").strip():
+            if option.name == "tags":
+                values[option.name] = parse_tags(option.env, env[option.env], env)
+            else:
+                values[option.name] = option.parse(option.env, env[option.env])
+            sources[option.name] = "env"
+        else:
+            values[option.name] = option.default
+            sources[option.name] = "default"
+    if values["sampler_param"] is None:
+        values["sampler_param"] = DEFAULT_SAMPLER_PARAM[values["sampler_type"]]
+    resolved = TracerOptions(**values, sources=sources)
+    _check_combinations(resolved)
+    return resolved
+
+
+def _check_combinations(options: TracerOptions) -> None:
+    from_env = {name for name, source in options.sources.items() if source == "env"}
+
+    def name(option: str) -> str:
+        # Name options as the user wrote them: variables if any of a group came from the env.
+        group = (
+            {"user", "password", "auth_token"}
+            if option in ("user", "password", "auth_token")
+            else {option}
+        )
+        return BY_NAME[option].env if group & from_env else option
+
+    if not options.disabled and not options.service_name:
+        raise ConfigError(
+            "service_name is required (argument, service_name= or JAEGER_SERVICE_NAME)"
+        )
+    if (options.user is None) != (options.password is None):
+        raise ConfigError(f"{name('user')} and {name('password')} must be set together")
+    if options.auth_token is not None and options.user is not None:
+        raise ConfigError(
+            f"set either {name('auth_token')} or {name('user')}/{name('password')}, not both"
+        )
+    param, kind = options.sampler_param, options.sampler_type
+    label = f"{name('sampler_param')}={param!r}"
+    if kind == "const" and param not in (0.0, 1.0):
+        raise ConfigError(f"{label} is not valid for the const sampler: expected 0 or 1")
+    if kind in ("probabilistic", "remote") and not 0.0 <= param <= 1.0:
+        raise ConfigError(f"{label} is not valid for the {kind} sampler: expected a rate in [0, 1]")

@@ -1,0 +1,172 @@
+"""``HTTPSender``: binary-Thrift ``Batch`` POSTs to a Jaeger collector (``/api/traces``).
+
+Driven by one thread at a time (the reporter's worker). Network trouble and non-2xx answers
+are counted and logged at most once a minute, never raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import logging
+import time
+import urllib.parse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional
+
+from .._encoding.thrift_batch import BinaryEncoder, process_tags
+from ..span import Span
+from .base import Sender
+
+if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
+    import ssl
+
+__all__ = ["HTTPSender"]
+
+_log = logging.getLogger("jaeger_lite")
+
+
+class HTTPSender(Sender):
+    """POSTs binary-protocol Batches to a Jaeger collector (``http://host:14268/api/traces``).
+
+    Basic auth with ``user`` and ``password``, or a bearer ``auth_token``. ``https://``
+    verifies the collector's certificate against the system's CAs (``SSL_CERT_FILE``
+    adds one), or as ``ssl_context`` says (a private CA, a client certificate). One
+    persistent connection (stdlib ``http.client``) is reused. A non-2xx answer or a network error
+    counts the batch's spans as failed; after a network error, batches fail at once for
+    ``timeout`` seconds so a dead collector cannot hold the worker (or exit) for long.
+    Credentials never appear in ``repr`` or in logs.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        timeout: float = 5.0,
+        batch_bytes: int = 1 << 20,
+        ssl_context: Optional[ssl.SSLContext] = None,
+    ) -> None:
+        url = urllib.parse.urlsplit(endpoint)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("endpoint must be an http(s) URL, e.g. http://host:14268/api/traces")
+        if (user is None) != (password is None):
+            raise ValueError("set both user and password, or neither")
+        self._https = url.scheme == "https"
+        self._ssl_context = ssl_context
+        self._host = url.hostname
+        self._port = url.port
+        self._path = (url.path or "/api/traces") + (f"?{url.query}" if url.query else "")
+        self._endpoint = urllib.parse.urlunsplit(
+            (url.scheme, _netloc(url.hostname, url.port), url.path, url.query, "")
+        )  # without any user:password@ the URL may have carried
+        self._headers = {"Content-Type": "application/x-thrift"}
+        if url.username and user is None:
+            user = urllib.parse.unquote(url.username)
+            password = urllib.parse.unquote(url.password or "")
+        if user is not None:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            self._headers["Authorization"] = f"Basic {token}"
+        elif auth_token is not None:
+            self._headers["Authorization"] = f"Bearer {auth_token}"
+        self.timeout = timeout
+        self.batch_bytes = batch_bytes
+        self._encoder = BinaryEncoder()
+        self._conn: Optional[http.client.HTTPConnection] = None
+        self._down_until = 0.0
+        super().__init__()
+
+    def after_fork(self) -> None:
+        self._conn = None  # the parent's connection: never write to it from the child
+        super().after_fork()
+
+    def encode(self, span: Span) -> bytes:
+        """One finished span as a binary ``Span`` struct."""
+        return self._encoder.span(span)
+
+    def process_bytes(self) -> bytes:
+        """The encoded binary Process (built on first use, again after a fork)."""
+        self._check_fork()
+        if self._process is None:
+            tags = process_tags(self._tracer_tags)
+            self._process = self._encoder.process(self._service_name, tags)
+        return self._process
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        """POST the spans, ``batch_bytes`` at a time."""
+        process = self.process_bytes()
+        batch: list[bytes] = []
+        size = 0
+        for span in spans:
+            if batch and size + len(span) > self.batch_bytes:
+                self._post(process, batch)
+                batch, size = [], 0
+            batch.append(span)
+            size += len(span)
+        if batch:
+            self._post(process, batch)
+
+    def _post(self, process: bytes, spans: list[bytes]) -> None:
+        if time.monotonic() < self._down_until:
+            self._failed += len(spans)
+            return
+        body = BinaryEncoder.batch(process, spans)
+        try:
+            conn = self._conn or self._connect()
+            conn.request("POST", self._path, body, self._headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            if response.will_close:
+                self._drop_connection()
+        except (OSError, http.client.HTTPException) as error:
+            self._drop_connection()
+            self._down_until = time.monotonic() + self.timeout
+            self._failed += len(spans)
+            self._send_errors += 1
+            self._warn.warning(
+                "jaeger_lite: POST of %d spans to %s failed: %s", len(spans), self._endpoint, error
+            )
+            return
+        if 200 <= status < 300:
+            self._spans_sent += len(spans)
+            self._batches += 1
+            self._bytes += len(body)
+        else:
+            self._failed += len(spans)
+            self._send_errors += 1
+            self._warn.warning(
+                "jaeger_lite: collector %s answered %d to a batch of %d spans",
+                self._endpoint,
+                status,
+                len(spans),
+            )
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._https:
+            self._conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self.timeout, context=self._ssl_context
+            )
+        else:
+            self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        """Close the connection; a later send opens a new one."""
+        self._drop_connection()
+
+    def __repr__(self) -> str:
+        auth = self._headers.get("Authorization", "").split(" ")[0].lower() or "none"
+        return f"HTTPSender({self._endpoint!r}, auth={auth})"
+
+
+def _netloc(host: str, port: Optional[int]) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return host if port is None else f"{host}:{port}"
