@@ -15,7 +15,7 @@ import random
 MAX_ID = (1 << 64) - 1
 MAX_TRACE_ID = (1 << 128) - 1
 
-_rng = random.Random(os.urandom(32))
+_rng = random.Random(os.urandom(32))  # noqa: S311  (unique, not secret: see above)
 #: Bound method used on the hot path: ``getrandbits(64)`` is a single C call.
 getrandbits = _rng.getrandbits
 

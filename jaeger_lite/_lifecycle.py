@@ -18,6 +18,7 @@ layer may use it.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -133,7 +134,6 @@ if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
 atexit.register(_close_all_at_exit)
 _register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
 if _register_thread_exit is not None:
-    try:
+    # RuntimeError: imported while the interpreter shuts down; atexit alone drains then.
+    with contextlib.suppress(RuntimeError):
         _register_thread_exit(_flush_all_at_thread_exit)
-    except RuntimeError:  # imported while the interpreter shuts down: atexit only
-        pass

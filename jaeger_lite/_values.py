@@ -31,10 +31,10 @@ def seconds_to_ns(seconds: float) -> int:
     try:
         whole = int(seconds)
         ns = whole * _NS + round((seconds - whole) * 1e9)
-        if -_I64_LIMIT <= ns < _I64_LIMIT:
-            return ns
     except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
-        pass
+        ns = _I64_LIMIT
+    if -_I64_LIMIT <= ns < _I64_LIMIT:
+        return ns
     _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
     return time_ns()
 

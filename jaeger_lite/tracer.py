@@ -146,7 +146,7 @@ class Tracer(CodecRegistry, TracerBase):
         if child_of is not None or references:
             parent, refs, is_child = resolve_references(child_of, references)
         elif not ignore_active_span:
-            scope = None if ignore_active_span else self._active_scope()
+            scope = self._active_scope()
             if scope is not None:
                 parent = scope.span
 

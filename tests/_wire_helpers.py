@@ -6,6 +6,7 @@ Decoding uses the classes generated from the IDL by the thrift compiler
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import ssl
@@ -127,10 +128,8 @@ class UDPAgent:
 
     def close(self) -> None:
         self._closed = True
-        try:
+        with contextlib.suppress(OSError):  # already shut down
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked recv on Linux
-        except OSError:
-            pass
         self.sock.close()
 
 

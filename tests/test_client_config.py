@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,11 +24,10 @@ from tests._wire_helpers import UDPAgent, tag_dict
 
 
 @pytest.fixture(autouse=True)
-def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_TAGS", "JAEGER_TRACEID_128BIT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(Config, "_initialized", False)
-    yield
 
 
 def make(config: dict[str, Any], tracers: list[Tracer], **kwargs: Any) -> Tracer:

@@ -33,12 +33,12 @@ class Unprintable:
 
 class NotAStr:
     def __str__(self) -> str:
-        return 42  # type: ignore[return-value]
+        return 42  # type: ignore[return-value]  # noqa: PLE0307  (hostile on purpose)
 
 
 class WeirdStr(str):
     def __str__(self) -> str:
-        return 42  # type: ignore[return-value]
+        return 42  # type: ignore[return-value]  # noqa: PLE0307  (hostile on purpose)
 
 
 class WeirdInt(int):

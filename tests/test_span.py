@@ -327,10 +327,9 @@ def test_sampling_priority_zero_after_one_clears_debug_too(tracer: Tracer) -> No
 def test_record_exception_marks_a_handled_error(tracer: Tracer) -> None:
     """An exception caught by the application can still be recorded on the span."""
     span = tracer.start_span("op")
-    try:
+    with pytest.raises(LookupError) as caught:
         raise LookupError("not here")
-    except LookupError as error:
-        assert span.record_exception(error) is span
+    assert span.record_exception(caught.value) is span
     assert span.tags["error"] is True
     fields = span.logs[-1].fields
     assert fields["error.kind"] == "LookupError" and "raise LookupError" in fields["stack"]

@@ -98,7 +98,7 @@ def test_every_span_field_round_trips() -> None:
 
 
 @pytest.mark.parametrize(
-    "trace_id, span_id, parent_id",
+    ("trace_id", "span_id", "parent_id"),
     [
         (1, 1, 0),
         ((1 << 63) - 1, 1 << 63, (1 << 64) - 1),
@@ -200,7 +200,7 @@ def test_process_tags_of_any_type_encode() -> None:
 
     class BadStr(str):
         def __str__(self) -> str:
-            return 42  # type: ignore[return-value]
+            return 42  # type: ignore[return-value]  # noqa: PLE0307  (hostile on purpose)
 
     class BadInt(int):
         def __int__(self) -> int:

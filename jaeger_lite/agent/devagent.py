@@ -362,13 +362,16 @@ class DevAgent:
 
     # -- printing ----------------------------------------------------------------------------
 
+    def _is_running(self) -> bool:
+        return self._running
+
     def _print_loop(self) -> None:
         while True:
             with self._changed:
                 if not self._running:
                     return
                 self._changed.wait(self._collector.seconds_until_due())
-                if not self._running:
+                if not self._is_running():  # stop() may have cleared it during the wait
                     return
             self._emit(self._collector.pop_due())
 

@@ -8,6 +8,7 @@ threads by the stdlib ``ThreadingHTTPServer``.
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -156,10 +157,9 @@ class Listeners:
         family, address = _resolve(host, port, socket.SOCK_DGRAM)
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
-            try:  # a bigger receive buffer rides out bursts from many reporters
+            # A bigger receive buffer rides out bursts from many reporters (where allowed).
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-            except OSError:
-                pass
             sock.bind(address)
         except OSError:
             sock.close()
@@ -209,10 +209,8 @@ class Listeners:
     def stop(self) -> None:
         """Stop the thread and close every socket."""
         self._stopping = True
-        try:
+        with contextlib.suppress(OSError):  # the wake-up pipe is full: the thread is awake
             self._wake_w.send(b"x")
-        except OSError:
-            pass
         if self._thread is not None:
             self._thread.join(5)
         self._selector.close()

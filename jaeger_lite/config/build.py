@@ -7,6 +7,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from .._global import set_global_tracer
+from ..errors import ConfigError
 from ..reporting import CompositeReporter, LoggingReporter, NullReporter, RemoteReporter, Reporter
 from ..sampling import (
     ConstSampler,
@@ -81,7 +82,8 @@ def build_tracer(
         return Tracer(
             options.service_name or "disabled", NullReporter(), ConstSampler(False), **common
         )
-    assert options.service_name  # checked by resolve_options
+    if not options.service_name:  # resolve_options refuses this; a hand-made TracerOptions may not
+        raise ConfigError("service_name is required")
     reporter = _build_reporter(options, local_agent_enabled)
     sampler = sampler if sampler is not None else _build_sampler(options)
     tracer = Tracer(options.service_name, reporter, sampler, **common)
@@ -103,9 +105,8 @@ def _build_sampler(options: TracerOptions) -> Sampler:
         return ProbabilisticSampler(param)
     if kind == "ratelimiting":
         return RateLimitingSampler(param)
-    assert options.service_name
     return RemoteSampler(
-        options.service_name,
+        options.service_name or "",
         sampling_endpoint=options.effective_sampling_endpoint,
         initial=ProbabilisticSampler(param),
         refresh_interval=options.sampler_refresh_interval,

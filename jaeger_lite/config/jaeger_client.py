@@ -12,6 +12,7 @@ and logged as a warning, never silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -282,8 +283,6 @@ def _seconds(key: str, value: Any) -> float:
     """jaeger-client's intervals are seconds: a number, or a numeric string (a config file
     run through envsubst); Go durations such as ``500ms`` are accepted too."""
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):  # not a number: maybe a Go duration
             value = float(value)
-        except ValueError:
-            pass
     return parse_duration(key, value)

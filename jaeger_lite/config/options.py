@@ -253,7 +253,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "sampler_param",
         None,
-        lambda n, v: parse_float(n, v),
+        parse_float,
         "const: 1/0; probabilistic: rate; ratelimiting: traces/s; remote: initial rate."
         " Default by type: const 1, ratelimiting 1, probabilistic and remote 0.001.",
     ),

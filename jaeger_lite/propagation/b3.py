@@ -210,7 +210,8 @@ class B3Codec(_B3Base):
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if carrier.__class__ is not dict:
-            return inject_through_dict(self.inject, span_context, carrier)
+            inject_through_dict(self.inject, span_context, carrier)
+            return
         if span_context._trace_id and span_context._span_id:
             trace, span = _ids(span_context._trace_id, span_context._span_id)
             carrier[TRACE_ID] = trace
@@ -236,7 +237,8 @@ class B3SingleCodec(_B3Base):
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if carrier.__class__ is not dict:
-            return inject_through_dict(self.inject, span_context, carrier)
+            inject_through_dict(self.inject, span_context, carrier)
+            return
         flags = span_context._flags
         if flags & FLAG_DEBUG and flags & FLAG_SAMPLED:
             state = "d"

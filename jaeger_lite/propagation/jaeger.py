@@ -165,7 +165,8 @@ class JaegerCodec:
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if carrier.__class__ is not dict:
-            return inject_through_dict(self.inject, span_context, carrier)
+            inject_through_dict(self.inject, span_context, carrier)
+            return
         trace_id = span_context._trace_id
         if trace_id and span_context._span_id:
             try:  # bytes.hex with a separator is twice as fast as three format specs

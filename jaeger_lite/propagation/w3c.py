@@ -117,7 +117,8 @@ class TraceContextCodec:
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if carrier.__class__ is not dict:
-            return inject_through_dict(self.inject, span_context, carrier)
+            inject_through_dict(self.inject, span_context, carrier)
+            return
         if span_context._trace_id and span_context._span_id:
             carrier[TRACEPARENT] = (
                 "00-%032x-%016x-01" if span_context._flags & FLAG_SAMPLED else "00-%032x-%016x-00"

@@ -110,7 +110,8 @@ class UDPSender(Sender):
         process = self.process_bytes()
         budget = self.batch_bytes
         if spans and sum(map(len, spans)) <= budget:  # as RemoteReporter cuts them: no loop
-            return self._emit(process, spans)
+            self._emit(process, spans)
+            return
         batch: list[bytes] = []
         size = 0
         for span in spans:
