@@ -10,7 +10,7 @@ Quick start::
 """
 
 from ._baggage import BaggageLimits
-from ._global import global_tracer, set_global_tracer, trace
+from ._global import global_tracer, reset_global_tracer, set_global_tracer, trace
 from ._version import __version__
 from .config import Config, init_tracer
 from .context import (
@@ -116,6 +116,7 @@ __all__ = [
     "global_tracer",
     "init_tracer",
     "parse_propagation",
+    "reset_global_tracer",
     "set_global_tracer",
     "trace",
 ]

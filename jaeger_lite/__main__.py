@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Optional
 
-from . import __version__
+from ._version import __version__
 from .agent import cli as agent_cli
 
 

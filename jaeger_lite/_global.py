@@ -12,7 +12,7 @@ from .reporting.simple import NullReporter
 from .sampling.local import ConstSampler
 from .tracer import Tracer
 
-__all__ = ["global_tracer", "set_global_tracer", "trace"]
+__all__ = ["global_tracer", "reset_global_tracer", "set_global_tracer", "trace"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +45,18 @@ def set_global_tracer(tracer: Tracer) -> None:
         )
     _global = tracer
     set_opentracing_global_tracer(tracer)
+
+
+def reset_global_tracer() -> None:
+    """Forget the global tracer: ``global_tracer()`` is the no-op tracer again. For tests;
+    it does not close the tracer, and leaves ``opentracing.global_tracer()`` alone."""
+    global _global
+    _global = None
+
+
+def installed_tracer() -> Optional[Tracer]:
+    """The tracer :func:`set_global_tracer` installed, or None (not the no-op stand-in)."""
+    return _global
 
 
 @overload

@@ -17,7 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["OPENTRACING_AVAILABLE", "opentracing_class", "set_opentracing_global_tracer"]
+__all__ = [
+    "OPENTRACING_AVAILABLE",
+    "get_opentracing_global_tracer",
+    "opentracing_class",
+    "set_opentracing_global_tracer",
+]
 
 if TYPE_CHECKING:  # mypy sees the plain bases: the behaviour never depends on them.
     TracerBase = object
@@ -56,6 +61,15 @@ def opentracing_class(name: str) -> Any:
 
 
 _MARKER_DOC = "Marker that makes isinstance(x, opentracing.<class>) true; never instantiated."
+
+
+def get_opentracing_global_tracer() -> object:
+    """``opentracing.global_tracer()``, or None without opentracing."""
+    if not OPENTRACING_AVAILABLE:
+        return None
+    import opentracing
+
+    return opentracing.global_tracer()
 
 
 def set_opentracing_global_tracer(tracer: object) -> None:

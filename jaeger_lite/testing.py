@@ -18,7 +18,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import _global
+from ._global import installed_tracer, reset_global_tracer, set_global_tracer
+from ._opentracing import get_opentracing_global_tracer, set_opentracing_global_tracer
 from .context import ReferenceType
 from .reporting.simple import InMemoryReporter
 from .sampling.local import ConstSampler
@@ -98,14 +99,18 @@ def _is_child(child: Span, parent: Span) -> bool:
 @contextlib.contextmanager
 def capture_spans(service_name: str = "test", **options: Any) -> Iterator[CapturedSpans]:
     """Install a sampling, in-memory tracer (built by :func:`new_test_tracer`) as the
-    global tracer for the block; the previous global tracer comes back afterwards."""
+    global tracer for the block; afterwards the previous global tracer is back, and so is
+    ``opentracing.global_tracer()`` when opentracing is installed."""
     tracer, reporter = new_test_tracer(service_name, **options)
-    previous = _global._global
-    _global.set_global_tracer(tracer)
+    previous = installed_tracer()
+    previous_opentracing = get_opentracing_global_tracer()
+    set_global_tracer(tracer)
     try:
         yield CapturedSpans(tracer, reporter)
     finally:
         if previous is not None:
-            _global.set_global_tracer(previous)
+            set_global_tracer(previous)
         else:
-            _global._global = None
+            reset_global_tracer()
+        if previous_opentracing is not None:
+            set_opentracing_global_tracer(previous_opentracing)

@@ -9,7 +9,8 @@ from typing import Callable
 import pytest
 
 import jaeger_lite
-from jaeger_lite import _global
+from jaeger_lite._global import installed_tracer
+from jaeger_lite._opentracing import get_opentracing_global_tracer, set_opentracing_global_tracer
 from jaeger_lite.testing import new_test_tracer
 
 from ._strategy_server import StrategyServer, remote_factory, serve
@@ -38,10 +39,17 @@ def reporter(
 
 
 @pytest.fixture(autouse=True)
-def _reset_global_tracer() -> Iterator[None]:
-    previous = _global._global
+def _restore_global_tracers() -> Iterator[None]:
+    """Each test leaves jaeger_lite's and opentracing's global tracers as it found them."""
+    previous = installed_tracer()
+    previous_opentracing = get_opentracing_global_tracer()
     yield
-    _global._global = previous
+    if previous is None:
+        jaeger_lite.reset_global_tracer()
+    else:
+        jaeger_lite.set_global_tracer(previous)
+    if previous_opentracing is not None:
+        set_opentracing_global_tracer(previous_opentracing)
 
 
 @pytest.fixture

@@ -39,3 +39,11 @@ def test_set_global_tracer_rejects_other_objects() -> None:
     """Only a jaeger_lite Tracer can be the global tracer."""
     with pytest.raises(TypeError):
         jaeger_lite.set_global_tracer(object())  # type: ignore[arg-type]
+
+
+def test_reset_global_tracer_brings_back_the_noop() -> None:
+    """After reset_global_tracer(), global_tracer() is the no-op tracer again."""
+    jaeger_lite.set_global_tracer(Tracer("svc"))
+    jaeger_lite.reset_global_tracer()
+    span = jaeger_lite.global_tracer().start_span("op")
+    assert not span.context.is_sampled

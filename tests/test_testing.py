@@ -54,3 +54,12 @@ def test_new_test_tracer_samples_everything() -> None:
     tracer, reporter = new_test_tracer()
     tracer.start_span("x").finish()
     assert len(reporter.spans) == 1
+
+
+def test_capture_spans_leaves_opentracing_global_tracer_as_found() -> None:
+    """opentracing.global_tracer() is what it was before the block, not the test tracer."""
+    opentracing = pytest.importorskip("opentracing")
+    before = opentracing.global_tracer()
+    with capture_spans() as captured:
+        assert opentracing.global_tracer() is captured.tracer
+    assert opentracing.global_tracer() is before

@@ -10,7 +10,6 @@ axis. Usable in-process (``with DevAgent(compact_port=0) as agent: ...``) or thr
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any, Optional, TextIO
 
 from .collect import Trace, TraceCollector
 from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
+from .forward import Forwarder
 from .jsonout import JsonFile
 from .model import ReceivedBatch
 from .render import (
@@ -64,11 +64,10 @@ class DevAgent:
     for the port actually bound) and ``None`` turns the listener off. ``sampling_port``
     (off unless given; the command uses 5778) serves remote samplers a probabilistic
     strategy at ``sampling_rate`` (1.0: every trace).
-    ``out`` is where traces and messages go (default: ``sys.stdout`` at the time of
-    writing); ``color`` and ``width`` default to what ``out`` is (a terminal or not) and
-    the terminal's width.
-    ``forward`` relays every compact datagram, unchanged, to a real agent at (host, port);
-    ``forward_binary`` does the same for binary datagrams.
+    ``out`` is where traces and messages go (default: ``sys.stdout`` at the time of writing);
+    ``color`` and ``width`` default to what ``out`` is (a terminal or not) and its width.
+    ``forward`` / ``forward_binary`` relay every compact / binary datagram, unchanged, to
+    a real agent at (host, port).
     """
 
     def __init__(
@@ -103,8 +102,7 @@ class DevAgent:
         self._color = color
         self._width = width
         self._json = JsonFile(json_path) if json_path else None
-        self._forward = {COMPACT: forward, BINARY: forward_binary}
-        self._forward_sockets: dict[str, tuple[socket.socket, Any]] = {}
+        self._forwarder = Forwarder({COMPACT: forward, BINARY: forward_binary}, self.write)
         self._collector = TraceCollector(quiet_after)
         self._listeners = Listeners(self._on_payload)
         self._lock = threading.Lock()  # counters and the list of printed traces
@@ -117,7 +115,6 @@ class DevAgent:
         self._running = False
         self._stopped = False
         self._bad_lines = 0
-        self._forward_error_reported = False
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -137,18 +134,10 @@ class DevAgent:
                         sampling_rate=self.sampling_rate,
                         sampling_only=name == "sampling",
                     )
-            for name, target in self._forward.items():
-                if target is not None:
-                    family, _, _, _, address = socket.getaddrinfo(
-                        target[0], target[1], type=socket.SOCK_DGRAM
-                    )[0]
-                    self._forward_sockets[name] = (
-                        socket.socket(family, socket.SOCK_DGRAM),
-                        address,
-                    )
+            self._forwarder.open()
         except OSError:
             self._listeners.stop()
-            self._close_forward()
+            self._forwarder.close()
             raise
         self._running = True
         self._printer = threading.Thread(
@@ -172,13 +161,8 @@ class DevAgent:
         if self._printer is not None:
             self._printer.join(10)
         self._emit(self._collector.pop_all())
-        self._close_forward()
+        self._forwarder.close()
         return self.stats
-
-    def _close_forward(self) -> None:
-        for sock, _ in self._forward_sockets.values():
-            sock.close()
-        self._forward_sockets.clear()
 
     def __enter__(self) -> DevAgent:
         return self.start()
@@ -290,7 +274,7 @@ class DevAgent:
         ]
         if s.bad_http_bodies:
             parts.append(plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
-        if self._forward_sockets or s.forwarded or s.forward_errors:
+        if self._forwarder.active or s.forwarded or s.forward_errors:
             parts.append(f"{s.forwarded} forwarded")
             if s.forward_errors:
                 parts.append(f"{s.forward_errors} not forwarded")
@@ -316,9 +300,9 @@ class DevAgent:
 
     def _handle(self, listener: str, data: bytes, sender: Any) -> bool:
         self._count(bytes=len(data))
-        forward = self._forward_sockets.get(listener)
-        if forward is not None:
-            self._relay(forward, data)
+        relayed = self._forwarder.relay(listener, data)
+        if relayed is not None:
+            self._count(**{"forwarded" if relayed else "forward_errors": 1})
         try:
             if listener == "http":
                 batch = decode_batch_body(data)
@@ -330,18 +314,6 @@ class DevAgent:
             return False
         self._accept(batch)
         return True
-
-    def _relay(self, forward: tuple[socket.socket, Any], data: bytes) -> None:
-        sock, address = forward
-        try:
-            sock.sendto(data, address)
-        except OSError as exc:  # the real agent is down or unreachable: count, say so once
-            self._count(forward_errors=1)
-            if not self._forward_error_reported:
-                self._forward_error_reported = True
-                self.write(f"! cannot forward to {address}: {exc} (counted, not repeated)")
-        else:
-            self._count(forwarded=1)
 
     def _report_bad(self, listener: str, data: bytes, sender: Any, reason: str) -> None:
         with self._lock:
