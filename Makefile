@@ -11,15 +11,16 @@ $(VENV)/.base: pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.test: pyproject.toml
+$(VENV)/.test: pyproject.toml requirements/test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,opentracing]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[opentracing]' -r requirements/test.txt
 	touch $@ $(VENV)/.base
 
 demo: $(VENV)/.base ## run the instrumented example against the development agent
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.test ## lint, type-check and run the whole suite
+	./scripts/setup-interop
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/pytest

@@ -1,14 +1,16 @@
 """The agent decodes what other Jaeger clients send, not only jaeger_lite.
 
 jaeger-client 4.8 (the retired official Python client, compact UDP through its own
-generated Thrift code) and opentelemetry-exporter-jaeger-thrift 1.21 (compact UDP to the
-agent, binary Thrift over HTTP to the collector) are installed by the ``test`` extra.
+generated Thrift code, from requirements/test.txt) and opentelemetry-exporter-jaeger-thrift
+1.21 (compact UDP to the agent, binary Thrift over HTTP to the collector; in a venv of its
+own made by scripts/setup-interop, as it needs an old SDK).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import pathlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from jaeger_lite.agent import DevAgent
 from jaeger_lite.agent.tree import CHILD, FOLLOWS, parent_of
 
 WAIT = 10.0
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -92,48 +95,55 @@ def test_jaeger_client_python_datagrams(agent: DevAgent, use_128bit: bool) -> No
     assert agent.stats.bad_datagrams == 0
 
 
-def _otel_tracer(exporter: object) -> tuple[object, object]:
-    sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
-    export = pytest.importorskip("opentelemetry.sdk.trace.export")
-    resources = pytest.importorskip("opentelemetry.sdk.resources")
-    provider = sdk_trace.TracerProvider(
-        resource=resources.Resource.create({"service.name": "otel-service"})
-    )
-    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
-    return provider, provider.get_tracer("interop")
+#: A venv of its own (scripts/setup-interop): the exporter pins opentelemetry-sdk 1.21, the
+#: last release that had it, while the rest of the suite uses the newest SDK.
+OTEL_JAEGER_PYTHON = ROOT / ".interop" / "otel-jaeger" / "bin" / "python"
+
+OTEL_JAEGER_SCRIPT = """
+import json, sys
+from opentelemetry import trace as trace_api
+from opentelemetry.exporter.jaeger.thrift import JaegerExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+transport, target = sys.argv[1], sys.argv[2]
+if transport == "agent-udp-compact":
+    exporter = JaegerExporter(agent_host_name="127.0.0.1", agent_port=int(target))
+else:
+    exporter = JaegerExporter(collector_endpoint=target)
+provider = TracerProvider(resource=Resource.create({"service.name": "otel-service"}))
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+tracer = provider.get_tracer("interop")
+with tracer.start_as_current_span("parent") as parent:
+    with tracer.start_as_current_span("failing") as failing:
+        failing.set_status(trace_api.Status(trace_api.StatusCode.ERROR, "bad input"))
+linked = tracer.start_span("linked", links=[trace_api.Link(parent.get_span_context())])
+linked.end()
+provider.shutdown()
+context = parent.get_span_context()
+print(json.dumps({"trace": context.trace_id, "parent": context.span_id}))
+"""
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("transport", ["agent-udp-compact", "collector-http-binary"])
 def test_opentelemetry_jaeger_exporter(agent: DevAgent, transport: str) -> None:
     """OTel's Jaeger exporter: 128-bit ids, parent, links as FOLLOWS_FROM, error status."""
-    jaeger_thrift = pytest.importorskip("opentelemetry.exporter.jaeger.thrift")
-    trace_api = pytest.importorskip("opentelemetry.trace")
-    if transport == "agent-udp-compact":
-        exporter = jaeger_thrift.JaegerExporter(
-            agent_host_name="127.0.0.1", agent_port=agent.compact_port
-        )
-    else:
-        exporter = jaeger_thrift.JaegerExporter(collector_endpoint=agent.http_url)
-    provider, tracer = _otel_tracer(exporter)
-    with tracer.start_as_current_span("parent") as parent:  # type: ignore[attr-defined]
-        with tracer.start_as_current_span("failing") as failing:  # type: ignore[attr-defined]
-            failing.set_status(trace_api.Status(trace_api.StatusCode.ERROR, "bad input"))
-    linked = tracer.start_span("linked", links=[trace_api.Link(parent.get_span_context())])  # type: ignore[attr-defined]
-    linked.end()
-    provider.shutdown()  # type: ignore[attr-defined]
+    if not OTEL_JAEGER_PYTHON.exists():
+        pytest.skip("no .interop/otel-jaeger venv: run scripts/setup-interop")
+    target = str(agent.compact_port) if transport == "agent-udp-compact" else agent.http_url
+    result = subprocess.run(
+        [str(OTEL_JAEGER_PYTHON), "-W", "ignore", "-c", OTEL_JAEGER_SCRIPT, transport, str(target)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ids = json.loads(result.stdout)
     assert agent.wait_for_spans(3, WAIT)
     agent.flush()
     spans = {s.operation: s for tr in agent.traces for s in tr.spans}
-    parent_ctx = parent.get_span_context()
-    assert (
-        spans["parent"].trace_id == parent_ctx.trace_id
-        and spans["parent"].span_id == parent_ctx.span_id
-    )
-    assert parent_of(spans["failing"]) == (parent_ctx.span_id, CHILD)
+    assert spans["parent"].trace_id == ids["trace"] and spans["parent"].span_id == ids["parent"]
+    assert parent_of(spans["failing"]) == (ids["parent"], CHILD)
     assert spans["failing"].is_error and spans["failing"].error_message == "bad input"
-    assert [(r.kind, r.span_id) for r in spans["linked"].refs] == [
-        ("FOLLOWS_FROM", parent_ctx.span_id)
-    ]
+    assert [(r.kind, r.span_id) for r in spans["linked"].refs] == [("FOLLOWS_FROM", ids["parent"])]
     assert spans["parent"].process.service == "otel-service"
     assert agent.stats.bad_datagrams == 0 and agent.stats.bad_http_bodies == 0
