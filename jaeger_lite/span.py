@@ -281,7 +281,7 @@ class Span:
             if not self._recording:
                 self._recording = True
                 self._tags = {}
-        else:  # debug only means something together with sampled (docs/protocol.md)
+        else:  # debug only means something together with sampled (docs/protocol.md#flags)
             self._flags &= ~(FLAG_SAMPLED | FLAG_DEBUG)
             self._recording = False
         self._context = None

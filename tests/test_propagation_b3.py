@@ -1,4 +1,4 @@
-"""Zipkin B3 propagation, multi-header and single-header (PROTOCOL.md §4)."""
+"""Zipkin B3 propagation, multi-header and single-header (docs/protocol.md#b3-headers)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""W3C Baggage: the baggage header (PROTOCOL.md §4) and the tracer's baggage limits."""
+"""W3C Baggage: the baggage header (docs/protocol.md#w3c-baggage) and the tracer's baggage
+limits."""
 
 from __future__ import annotations
 

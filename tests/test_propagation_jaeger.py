@@ -1,4 +1,5 @@
-"""Jaeger native propagation (PROTOCOL.md §4): uber-trace-id, uberctx-, debug id, jaeger-baggage."""
+"""Jaeger native propagation (docs/protocol.md#jaeger-headers): uber-trace-id, uberctx-,
+debug id, jaeger-baggage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""W3C Trace Context: traceparent and tracestate (PROTOCOL.md §4)."""
+"""W3C Trace Context: traceparent and tracestate (docs/protocol.md#w3c-trace-context)."""
 
 from __future__ import annotations
 

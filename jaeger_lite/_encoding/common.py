@@ -1,5 +1,5 @@
 """Pieces shared by the compact and binary writers: ids, text, values and references as
-they go on the wire."""
+they go on the wire (docs/protocol.md#ids-and-times, docs/protocol.md#logs-and-references)."""
 
 from __future__ import annotations
 

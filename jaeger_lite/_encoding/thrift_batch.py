@@ -1,4 +1,5 @@
-"""Jaeger Thrift on the wire: finished spans as the agent and the collector read them.
+"""Jaeger Thrift on the wire: finished spans as the agent and the collector read them
+(docs/protocol.md#agent-over-udp, docs/protocol.md#collector-over-http).
 
 * UDP agent (port 6831): one datagram = one compact-protocol ``Agent.emitBatch`` message,
   sent as ``ONEWAY`` with seqid 0 (the service declares ``emitBatch`` oneway, and agents

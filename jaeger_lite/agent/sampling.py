@@ -4,7 +4,8 @@ Real agents serve ``GET /sampling?service=NAME`` on port 5778 (and the legacy ``
 integer enums); the v1 collector serves ``/api/sampling`` on 14268. The development agent
 answers all three with one probabilistic strategy (``--sampling-rate``, default 1.0), so
 an application using jaeger_lite's default remote sampler records every trace while
-you develop, and switching to a real Jaeger changes nothing in its configuration.
+you develop, and switching to a real Jaeger changes nothing in its configuration. The
+endpoints and answers: docs/protocol.md#sampling-strategies.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Zipkin B3 propagation: the multi-header ``X-B3-*`` form and the single ``b3`` header
-(PROTOCOL.md §4).
+(docs/protocol.md#b3-headers).
 
 Send: header names in lower case (HTTP/2 and gRPC metadata require it; HTTP/1 does not
 care), a 16-digit trace id (32 for a 128-bit id), 16-digit span and parent ids (the parent

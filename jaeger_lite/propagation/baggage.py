@@ -1,4 +1,4 @@
-"""W3C Baggage: the ``baggage`` header (PROTOCOL.md §4).
+"""W3C Baggage: the ``baggage`` header (docs/protocol.md#w3c-baggage).
 
 Send: ``key=value`` members joined with ``,``. Keys must be RFC 7230 tokens (others are
 dropped); values are percent-encoded as UTF-8 except the baggage octets the spec allows

@@ -1,4 +1,5 @@
-"""The BINARY format: a compact, versioned byte layout of a span context and its baggage.
+"""The BINARY format: a compact, versioned byte layout of a span context and its baggage
+(docs/protocol.md#the-binary-carrier).
 
 Layout version 1 (all integers big-endian)::
 

@@ -4,7 +4,7 @@
 same values: one name, a comma-separated string or a list of names among ``jaeger``,
 ``b3`` (multi-header), ``b3-single`` and ``w3c`` (``traceparent``/``tracestate`` and the
 W3C ``baggage`` header). :func:`codecs_for_propagation` turns that value into the codec of
-each :class:`Format`.
+each :class:`Format`. How several formats combine: docs/protocol.md#several-formats-at-once.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Jaeger native propagation: ``uber-trace-id``, ``uberctx-*`` baggage, ``jaeger-debug-id``
-and ``jaeger-baggage`` (PROTOCOL.md §4).
+and ``jaeger-baggage`` (docs/protocol.md#jaeger-headers).
 
 Send: ``{trace}:{span}:{parent}:{flags}`` with 16 (or, for a 128-bit id, 32) trace-id
 digits, 16-digit span and parent ids and the flags byte in hex, never URL-encoded (as Go

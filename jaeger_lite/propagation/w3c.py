@@ -1,5 +1,6 @@
-"""W3C Trace Context: ``traceparent`` and ``tracestate`` (PROTOCOL.md §4), optionally
-with the W3C ``baggage`` header (rules in ``baggage.py``) read and written in the same pass.
+"""W3C Trace Context: ``traceparent`` and ``tracestate`` (docs/protocol.md#w3c-trace-context),
+optionally with the W3C ``baggage`` header (rules in ``baggage.py``) read and written in the
+same pass.
 
 Send: ``00-{32 hex trace id}-{16 hex span id}-{flags}`` where flags is ``01`` for a sampled
 context and ``00`` otherwise (Jaeger's debug and firehose bits have no W3C meaning, and W3C's

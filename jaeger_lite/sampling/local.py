@@ -1,6 +1,6 @@
 """The samplers that decide on their own: constant, probabilistic, rate limiting.
 
-The rules are jaeger-client-go's (docs/protocol.md, "Sampling"), so every service of a
+The rules are jaeger-client-go's (docs/protocol.md#sampling-rules), so every service of a
 trace agrees.
 """
 

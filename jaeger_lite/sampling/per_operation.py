@@ -1,6 +1,6 @@
 """Per-operation sampling: a probability per operation name with a guaranteed minimum
 throughput, as the agent's ``operationSampling`` strategy describes (jaeger-client-go's
-rules)."""
+rules: docs/protocol.md#sampling-rules)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A daemon thread polls ``GET <sampling_endpoint>?service=<name>`` with the standard library
 and swaps the delegate sampler by attribute assignment, so ``is_sampled`` never takes a
 lock the poller holds and never waits for the network. Any error or unusable answer keeps
-the current sampler. The answers it understands: docs/protocol.md, "Sampling strategies".
+the current sampler. The answers it understands: docs/protocol.md#sampling-strategies.
 """
 
 from __future__ import annotations

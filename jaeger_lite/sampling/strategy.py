@@ -1,5 +1,5 @@
 """The sampling strategy documents the Jaeger agent and collector serve, parsed and validated
-(the shapes are described in docs/protocol.md, "Sampling strategies")."""
+(the shapes are described in docs/protocol.md#sampling-strategies)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``HTTPSender``: binary-Thrift ``Batch`` POSTs to a Jaeger collector (``/api/traces``).
+"""``HTTPSender``: binary-Thrift ``Batch`` POSTs to a Jaeger collector (``/api/traces``;
+docs/protocol.md#collector-over-http).
 
 Driven by one thread at a time (the reporter's worker). Network trouble and non-2xx answers
 are counted and logged at most once a minute, never raised.

@@ -1,4 +1,5 @@
-"""``UDPSender``: compact-Thrift ``emitBatch`` datagrams to a Jaeger agent (port 6831).
+"""``UDPSender``: compact-Thrift ``emitBatch`` datagrams to a Jaeger agent (port 6831;
+docs/protocol.md#agent-over-udp).
 
 Driven by one thread at a time (the reporter's worker). Network trouble is counted (see
 :meth:`~jaeger_lite.senders.base.Sender.metrics`) and logged at most once a minute, never
