@@ -105,6 +105,11 @@ def readme_blocks(text: str = README) -> list[Block]:
     return blocks
 
 
+def missing_modules(block: Block) -> list[str]:
+    """The modules a block ``# requires:`` that cannot be imported here."""
+    return [name for name in block.requires if importlib.util.find_spec(name) is None]
+
+
 BLOCKS = readme_blocks()
 RUNNABLE = [block for block in BLOCKS if block.fragment is None]
 
@@ -160,7 +165,7 @@ CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], DevAgent], None]] 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
 def test_block_runs_as_pasted(block: Block, tmp_path: pathlib.Path) -> None:
     """The block exits with status 0, with the environment pointing at a local agent."""
-    missing = [name for name in block.requires if importlib.util.find_spec(name) is None]
+    missing = missing_modules(block)
     if missing:
         pytest.skip(f"README line {block.line} needs {', '.join(missing)}, not installed")
     with new_agent() as agent:
@@ -186,6 +191,15 @@ def test_the_harness_fails_a_block_that_fails(tmp_path: pathlib.Path) -> None:
         result = run_block(broken, agent, tmp_path)
     assert result.returncode != 0
     assert "NameError" in result.stderr
+
+
+def test_requires_skips_only_for_a_missing_module() -> None:
+    """``# requires:`` lines at the top are read; only modules that do not import count."""
+    text = "## Optional\n\n```python\n# requires: json, no_such_module_for_readme_tests\n"
+    text += "# requires: importlib\nimport json\n# requires: not_a_marker_here\n```\n"
+    (block,) = readme_blocks(text)
+    assert block.requires == ["json", "no_such_module_for_readme_tests", "importlib"]
+    assert missing_modules(block) == ["no_such_module_for_readme_tests"]
 
 
 def test_markers_are_well_formed() -> None:
