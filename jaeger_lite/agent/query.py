@@ -77,7 +77,7 @@ def parse_trace_id(text: str) -> int:
     return int(text, 16)
 
 
-def _int(params: dict[str, list[str]], name: str, default: int) -> int:
+def _int(params: dict[str, list[str]], name: str, default: int, *, signed: bool = False) -> int:
     text = params.get(name, [""])[0].strip()
     if not text:
         return default
@@ -85,7 +85,7 @@ def _int(params: dict[str, list[str]], name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise QueryError(f"unable to parse param '{name}': not an integer: {text!r}") from None
-    if value < 0:
+    if value < 0 and not signed:
         raise QueryError(f"unable to parse param '{name}': negative: {value}")
     return value
 
@@ -234,7 +234,7 @@ class QueryAPI:
 
     def _changes(self, params: dict[str, list[str]]) -> Reply:
         """Not Jaeger's: how the UI learns of new spans without reloading (long polling)."""
-        since = _int(params, "since", -1)
+        since = _int(params, "since", -1, signed=True)
         wait = min(float(_int(params, "wait", 0)), MAX_WAIT)
         version = self.store.wait_for_change(since, wait) if wait else self.store.version
         info = {"version": version, "traces": len(self.store), "evicted": self.store.evicted}

@@ -133,7 +133,7 @@ class TraceStore:
         self._counts = {"evicted": 0, "dropped_spans": 0, "log_errors": 0}
         self.last_log_error = ""
         self.version = 0
-        self._closed = False
+        self._wakeups = 0
         if span_log is not None:
             self._replay(span_log)
 
@@ -203,9 +203,9 @@ class TraceStore:
             log.debug("cannot persist spans: %s", exc)
 
     def close(self) -> None:
-        """Wake every waiter and close the span log (the store stays readable)."""
+        """Close the span log and wake every waiter (the store stays readable and servable)."""
         with self._changed:
-            self._closed = True
+            self._wakeups += 1
             self._changed.notify_all()
             span_log, self._log = self._log, None
         if span_log is not None:
@@ -271,5 +271,8 @@ class TraceStore:
         """Block until ``version`` differs from ``since`` (or ``timeout`` or ``close``);
         return the version then."""
         with self._changed:
-            self._changed.wait_for(lambda: self.version != since or self._closed, timeout)
+            wakeups = self._wakeups
+            self._changed.wait_for(
+                lambda: self.version != since or self._wakeups != wakeups, timeout
+            )
             return self.version
