@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -19,6 +20,8 @@ from typing import Any
 
 from .query import QueryAPI, error_reply
 from .server import Listeners
+
+log = logging.getLogger(__name__)
 
 DEFAULT_UI_PORT = 16686
 
@@ -74,6 +77,10 @@ class UIServer(ThreadingHTTPServer):
     api: QueryAPI
     loopback_only: bool = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed outside a handler (reset, cut): not worth a traceback."""
+        log.debug("web UI connection from %s failed", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: UIServer
@@ -102,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
         # with no traceback for the client and the server thread kept alive.
         try:
             self._get()
+        except OSError:  # the browser went away (closed tab, long poll cut): nobody to answer
+            self.close_connection = True
         except Exception as exc:
             self._send_json(*error_reply(500, f"internal error: {type(exc).__name__}"))
 
