@@ -14,12 +14,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from jaeger_lite.agent import DevAgent
+from jaeger_lite.agent import DevAgent, web
 from tests._web_traces import Sent, checkout, lone_span, orphan, send_datagram
 from tests.agent_batches import batch, span
 
@@ -332,3 +333,12 @@ def test_the_ui_is_off_unless_asked_for() -> None:
     with DevAgent(compact_port=0, binary_port=None, http_port=None, out=io.StringIO()) as agent:
         assert agent.ui_url is None
         assert "web UI" not in agent.banner()
+
+
+def test_every_ui_file_is_served_and_shipped() -> None:
+    """agent/ui/ and the server's list agree, and pyproject ships the folder as package data."""
+    ui = Path(web.__file__).parent / "ui"
+    assert sorted(p.name for p in ui.iterdir()) == sorted(web.STATIC)
+    assert all(web.read_static(name) for name in web.STATIC)
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"agent/ui/*"' in pyproject

@@ -349,11 +349,11 @@ def test_an_unknown_trace_says_so(page: Any, agent: Any) -> None:
     assert "trace not found" in page.text_content(".error-text")
 
 
-def screenshot(page: Any, name: str) -> Path:
+def screenshot(page: Any, name: str, *, full_page: bool) -> Path:
     """Save a test artifact; UPDATE_SCREENSHOTS=1 also refreshes the copy under docs/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(path, DOCS / name)
@@ -375,10 +375,10 @@ def test_screenshots_of_the_trace_view_and_search(chromium: Any) -> None:
         page = context.new_page()
         open_ui(page, running)
         wait_for_results(page, [hex_id(declined)] + [hex_id(s) for s in reversed(sent)][:19])
-        search = screenshot(page, "web-ui-search.png")
+        search = screenshot(page, "web-ui-search.png", full_page=False)
         open_trace(page, running, declined)
         row(page, running, declined, "/charge").click()
-        trace = screenshot(page, "web-ui-trace.png")
+        trace = screenshot(page, "web-ui-trace.png", full_page=True)
         context.close()
     for path in (search, trace):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000

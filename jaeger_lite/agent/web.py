@@ -20,6 +20,7 @@ from typing import Any
 
 from .query import QueryAPI, error_reply
 from .server import Listeners
+from .store import TraceStore
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,13 @@ def ui_url(host: str, port: int) -> str:
 
 
 class WebUI:
-    """The UI and API of a store served on their own thread (outside a ``DevAgent``)."""
+    """The UI and API of a store served on their own thread (outside a ``DevAgent``, e.g.
+    ``WebUI(agent.store)`` to keep showing an in-process agent's traces after it stopped);
+    raises ``OSError`` when the port is taken."""
 
-    def __init__(self, api: QueryAPI, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, store: TraceStore, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._listeners = Listeners(lambda *args: False)
-        self._server = make_server(api, host, port)
+        self._server = make_server(QueryAPI(store), host, port)
         self._listeners.add_server(self._server)
         self.url = ui_url(host, int(self._server.server_address[1]))
 
