@@ -17,7 +17,7 @@ import jaeger_lite
 from jaeger_lite import Tracer, follows_from
 from jaeger_lite._gen.jaeger import ttypes as t
 from jaeger_lite.agent import DevAgent
-from tests.agent_batches import batch, message, span
+from tests.agent_batches import NOW_US, batch, message, span
 
 XSS = '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">'
 
@@ -122,9 +122,15 @@ def lone_span(
     return Sent(s.context.trace_id, 1, {operation: round(duration * 1e6)})
 
 
-def orphan(agent: DevAgent, start_us: int, trace_id: int = 0xABC0FF) -> Sent:
+def since_now_us(start: float) -> int:
+    """``start`` (seconds since the epoch) as the offset from NOW_US that ``span`` takes."""
+    return int(start * 1_000_000) - NOW_US
+
+
+def orphan(agent: DevAgent, start: float, trace_id: int = 0xABC0FF) -> Sent:
     """A trace whose root never arrives: a child of span 0x77 and its own child, sent as a
-    binary-protocol datagram by thrift's writer (``start_us`` is relative to NOW_US)."""
+    binary-protocol datagram by thrift's writer."""
+    start_us = since_now_us(start)
     spans = [
         span(trace_id, 0x100, 0x77, "consume", start_us, 4000, tags={"span.kind": "consumer"}),
         span(trace_id, 0x101, 0x100, "store", start_us + 1000, 2000),

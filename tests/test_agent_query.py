@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from jaeger_lite.agent import DevAgent, web
-from tests._web_traces import Sent, checkout, lone_span, orphan, send_datagram
+from tests._web_traces import Sent, checkout, lone_span, orphan, send_datagram, since_now_us
 from tests.agent_batches import batch, span
 
 HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -120,14 +120,13 @@ def served() -> Iterator[tuple[DevAgent, Client, dict[str, Sent]]]:
         "ok": checkout(agent, now - 60),
         "declined": checkout(agent, now - 30, declined=True),
         "slow": lone_span(agent, "reports", "monthly", now - 20, 1.5, user="ann"),
-        "orphan": orphan(agent, -10_000_000),
+        "orphan": orphan(agent, now - 10),
     }
     # A fourth service joins the first trace over a third transport (binary UDP, written
     # by thrift itself), as a child of the checkout's root span.
     ok = sent["ok"]
-    cache = span(
-        ok.trace_id, 0xCAC4E, ok.span_ids["/checkout"], "GET cache", -60_000_000 + 500, 300
-    )
+    at = since_now_us(now - 60) + 500
+    cache = span(ok.trace_id, 0xCAC4E, ok.span_ids["/checkout"], "GET cache", at, 300)
     send_datagram(agent, batch("cache", [cache], hostname="cache-1"), "binary")
     total = sum(s.spans for s in sent.values()) + 1
     assert agent.wait_for_spans(total, 15), agent.stats
