@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -341,3 +342,13 @@ def test_every_ui_file_is_served_and_shipped() -> None:
     assert all(web.read_static(name) for name in web.STATIC)
     pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
     assert '"agent/ui/*"' in pyproject
+
+
+def test_a_malformed_request_gets_a_json_error(served: Any) -> None:
+    _, client, _ = served
+    with socket.create_connection((client.host, client.port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n")
+        reply = sock.makefile("rb").read()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and b"application/json" in head
+    assert json.loads(body)["errors"][0]["code"] == 431

@@ -105,6 +105,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
         self._send(status, body, "application/json; charset=utf-8")
 
+    def send_error(self, code: int, message: Any = None, explain: Any = None) -> None:
+        """Malformed requests (bad request line, headers too long): a JSON error too."""
+        self.close_connection = True
+        self._send_json(*error_reply(code, str(message or self.responses.get(code, ("",))[0])))
+
     def do_GET(self) -> None:
         # One boundary for everything a request can reach: a bug answers 500 in JSON,
         # with no traceback for the client and the server thread kept alive.

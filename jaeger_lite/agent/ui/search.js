@@ -69,6 +69,8 @@
       JL.status("cannot list services: " + err.message, true);
     }
     const current = selected !== undefined ? selected : select.value;
+    const shown = [...select.options].map((o) => o.value).slice(1);
+    if (selected === undefined && JSON.stringify(shown) === JSON.stringify(services)) return;
     JL.clear(select);
     select.append(el("option", { value: "" }, "All services"));
     for (const name of services) {

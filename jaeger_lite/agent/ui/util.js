@@ -274,6 +274,11 @@ JL.tracesFromDocument = function (doc) {
     if (!trace || !Array.isArray(trace.spans) || typeof trace.traceID !== "string") {
       throw new Error("a trace without traceID or spans");
     }
+    for (const span of trace.spans) {
+      if (!span || typeof span.spanID !== "string" || typeof span.traceID !== "string") {
+        throw new Error("trace " + trace.traceID + " has a span without traceID or spanID");
+      }
+    }
   }
   return traces;
 };
