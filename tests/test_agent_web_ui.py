@@ -263,14 +263,20 @@ def test_the_critical_path_is_highlighted(page: Any, agent: Any) -> None:
     assert row(page, running, sent["parallel"], "fan-out").locator(".critical-segment").count() == 2
 
 
-def test_new_traces_appear_without_reloading(page: Any, agent: Any) -> None:
-    running, _ = agent
-    open_ui(page, running)
-    page.wait_for_selector(".result")
-    page.evaluate("window.__same_page = true")
-    fresh = lone_span(running, "latecomer", "fresh", time.time(), 0.003)
-    page.wait_for_selector(f'.result[data-trace-id="{hex_id(fresh)}"]')
-    assert page.evaluate("window.__same_page") is True
+def test_new_traces_appear_without_reloading(page: Any) -> None:
+    """A page left open on the search shows a trace that arrives later (own agent: the
+    module's stays as the other tests expect it)."""
+    with DevAgent(
+        compact_port=0, binary_port=None, http_port=None, ui_port=0, out=io.StringIO()
+    ) as running:
+        first = lone_span(running, "early", "first", time.time() - 1, 0.002)
+        open_ui(page, running)
+        wait_for_results(page, [hex_id(first)])
+        page.evaluate("window.__same_page = true")
+        fresh = lone_span(running, "latecomer", "fresh", time.time(), 0.003)
+        wait_for_results(page, [hex_id(fresh), hex_id(first)])
+        assert page.evaluate("window.__same_page") is True
+        assert page.locator("#service option[value=latecomer]").count() == 1
 
 
 def test_clicking_a_point_of_the_scatter_plot_opens_its_trace(page: Any, agent: Any) -> None:
