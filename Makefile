@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-all bench lint typecheck clean thrift
+.PHONY: demo test test-all bench lint typecheck clean thrift screenshots
 
 # The venv is (re)built when pyproject.toml changes; each stamp records one install.
 $(VENV)/.base: pyproject.toml
@@ -21,6 +21,7 @@ demo: $(VENV)/.base ## run the instrumented example against the development agen
 
 test: $(VENV)/.test ## lint, type-check and run the whole suite
 	./scripts/setup-interop
+	./scripts/setup-browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/pytest
@@ -31,6 +32,10 @@ test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X
 bench: $(VENV)/.test ## benchmarks against the peers (installed into .bench/ on first run)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_wire.py
+
+screenshots: $(VENV)/.test ## refresh the web UI pictures under docs/ (from the browser test)
+	./scripts/setup-browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/test_agent_web_ui.py -k screenshots
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

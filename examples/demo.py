@@ -16,6 +16,7 @@ each trace as a tree of spans and as a time axis. Everything stops by itself.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import urllib.error
@@ -25,7 +26,7 @@ from typing import Any, Callable
 
 import jaeger_lite
 from jaeger_lite import Format, Tracer, follows_from
-from jaeger_lite.agent import DevAgent
+from jaeger_lite.agent import DevAgent, WebUI
 
 Route = Callable[[Tracer, dict[str, str]], tuple[int, dict[str, Any]]]
 
@@ -192,7 +193,32 @@ def main() -> int:
             print(f"demo: expected {spans} spans, the agent got {agent.stats.spans}")
             return 1
     print(agent.summary())
-    return 0
+    return show_in_browser(agent)
+
+
+def show_in_browser(agent: DevAgent) -> int:
+    """End with the web UI's address: the same traces, searchable, as a waterfall.
+
+    In a terminal the UI stays up (on Jaeger's port 16686 when free) until Ctrl-C; run from
+    a script or a test, the demo just says where it was and exits.
+    """
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    try:
+        ui = WebUI(agent.store, port=16686 if interactive else 0).start()
+    except OSError:  # 16686 taken (a Jaeger running?): any free port will do
+        ui = WebUI(agent.store, port=0).start()
+    try:
+        if not interactive:
+            print(f"\nweb UI: {ui.url} (kept open until Ctrl-C when run in a terminal)")
+            return 0
+        print(f"\nweb UI: {ui.url} (search these traces, open the waterfall) · Ctrl-C stops")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print()
+        return 0
+    finally:
+        ui.stop()
 
 
 if __name__ == "__main__":

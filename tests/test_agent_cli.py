@@ -33,6 +33,8 @@ class Agent:
     def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
         if "--sampling-port" not in args:  # never the shared default 5778 in tests
             args = ("--sampling-port", "auto", *args)
+        if "--ui-port" not in args:  # nor the web UI's 16686
+            args = ("--ui-port", "auto", *args)
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
@@ -167,7 +169,7 @@ def test_banner_names_the_listeners_and_off_disables(agent_factory: Callable[...
     """0 or 'off' leaves a listener out; the banner names only those bound."""
     agent = agent_factory(
         "--compact-port", "auto", "--binary-port", "off", "--http-port", "0",
-        "--sampling-port", "off",
+        "--sampling-port", "off", "--ui-port", "off",
     )  # fmt: skip
     agent.wait_for(lambda line: "traces print after" in line)
     banner = "\n".join(agent.lines)
@@ -210,6 +212,68 @@ def test_forward_flag_relays(agent_factory: Callable[..., Agent]) -> None:
         assert real.recvfrom(65536)[0] == data
         assert agent.stop(signal.SIGINT) == 0
     assert "1 forwarded" in agent.lines[-1]
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=WAIT) as reply:
+        return json.load(reply)
+
+
+def test_web_ui_serves_what_the_agent_received(agent_factory: Callable[..., Agent]) -> None:
+    """The banner names the UI's address; its API lists what arrived."""
+    agent = agent_factory(*EPHEMERAL)
+    url = agent.wait_for(lambda line: line.startswith("  web UI   ")).split()[2]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+    send(agent.port("compact"), message(batch("ui-svc", [span(9, 1, 0, "seen")])))
+    send(agent.port("compact"), b"marker")  # reported once the batch before it is in
+    agent.wait_for(lambda line: line.startswith("! bad compact datagram"))
+    assert get_json(url + "api/services") == {
+        "data": ["ui-svc"], "total": 1, "limit": 0, "offset": 0, "errors": None
+    }  # fmt: skip
+    assert agent.stop(signal.SIGINT) == 0
+
+
+def test_ui_port_off_serves_no_ui(agent_factory: Callable[..., Agent]) -> None:
+    agent = agent_factory(*EPHEMERAL, "--ui-port", "off")
+    agent.wait_for(lambda line: "traces print after" in line)
+    assert not any("web UI" in line for line in agent.lines)
+    assert agent.stop(signal.SIGINT) == 0
+
+
+def test_max_traces_evicts_and_the_summary_says_so(agent_factory: Callable[..., Agent]) -> None:
+    agent = agent_factory(*EPHEMERAL, "--max-traces", "1", "--quiet-after", "0.05")
+    for trace_id in (1, 2):
+        send(agent.port("compact"), message(batch("s", [span(trace_id, 1, 0, f"op{trace_id}")])))
+        agent.wait_for(lambda line, t=trace_id: f"s: op{t}" in line)
+    assert agent.stop(signal.SIGINT) == 0
+    assert "1 trace evicted (--max-traces 1)" in agent.lines[-1]
+
+
+def test_store_keeps_traces_across_a_restart(
+    agent_factory: Callable[..., Agent], tmp_path: Path
+) -> None:
+    path = str(tmp_path / "traces.db")
+    first = agent_factory(*EPHEMERAL, "--store", path, "--quiet-after", "0.05")
+    first.wait_for(lambda line: line == f"keeping traces in {path} (0 loaded)")
+    send(first.port("compact"), message(batch("kept", [span(0xA1, 1, 0, "op")])))
+    first.wait_for(lambda line: "kept: op" in line)
+    assert first.stop(signal.SIGINT) == 0
+    second = agent_factory(*EPHEMERAL, "--store", path)
+    second.wait_for(lambda line: line == f"keeping traces in {path} (1 loaded)")
+    url = second.wait_for(lambda line: line.startswith("  web UI   ")).split()[2]
+    trace = get_json(url + "api/traces/a1")
+    assert isinstance(trace, dict) and trace["data"][0]["spans"][0]["operationName"] == "op"
+    assert second.stop(signal.SIGINT) == 0
+
+
+def test_store_refuses_a_foreign_file(agent_factory: Callable[..., Agent], tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes\n" * 100)
+    agent = agent_factory(*EPHEMERAL, "--store", str(path))
+    assert agent.proc.wait(timeout=WAIT) == 1
+    err = agent.stderr()
+    assert "not a jaeger-lite trace store" in err and "Traceback" not in err
+    assert path.read_text() == "my notes\n" * 100
 
 
 def test_no_command_prints_help() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -37,4 +38,6 @@ def test_demo_prints_both_traces_and_exits_0() -> None:
     ):
         assert line in out, line
     assert "2 traces, 15 spans" in out
+    last = out.rstrip("\n").splitlines()[-1]
+    assert re.match(r"web UI: http://127\.0\.0\.1:\d+/ ", last), last
     assert "\x1b[" not in out  # plain text when not a terminal

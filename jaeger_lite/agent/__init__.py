@@ -1,8 +1,8 @@
 """The development agent: receive what Jaeger clients send and print the traces.
 
 ``DevAgent`` runs in-process; ``jaeger-lite agent`` (or ``python -m jaeger_lite agent``)
-runs it from the command line. See ``devagent.py`` for the behaviour and ``render.py`` for
-the output.
+runs it from the command line. See ``devagent.py`` for the behaviour, ``render.py`` for
+the terminal output, ``store.py``, ``query.py`` and ``web.py`` for the web UI.
 """
 
 from .collect import Trace, TraceCollector
@@ -10,7 +10,11 @@ from .decode import DecodeError, decode_batch_body, decode_datagram
 from .devagent import AgentStats, DevAgent
 from .jsonout import JsonFile, trace_to_json
 from .model import LogRecord, Process, ReceivedBatch, Ref, SpanRecord, Tag
+from .query import QueryAPI
 from .render import render_trace
+from .sqlstore import SqliteSpanLog
+from .store import TraceQuery, TraceStore
+from .web import WebUI
 
 __all__ = [
     "AgentStats",
@@ -19,12 +23,17 @@ __all__ = [
     "JsonFile",
     "LogRecord",
     "Process",
+    "QueryAPI",
     "ReceivedBatch",
     "Ref",
     "SpanRecord",
+    "SqliteSpanLog",
     "Tag",
     "Trace",
     "TraceCollector",
+    "TraceQuery",
+    "TraceStore",
+    "WebUI",
     "decode_batch_body",
     "decode_datagram",
     "render_trace",

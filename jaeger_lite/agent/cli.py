@@ -17,12 +17,15 @@ from .devagent import (
     DEFAULT_SAMPLING_PORT,
     DevAgent,
 )
+from .store import DEFAULT_MAX_TRACES
+from .web import DEFAULT_UI_PORT
 
 DESCRIPTION = """\
 Receive spans like a Jaeger agent (UDP compact Thrift, UDP binary Thrift, HTTP Thrift)
 and print each trace as a tree of spans and a time axis once it has been quiet for a
 moment. Point any Jaeger client at it: jaeger_lite, jaeger-client, the OpenTelemetry
-Jaeger exporter. Ctrl-C stops it with a summary."""
+Jaeger exporter. The traces are also served in a web UI (search, trace view) and through
+Jaeger's query API at http://127.0.0.1:16686/. Ctrl-C stops it with a summary."""
 
 
 def parse_port(text: str) -> Optional[int]:
@@ -73,6 +76,17 @@ def parse_rate(text: str) -> float:
     return value
 
 
+def parse_count(text: str) -> int:
+    """A positive whole number."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the agent's flags on ``parser``."""
     ports = "0 (or 'off') turns the listener off; 'auto' picks a free port, printed at start-up"
@@ -117,6 +131,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--forward-binary", type=parse_host_port, metavar="HOST:PORT",
         help="relay every binary datagram, unchanged, to a real agent (e.g. localhost:6832)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ui-port", type=parse_port, default=DEFAULT_UI_PORT, metavar="PORT",
+        help=f"HTTP port of the web UI and Jaeger's query API (default {DEFAULT_UI_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ui-host", default="127.0.0.1", metavar="HOST",
+        help="address the web UI listens on (default 127.0.0.1: this machine only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-traces", type=parse_count, default=DEFAULT_MAX_TRACES, metavar="N",
+        help="traces kept for the web UI; the one longest without new spans is evicted "
+        f"first (default {DEFAULT_MAX_TRACES:,})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--store", metavar="FILE",
+        help="keep the web UI's traces in this SQLite file too, across restarts "
+        "(same --max-traces bound)",
+    )  # fmt: skip
     parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
 
 
@@ -139,6 +171,10 @@ def run(args: argparse.Namespace) -> int:
             json_path=args.json,
             forward=args.forward,
             forward_binary=args.forward_binary,
+            ui_port=args.ui_port,
+            ui_host=args.ui_host,
+            max_traces=args.max_traces,
+            store_path=args.store,
         )
         agent.start()
     except (OSError, ValueError) as exc:
@@ -146,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(exc, OSError):
             print(
                 "  another agent may be using these ports; pick others with --compact-port,"
-                " --binary-port, --http-port, --sampling-port (auto = any free port, 0 = off)",
+                " --binary-port, --http-port, --sampling-port, --ui-port (auto = any free port,"
+                " 0 = off)",
                 file=sys.stderr,
             )
         return 1
@@ -165,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
             agent.write(f"forwarding datagrams unchanged to {' and '.join(targets)}")
         if args.json:
             agent.write(f"appending traces to {args.json} (Jaeger UI: Search > Upload JSON)")
+        if args.store:
+            agent.write(f"keeping traces in {args.store} ({len(agent.store)} loaded)")
         agent.write(f"traces print after {args.quiet_after:g}s without new spans · Ctrl-C stops")
         wake_r.recv(1)  # blocks until SIGINT or SIGTERM arrives
     finally:

@@ -3,8 +3,9 @@
 It receives what clients send (UDP compact on 6831, UDP binary on 6832, HTTP on 14268),
 decodes it independently of our encoder, assembles traces across batches and processes,
 and when a trace has been quiet for ``quiet_after`` seconds prints its span tree and time
-axis. Usable in-process (``with DevAgent(compact_port=0) as agent: ...``) or through the
-``jaeger-lite agent`` command.
+axis. Every span also goes to a bounded ``TraceStore`` that the web UI (``ui_port``) and
+Jaeger's query API serve. Usable in-process (``with DevAgent(compact_port=0) as agent:``)
+or through the ``jaeger-lite agent`` command.
 """
 
 from __future__ import annotations
@@ -12,23 +13,20 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any, Optional, TextIO
 
 from .collect import Trace, TraceCollector
 from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
 from .forward import Forwarder
 from .jsonout import JsonFile
+from .messages import AgentStats, Endpoints, banner, summary
 from .model import ReceivedBatch
-from .render import (
-    clamp_width,
-    format_bytes,
-    plural,
-    render_trace,
-    stream_can_draw,
-    use_color,
-)
+from .query import QueryAPI
+from .render import clamp_width, render_trace, stream_can_draw, use_color
 from .server import HTTP_PATH, Listeners
+from .sqlstore import SqliteSpanLog
+from .store import DEFAULT_MAX_TRACES, TraceStore
+from .web import make_server, ui_url
 
 DEFAULT_COMPACT_PORT = 6831
 DEFAULT_BINARY_PORT = 6832
@@ -40,21 +38,7 @@ DEFAULT_QUIET_AFTER = 2.0
 MAX_BAD_LINES = 100
 
 _DECODERS = {COMPACT: COMPACT, BINARY: BINARY}
-
-
-@dataclass(frozen=True)
-class AgentStats:
-    """Counters since the agent started."""
-
-    traces: int = 0
-    spans: int = 0
-    batches: int = 0
-    bytes: int = 0
-    bad_datagrams: int = 0
-    bad_http_bodies: int = 0
-    forwarded: int = 0
-    forward_errors: int = 0
-    json_errors: int = 0
+__all__ = ["AgentStats", "DevAgent"]
 
 
 class DevAgent:
@@ -67,7 +51,9 @@ class DevAgent:
     ``out`` is where traces and messages go (default: ``sys.stdout`` at the time of writing);
     ``color`` and ``width`` default to what ``out`` is (a terminal or not) and its width.
     ``forward`` / ``forward_binary`` relay every compact / binary datagram, unchanged, to
-    a real agent at (host, port).
+    a real agent at (host, port). ``ui_port`` (off unless given; the command uses 16686)
+    serves the web UI and query API on ``ui_host`` from ``store``: the last ``max_traces``
+    traces, in memory, or also in the SQLite file ``store_path`` to survive restarts.
     """
 
     def __init__(
@@ -86,8 +72,13 @@ class DevAgent:
         json_path: Optional[str] = None,
         forward: Optional[tuple[str, int]] = None,
         forward_binary: Optional[tuple[str, int]] = None,
+        ui_port: Optional[int] = None,
+        ui_host: str = "127.0.0.1",
+        max_traces: int = DEFAULT_MAX_TRACES,
+        store_path: Optional[str] = None,
     ) -> None:
         self.host = host
+        self.ui_host = ui_host
         if not 0.0 <= sampling_rate <= 1.0:
             raise ValueError(f"sampling_rate must be between 0 and 1, got {sampling_rate}")
         self.sampling_rate = sampling_rate
@@ -96,6 +87,7 @@ class DevAgent:
             BINARY: binary_port,
             "http": http_port,
             "sampling": sampling_port,
+            "ui": ui_port,
         }
         self._ports: dict[str, Optional[int]] = dict.fromkeys(self._ports_wanted)
         self._out = out
@@ -104,6 +96,9 @@ class DevAgent:
         self._json = JsonFile(json_path) if json_path else None
         self._forwarder = Forwarder({COMPACT: forward, BINARY: forward_binary}, self.write)
         self._collector = TraceCollector(quiet_after)
+        span_log = SqliteSpanLog(store_path) if store_path else None  # ValueError if not ours
+        #: Every trace received (bounded): what the web UI and the query API serve.
+        self.store = TraceStore(max_traces=max_traces, span_log=span_log)
         self._listeners = Listeners(self._on_payload)
         self._lock = threading.Lock()  # counters and the list of printed traces
         self._write_lock = threading.Lock()
@@ -134,10 +129,15 @@ class DevAgent:
                         sampling_rate=self.sampling_rate,
                         sampling_only=name == "sampling",
                     )
+            if self._ports_wanted["ui"] is not None:
+                server = make_server(QueryAPI(self.store), self.ui_host, self._ports_wanted["ui"])
+                self._listeners.add_server(server)
+                self._ports["ui"] = int(server.server_address[1])
             self._forwarder.open()
         except OSError:
             self._listeners.stop()
             self._forwarder.close()
+            self.store.close()
             raise
         self._running = True
         self._printer = threading.Thread(
@@ -162,6 +162,7 @@ class DevAgent:
             self._printer.join(10)
         self._emit(self._collector.pop_all())
         self._forwarder.close()
+        self.store.close()
         return self.stats
 
     def __enter__(self) -> DevAgent:
@@ -204,26 +205,25 @@ class DevAgent:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{port}/sampling"
 
+    @property
+    def ui_url(self) -> Optional[str]:
+        """The web UI's address (``http://127.0.0.1:16686/``), or None when it is off."""
+        port = self._ports["ui"]
+        return None if port is None else ui_url(self.ui_host, port)
+
     def banner(self) -> str:
         """What the agent listens on, one endpoint per line (for the start of a session)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        lines = ["jaeger-lite agent listening on:"]
-        if self.compact_port is not None:
-            lines.append(
-                f"  compact  udp://{host}:{self.compact_port}  (Thrift compact: most clients)"
+        return banner(
+            Endpoints(
+                self.host,
+                self.compact_port,
+                self.binary_port,
+                self.http_url,
+                self.sampling_url,
+                self.sampling_rate,
+                self.ui_url,
             )
-        if self.binary_port is not None:
-            lines.append(f"  binary   udp://{host}:{self.binary_port}  (Thrift binary)")
-        if self.http_url is not None:
-            lines.append(f"  http     {self.http_url}  (Thrift binary over HTTP)")
-        if self.sampling_url is not None:
-            lines.append(
-                f"  sampling {self.sampling_url}  (probabilistic {self.sampling_rate:g}"
-                " for every service)"
-            )
-        if len(lines) == 1:
-            lines.append("  nothing: every listener is off")
-        return "\n".join(lines)
+        )
 
     # -- counters, waiting -----------------------------------------------------------------
 
@@ -231,7 +231,9 @@ class DevAgent:
     def stats(self) -> AgentStats:
         """A snapshot of the counters."""
         with self._lock:
-            return AgentStats(**self._counts)
+            counts = dict(self._counts)
+        counts.update(evicted=self.store.evicted, store_errors=self.store.log_errors)
+        return AgentStats(**counts)
 
     @property
     def traces(self) -> list[Trace]:
@@ -265,22 +267,8 @@ class DevAgent:
 
     def summary(self) -> str:
         """The one-line summary printed on shutdown."""
-        s = self.stats
-        parts = [
-            plural(s.traces, "trace"),
-            f"{plural(s.spans, 'span')} in {plural(s.batches, 'batch', 'batches')}",
-            f"{format_bytes(s.bytes)} received",
-            plural(s.bad_datagrams, "bad datagram"),
-        ]
-        if s.bad_http_bodies:
-            parts.append(plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
-        if self._forwarder.active or s.forwarded or s.forward_errors:
-            parts.append(f"{s.forwarded} forwarded")
-            if s.forward_errors:
-                parts.append(f"{s.forward_errors} not forwarded")
-        if s.json_errors:
-            parts.append(plural(s.json_errors, "JSON write error"))
-        return "jaeger-lite agent stopped: " + ", ".join(parts)
+        active = self._forwarder.active
+        return summary(self.stats, forwarding=active, max_traces=self.store.max_traces)
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -329,6 +317,7 @@ class DevAgent:
         self.write(line)
 
     def _accept(self, batch: ReceivedBatch) -> None:
+        self.store.add(batch.spans)
         self._collector.add(batch.spans)
         self._count(batches=1, spans=len(batch.spans))  # also wakes the printer
 

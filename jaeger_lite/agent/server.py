@@ -145,7 +145,7 @@ class Listeners:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
         self._sockets: list[socket.socket] = []
-        self._http: list[_Server] = []
+        self._http: list[ThreadingHTTPServer] = []
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -180,9 +180,13 @@ class Listeners:
         server.handler = self._handler
         server.sampling_rate = sampling_rate
         server.timeout = 0.05  # bounds handle_request() if a wake-up was spurious
+        self.add_server(server)
+        return int(server.server_address[1])
+
+    def add_server(self, server: ThreadingHTTPServer) -> None:
+        """Serve another bound HTTP server (the web UI) from the same thread."""
         self._http.append(server)
         self._selector.register(server.socket, selectors.EVENT_READ, server)
-        return int(server.server_address[1])
 
     def start(self) -> None:
         """Serve the bound sockets on a daemon thread."""
@@ -196,7 +200,7 @@ class Listeners:
             for key, _ in self._selector.select():
                 if key.data is None:
                     return
-                if isinstance(key.data, _Server):
+                if isinstance(key.data, ThreadingHTTPServer):
                     key.data.handle_request()  # accepts; the request runs on its own thread
                     continue
                 sock: socket.socket = key.fileobj  # type: ignore[assignment]
