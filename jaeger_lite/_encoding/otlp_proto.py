@@ -34,7 +34,14 @@ _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
 # Span fields 7 and 8 (start and end, fixed64) in one call: their keys and values.
 _pack_times = struct.Struct("<BQBQ").pack
+# Span fields 2 and 4 (span_id, parent_span_id): keys, lengths and big-endian ids.
+_pack_ids = struct.Struct(">HQHQ").pack
+_pack_id = struct.Struct(">HQ").pack
 _FLAGS = [b"\x85\x01" + struct.pack("<I", flags) for flags in (0, 1)]  # field 16, fixed32
+# Frames (key and length) of a span in ScopeSpans (field 2) and of an event in a Span
+# (field 11), ready-made for the common sizes.
+_SPAN_FRAMES = [b"\x12" + varint(n) for n in range(2048)]
+_EVENT_FRAMES = [b"\x5a" + varint(n) for n in range(256)]
 _BOOLS = (b"\x10\x00", b"\x10\x01")  # AnyValue.bool_value (2)
 
 
@@ -96,6 +103,7 @@ class ProtoEncoder:
         out: list[bytes] = []
         emit = out.append
         attrs = self._attrs
+        event_attrs = self._event_attrs
         names = self._names
         for span in spans:
             trace_id = span._trace_id
@@ -112,16 +120,19 @@ class ProtoEncoder:
             name = names.get(span._operation_name)
             if name is None:
                 name = self._name(span._operation_name)
-            parts = [self._trace_field, b"\x12\x08", span._span_id.to_bytes(8, "big")]
+            parts = [
+                self._trace_field,
+                _pack_ids(0x1208, span._span_id, 0x2208, parent_id)
+                if parent_id
+                else _pack_id(0x1208, span._span_id),
+                name,  # name (5)
+            ]
             append = parts.append
-            if mapped is not None and mapped.trace_state:
-                append(_string(b"\x1a", mapped.trace_state))  # trace_state (3)
-            if parent_id:
-                append(b"\x22\x08")  # parent_span_id (4)
-                append(parent_id.to_bytes(8, "big"))
-            append(name)  # name (5)
-            if mapped is not None and mapped.kind:
-                append(b"\x30" + varint(mapped.kind))  # kind (6)
+            if mapped is not None:
+                if mapped.trace_state:
+                    append(_string(b"\x1a", mapped.trace_state))  # trace_state (3)
+                if mapped.kind:
+                    append(b"\x30" + varint(mapped.kind))  # kind (6)
             start = span._start_ns
             append(_pack_times(0x39, start, 0x41, start + (span._duration_ns or 0)))
             for key, value in tags.items():  # attributes (9)
@@ -129,8 +140,20 @@ class ProtoEncoder:
                 append(
                     entry[1] if entry is not None and entry[0] is value else self._attr(key, value)
                 )
-            if span._log_fields is not None:
-                self._events(span, append)  # events (11)
+            first = span._log_fields
+            if first is not None:  # events (11)
+                for ns, fields in span._logs or ((span._log_ns, first),):
+                    event = [b"\x09", _pack_fixed64(ns)]  # time_unix_nano (1)
+                    for key, value in fields.items():  # the name (2), the attributes (3)
+                        entry = event_attrs.get(key)
+                        event.append(
+                            entry[1]
+                            if entry is not None and entry[0] is value
+                            else self._event_attr(key, value)
+                        )
+                    body = b"".join(event)
+                    size = len(body)
+                    append((_EVENT_FRAMES[size] if size < 256 else b"\x5a" + varint(size)) + body)
             if mapped is not None:
                 if mapped.links:
                     parts.extend(_link(link) for link in mapped.links)  # links (13)
@@ -138,28 +161,12 @@ class ProtoEncoder:
                     append(_status(*mapped.status))  # status (15)
             append(_FLAGS[span._flags & 1])  # flags (16): the W3C sampled bit
             body = b"".join(parts)
-            framed = b"\x12" + varint(len(body)) + body
+            size = len(body)
+            framed = (_SPAN_FRAMES[size] if size < 2048 else b"\x12" + varint(size)) + body
             if mapped is not None and mapped.scope is not None:
                 framed = scope_marker(*mapped.scope) + framed
             emit(framed)
         return out
-
-    def _events(self, span: Span, append: Any) -> None:
-        cache = self._event_attrs
-        for ns, log in span._logs or ((span._log_ns, span._log_fields or {}),):
-            parts = [b"\x09", _pack_fixed64(ns)]  # time_unix_nano (1)
-            for key, value in log.items():
-                if key == EVENT_NAME:
-                    parts.append(_string(b"\x12", value))  # name (2)
-                    continue
-                entry = cache.get(key)
-                parts.append(
-                    entry[1]
-                    if entry is not None and entry[0] is value
-                    else self._event_attr(key, value)
-                )
-            body = b"".join(parts)
-            append(b"\x5a" + varint(len(body)) + body)
 
     def _attr(self, key: str, value: Any) -> bytes:
         encoded = key_value(b"\x4a", key, value)
@@ -169,7 +176,9 @@ class ProtoEncoder:
         return encoded
 
     def _event_attr(self, key: str, value: Any) -> bytes:
-        encoded = key_value(b"\x1a", key, value)
+        # The ``event`` field is the event's name (2), not an attribute (3).
+        name = key == EVENT_NAME
+        encoded = _string(b"\x12", value) if name else key_value(b"\x1a", key, value)
         if len(self._event_attrs) >= self._cache_size:
             self._event_attrs.clear()
         self._event_attrs[key] = (value, encoded)
