@@ -11,6 +11,7 @@ import sys
 
 from jaeger_lite.agent import DevAgent
 from jaeger_lite.config.options import OPTIONS
+from jaeger_lite.config.otel_env import OTEL_VARIABLES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -51,6 +52,17 @@ def test_every_option_is_in_the_configuration_table() -> None:
     table = section("Configuration")
     for option in OPTIONS:
         assert f"| `{option.name}` | `{option.env}`" in table, option.name
+
+
+def test_every_otel_variable_is_documented() -> None:
+    """Each OTEL_* variable init_tracer reads is named in the configuration section."""
+    table = section("Configuration")
+    for variable in OTEL_VARIABLES:
+        short = variable.replace("OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_[TRACES_]")
+        suffix = "_" + variable.rsplit("_", 1)[-1]
+        assert (
+            f"`{variable}`" in table or f"`{short}`" in table or f"`{suffix}`" in table
+        ), variable
 
 
 def test_the_two_setup_commands_are_given() -> None:
