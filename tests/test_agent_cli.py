@@ -33,6 +33,8 @@ class Agent:
     def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
         if "--sampling-port" not in args:  # never the shared default 5778 in tests
             args = ("--sampling-port", "auto", *args)
+        if "--otlp-port" not in args:  # nor 4318
+            args = ("--otlp-port", "off", *args)
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(

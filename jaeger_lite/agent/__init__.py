@@ -10,6 +10,7 @@ from .decode import DecodeError, decode_batch_body, decode_datagram
 from .devagent import AgentStats, DevAgent
 from .jsonout import JsonFile, trace_to_json
 from .model import LogRecord, Process, ReceivedBatch, Ref, SpanRecord, Tag
+from .otlp_decode import decode_otlp
 from .render import render_trace
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "TraceCollector",
     "decode_batch_body",
     "decode_datagram",
+    "decode_otlp",
     "render_trace",
     "trace_to_json",
 ]
