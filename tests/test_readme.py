@@ -71,3 +71,25 @@ def test_the_two_setup_commands_are_given() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for target in re.findall(r"`make ([a-z-]+)`", README):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_otlp_section_runs_as_pasted() -> None:
+    """The OTLP example sends its span to OTEL_EXPORTER_OTLP_ENDPOINT (the agent's OTLP
+    listener here) and the section names Jaeger v2's ports."""
+    text = section("Sending to Jaeger v2 or an OpenTelemetry Collector")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code is not None
+    assert all(port in text for port in ("4318", "4317", "16686"))
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0, out=io.StringIO()
+    ) as agent:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JAEGER_", "OTEL_"))}
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = (agent.otlp_url or "").rsplit("/v1/traces", 1)[0]
+        result = subprocess.run(
+            [sys.executable, "-c", code.group(1)],
+            capture_output=True, text=True, timeout=60, env=env, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert agent.wait_for_spans(1, timeout=10)
+        agent.flush()
+        assert [s.operation for t in agent.traces for s in t.spans] == ["charge"]
