@@ -114,7 +114,8 @@ def program(client: str) -> str:
 
 
 class Receiver:
-    """Counts the spans of OTLP requests (HTTP) or Thrift datagrams (UDP) as they arrive."""
+    """Records when OTLP requests (HTTP) and Thrift datagrams (UDP) arrive; counts their
+    spans while waiting."""
 
     def __init__(self, behaviour: str = "ok") -> None:
         self.count = 0
@@ -122,6 +123,7 @@ class Receiver:
         self._lock = threading.Lock()
         self.behaviour = behaviour
         self._datagrams: list[tuple[float, bytes]] = []
+        self._bodies: list[tuple[float, bytes, bool]] = []
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -137,11 +139,11 @@ class Receiver:
                         self.wfile.write(answer[i : i + 1])
                         self.wfile.flush()
                     return
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                request = ExportTraceServiceRequest.FromString(body)
-                spans = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
-                receiver.add(spans)
+                # Stored, decoded while waiting: decoding as they come would put the
+                # receiver's work inside the measured window (the UDP receiver's too).
+                gzipped = self.headers.get("Content-Encoding") == "gzip"
+                with receiver._lock:
+                    receiver._bodies.append((time.monotonic(), body, gzipped))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")
@@ -159,11 +161,6 @@ class Receiver:
         self._stop = threading.Event()
         for target in (self.http.serve_forever, self._udp_loop):
             threading.Thread(target=target, daemon=True).start()
-
-    def add(self, spans: int) -> None:
-        with self._lock:
-            self.count += spans
-            self.last = time.monotonic()
 
     def _udp_loop(self) -> None:
         # Datagrams are only stored here, and decoded while waiting (decoding them as they
@@ -184,15 +181,23 @@ class Receiver:
     def reset(self) -> None:
         with self._lock:
             self.count, self.last = 0, 0.0
-            self._datagrams = []
+            self._datagrams, self._bodies = [], []
 
     def wait_for(self, count: int, timeout: float) -> bool:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self._lock:
                 datagrams, self._datagrams = self._datagrams, []
+                bodies, self._bodies = self._bodies, []
             for arrived, data in datagrams:
                 self.count += len(decode_datagram(data, COMPACT).spans)
+                self.last = max(self.last, arrived)
+            for arrived, body, gzipped in bodies:
+                request = ExportTraceServiceRequest.FromString(
+                    gzip.decompress(body) if gzipped else body
+                )
+                scopes = [s for r in request.resource_spans for s in r.scope_spans]
+                self.count += sum(len(s.spans) for s in scopes)
                 self.last = max(self.last, arrived)
             with self._lock:
                 if self.count >= count:
