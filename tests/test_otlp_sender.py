@@ -231,3 +231,16 @@ def test_https_with_a_certificate_file(
 def test_https_without_trust_fails_counted(tls_collector: OTLPCollector) -> None:
     metrics = run(OTLPSender(tls_collector.url, timeout=1), 2)
     assert metrics["spans_dropped_send_failed"] == 2
+
+
+def test_a_forked_child_starts_over(collector: OTLPCollector) -> None:
+    """after_fork: the parent's counters are not the child's, and the child names itself
+    with a new service.instance.id."""
+    sender = OTLPSender(collector.url)
+    run(sender, 2)
+    resource = sender.resource_bytes()
+    sender.after_fork()
+    assert sender.metrics()["spans_sent"] == 0
+    assert sender.resource_bytes() != resource
+    run(sender, 1)
+    assert len(collector.spans()) == 3
