@@ -170,6 +170,8 @@ class Receiver:
                 data = self.udp.recv(65536)
             except socket.timeout:
                 continue
+            except OSError:  # closed by stop()
+                return
             with self._lock:
                 self._datagrams.append((time.monotonic(), data))
 
