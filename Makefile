@@ -32,6 +32,7 @@ test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X
 bench: $(VENV)/.test ## benchmarks against the peers (installed into .bench/ on first run)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_wire.py
+	$(BIN)/python benchmarks/bench_otlp.py
 
 screenshots: $(VENV)/.test ## refresh the web UI pictures under docs/ (from the browser test)
 	./scripts/setup-browser

@@ -60,7 +60,7 @@ from .sampling import (
     Sampler,
 )
 from .scope import ContextVarsScopeManager, Scope, ScopeManager, ThreadLocalScopeManager
-from .senders import HTTPSender, Sender, UDPSender
+from .senders import HTTPSender, OTLPSender, Sender, UDPSender
 from .span import Log, Span
 from .tracer import Tracer
 
@@ -88,6 +88,7 @@ __all__ = [
     "Log",
     "LoggingReporter",
     "NullReporter",
+    "OTLPSender",
     "PerOperationSampler",
     "ProbabilisticSampler",
     "RateLimitingSampler",

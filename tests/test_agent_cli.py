@@ -35,6 +35,8 @@ class Agent:
             args = ("--sampling-port", "auto", *args)
         if "--ui-port" not in args:  # nor the web UI's 16686
             args = ("--ui-port", "auto", *args)
+        if "--otlp-port" not in args:  # nor 4318
+            args = ("--otlp-port", "off", *args)
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(

@@ -15,7 +15,7 @@ ARCHITECTURE = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
 LAYERS: list[tuple[str, ...]] = [
     (
         "_version", "errors", "_ids", "_safe", "_metrics", "_opentracing", "_values",
-        "_baggage", "_lifecycle", "_gen",
+        "_baggage", "_lifecycle", "_gen", "_http",
     ),
     ("context", "span", "_span_factory", "scope", "_references", "decorators"),
     ("propagation", "sampling", "_encoding"),

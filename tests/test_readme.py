@@ -34,6 +34,7 @@ import pytest
 import jaeger_lite
 from jaeger_lite.agent import DevAgent
 from jaeger_lite.config.options import OPTIONS
+from jaeger_lite.config.otel_env import OTEL_VARIABLES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -47,6 +48,7 @@ AGENT_ENV: dict[str, Callable[[DevAgent], Optional[str]]] = {
     "JAEGER_AGENT_PORT": lambda agent: str(agent.compact_port),
     "JAEGER_SAMPLING_ENDPOINT": lambda agent: agent.sampling_url,
     "JAEGER_ENDPOINT": lambda agent: agent.http_url,
+    "OTEL_EXPORTER_OTLP_ENDPOINT": lambda agent: (agent.otlp_url or "").rsplit("/v1/traces", 1)[0],
 }
 #: Variables of the developer's own shell that would point a block somewhere else.
 FOREIGN_ENV = re.compile(r"(JAEGER_(?!LITE_)|OTEL_)")
@@ -143,7 +145,8 @@ def run_block(
 def new_agent() -> DevAgent:
     """A development agent with every listener the environment points at, on free ports."""
     return DevAgent(
-        compact_port=0, binary_port=None, http_port=0, sampling_port=0, out=io.StringIO()
+        compact_port=0, binary_port=None, http_port=0, sampling_port=0, otlp_port=0,
+        out=io.StringIO(),
     )
 
 
@@ -225,12 +228,29 @@ def test_quick_start_is_short() -> None:
     assert len(block.code.strip().splitlines()) <= 20
 
 
+def section(title: str) -> str:
+    """The README's ``## title`` section, up to the next ``## `` heading."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
 def test_every_option_is_in_the_configuration_table() -> None:
     """Each init_tracer option and its variable have a row."""
-    start = README.index("\n## Configuration\n")
-    table = README[start : README.find("\n## ", start + 1)]
+    table = section("Configuration")
     for option in OPTIONS:
         assert f"| `{option.name}` | `{option.env}`" in table, option.name
+
+
+def test_every_otel_variable_is_documented() -> None:
+    """Each OTEL_* variable init_tracer reads is named in the configuration section."""
+    table = section("Configuration")
+    for variable in OTEL_VARIABLES:
+        short = variable.replace("OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_[TRACES_]")
+        suffix = "_" + variable.rsplit("_", 1)[-1]
+        assert (
+            f"`{variable}`" in table or f"`{short}`" in table or f"`{suffix}`" in table
+        ), variable
 
 
 def test_the_two_setup_commands_are_given() -> None:
@@ -239,3 +259,25 @@ def test_the_two_setup_commands_are_given() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for target in re.findall(r"`make ([a-z-]+)`", README):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_otlp_section_runs_as_pasted() -> None:
+    """The OTLP example sends its span to OTEL_EXPORTER_OTLP_ENDPOINT (the agent's OTLP
+    listener here) and the section names Jaeger v2's ports."""
+    text = section("Sending to Jaeger v2 or an OpenTelemetry Collector")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code is not None
+    assert all(port in text for port in ("4318", "4317", "16686"))
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0, out=io.StringIO()
+    ) as agent:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JAEGER_", "OTEL_"))}
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = (agent.otlp_url or "").rsplit("/v1/traces", 1)[0]
+        result = subprocess.run(
+            [sys.executable, "-c", code.group(1)],
+            capture_output=True, text=True, timeout=60, env=env, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert agent.wait_for_spans(1, timeout=10)
+        agent.flush()
+        assert [s.operation for t in agent.traces for s in t.spans] == ["charge"]

@@ -10,6 +10,7 @@ from .decode import DecodeError, decode_batch_body, decode_datagram
 from .devagent import AgentStats, DevAgent
 from .jsonout import JsonFile, trace_to_json
 from .model import LogRecord, Process, ReceivedBatch, Ref, SpanRecord, Tag
+from .otlp_decode import decode_otlp
 from .query import QueryAPI
 from .render import render_trace
 from .sqlstore import SqliteSpanLog
@@ -36,6 +37,7 @@ __all__ = [
     "WebUI",
     "decode_batch_body",
     "decode_datagram",
+    "decode_otlp",
     "render_trace",
     "trace_to_json",
 ]

@@ -7,12 +7,14 @@ import signal
 import socket
 import sys
 from types import FrameType
-from typing import Optional
+from typing import Optional, Union
+from urllib.parse import urlsplit
 
 from .devagent import (
     DEFAULT_BINARY_PORT,
     DEFAULT_COMPACT_PORT,
     DEFAULT_HTTP_PORT,
+    DEFAULT_OTLP_PORT,
     DEFAULT_QUIET_AFTER,
     DEFAULT_SAMPLING_PORT,
     DevAgent,
@@ -22,10 +24,11 @@ from .web import DEFAULT_UI_PORT
 
 DESCRIPTION = """\
 Receive spans like a Jaeger agent (UDP compact Thrift, UDP binary Thrift, HTTP Thrift)
-and print each trace as a tree of spans and a time axis once it has been quiet for a
-moment. Point any Jaeger client at it: jaeger_lite, jaeger-client, the OpenTelemetry
-Jaeger exporter. The traces are also served in a web UI (search, trace view) and through
-Jaeger's query API at http://127.0.0.1:16686/. Ctrl-C stops it with a summary."""
+and an OpenTelemetry Collector (OTLP/HTTP, protobuf or JSON), and print each trace as a
+tree of spans and a time axis once it has been quiet for a moment. Point any Jaeger
+client or OpenTelemetry SDK at it. The traces are also served in a web UI (search, trace
+view) and through Jaeger's query API at http://127.0.0.1:16686/. Ctrl-C stops it with a
+summary."""
 
 
 def parse_port(text: str) -> Optional[int]:
@@ -52,6 +55,17 @@ def parse_host_port(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host, int(port)
+
+
+def parse_forward(text: str) -> Union[tuple[str, int], str]:
+    """``HOST:PORT`` (a Jaeger agent's compact UDP port) or an ``http(s)://`` OTLP URL (a
+    base URL gets ``/v1/traces``)."""
+    if "://" not in text:
+        return parse_host_port(text)
+    url = urlsplit(text)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT or an http(s):// URL, got {text!r}")
+    return text if url.path not in ("", "/") else text.rstrip("/") + "/v1/traces"
 
 
 def parse_seconds(text: str) -> float:
@@ -106,6 +120,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"HTTP port for POST /api/traces (default {DEFAULT_HTTP_PORT})",
     )  # fmt: skip
     parser.add_argument(
+        "--otlp-port", type=parse_port, default=DEFAULT_OTLP_PORT, metavar="PORT",
+        help=f"HTTP port for OTLP/HTTP, POST /v1/traces (default {DEFAULT_OTLP_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
         "--sampling-port", type=parse_port, default=DEFAULT_SAMPLING_PORT, metavar="PORT",
         help=f"HTTP port answering remote samplers (GET /sampling; default "
         f"{DEFAULT_SAMPLING_PORT})",
@@ -124,8 +142,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also append each trace to FILE in the JSON the Jaeger UI loads (Upload JSON)",
     )  # fmt: skip
     parser.add_argument(
-        "--forward", type=parse_host_port, metavar="HOST:PORT",
-        help="relay every compact datagram, unchanged, to a real agent (e.g. localhost:6831)",
+        "--forward", type=parse_forward, metavar="HOST:PORT|URL",
+        help="relay every compact datagram, unchanged, to a real agent (e.g. localhost:6831),"
+        " or every OTLP export to an OTLP/HTTP endpoint (e.g. http://collector:4318)",
     )  # fmt: skip
     parser.add_argument(
         "--forward-binary", type=parse_host_port, metavar="HOST:PORT",
@@ -165,16 +184,18 @@ def run(args: argparse.Namespace) -> int:
             binary_port=args.binary_port,
             http_port=args.http_port,
             sampling_port=args.sampling_port,
+            otlp_port=args.otlp_port,
             sampling_rate=args.sampling_rate,
             quiet_after=args.quiet_after,
             color=False if args.no_color else None,
             json_path=args.json,
-            forward=args.forward,
+            forward=args.forward if isinstance(args.forward, tuple) else None,
             forward_binary=args.forward_binary,
             ui_port=args.ui_port,
             ui_host=args.ui_host,
             max_traces=args.max_traces,
             store_path=args.store,
+            forward_otlp=args.forward if isinstance(args.forward, str) else None,
         )
         agent.start()
     except (OSError, ValueError) as exc:
@@ -182,8 +203,8 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(exc, OSError):
             print(
                 "  another agent may be using these ports; pick others with --compact-port,"
-                " --binary-port, --http-port, --sampling-port, --ui-port (auto = any free port,"
-                " 0 = off)",
+                " --binary-port, --http-port, --otlp-port, --sampling-port, --ui-port (auto = any"
+                " free port, 0 = off)",
                 file=sys.stderr,
             )
         return 1
@@ -198,8 +219,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         agent.write(agent.banner())
         if args.forward or args.forward_binary:
-            targets = [f"{t[0]}:{t[1]}" for t in (args.forward, args.forward_binary) if t]
-            agent.write(f"forwarding datagrams unchanged to {' and '.join(targets)}")
+            targets = [
+                t if isinstance(t, str) else f"{t[0]}:{t[1]}"
+                for t in (args.forward, args.forward_binary)
+                if t
+            ]
+            agent.write(f"forwarding unchanged to {' and '.join(targets)}")
         if args.json:
             agent.write(f"appending traces to {args.json} (Jaeger UI: Search > Upload JSON)")
         if args.store:

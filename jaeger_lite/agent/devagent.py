@@ -1,11 +1,11 @@
 """``DevAgent``: a development stand-in for the Jaeger agent that prints the traces it gets.
 
-It receives what clients send (UDP compact on 6831, UDP binary on 6832, HTTP on 14268),
-decodes it independently of our encoder, assembles traces across batches and processes,
-and when a trace has been quiet for ``quiet_after`` seconds prints its span tree and time
-axis. Every span also goes to a bounded ``TraceStore`` that the web UI (``ui_port``) and
-Jaeger's query API serve. Usable in-process (``with DevAgent(compact_port=0) as agent:``)
-or through the ``jaeger-lite agent`` command.
+It receives what clients send (UDP compact on 6831, UDP binary on 6832, HTTP on 14268, OTLP
+on 4318), decodes it independently of our encoder, assembles traces across batches and
+processes, and when a trace has been quiet for ``quiet_after`` seconds prints its span tree
+and time axis. Every span also goes to a bounded ``TraceStore`` that the web UI
+(``ui_port``) and Jaeger's query API serve. Usable in-process (``with
+DevAgent(compact_port=0) as agent:``) or through the ``jaeger-lite agent`` command.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import threading
 from typing import Any, Optional, TextIO
 
 from .collect import Trace, TraceCollector
-from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
+from .decode import BINARY, COMPACT, DecodeError
 from .forward import Forwarder
 from .jsonout import JsonFile
 from .messages import AgentStats, Endpoints, banner, summary
 from .model import ReceivedBatch
+from .otlp_receiver import OTLP_PATH, OTLPHandler
+from .payloads import decode_payload, is_http, payload_name
 from .query import QueryAPI
 from .render import clamp_width, render_trace, stream_can_draw, use_color
 from .server import HTTP_PATH, Listeners
@@ -32,12 +34,12 @@ DEFAULT_COMPACT_PORT = 6831
 DEFAULT_BINARY_PORT = 6832
 DEFAULT_HTTP_PORT = 14268
 DEFAULT_SAMPLING_PORT = 5778
+DEFAULT_OTLP_PORT = 4318
 #: Reporters flush about once a second; two seconds of quiet means the trace is complete.
 DEFAULT_QUIET_AFTER = 2.0
 #: After this many "bad payload" lines, further ones are only counted.
 MAX_BAD_LINES = 100
 
-_DECODERS = {COMPACT: COMPACT, BINARY: BINARY}
 __all__ = ["AgentStats", "DevAgent"]
 
 
@@ -46,14 +48,16 @@ class DevAgent:
 
     Ports: an int binds that port (``0`` binds an ephemeral one, see ``compact_port`` etc.
     for the port actually bound) and ``None`` turns the listener off. ``sampling_port``
-    (off unless given; the command uses 5778) serves remote samplers a probabilistic
-    strategy at ``sampling_rate`` (1.0: every trace).
-    ``out`` is where traces and messages go (default: ``sys.stdout`` at the time of writing);
-    ``color`` and ``width`` default to what ``out`` is (a terminal or not) and its width.
-    ``forward`` / ``forward_binary`` relay every compact / binary datagram, unchanged, to
-    a real agent at (host, port). ``ui_port`` (off unless given; the command uses 16686)
-    serves the web UI and query API on ``ui_host`` from ``store``: the last ``max_traces``
-    traces, in memory, or also in the SQLite file ``store_path`` to survive restarts.
+    (the command uses 5778) serves remote samplers a probabilistic strategy at
+    ``sampling_rate`` (1.0: every trace); ``otlp_port`` (the command uses 4318) takes
+    OTLP/HTTP from any OpenTelemetry SDK; both are off unless given. ``out`` is where
+    traces and messages go (default: ``sys.stdout`` at the time of writing); ``color`` and
+    ``width`` default to what ``out`` is (a terminal or not) and its width. ``forward`` /
+    ``forward_binary`` relay every compact / binary datagram, unchanged, to a real agent at
+    (host, port); ``forward_otlp`` every OTLP export to an OTLP/HTTP URL. ``ui_port`` (off
+    unless given; the command uses 16686) serves the web UI and query API on ``ui_host``
+    from ``store``: the last ``max_traces`` traces, in memory, or also in the SQLite file
+    ``store_path`` to survive restarts.
     """
 
     def __init__(
@@ -64,6 +68,7 @@ class DevAgent:
         binary_port: Optional[int] = DEFAULT_BINARY_PORT,
         http_port: Optional[int] = DEFAULT_HTTP_PORT,
         sampling_port: Optional[int] = None,
+        otlp_port: Optional[int] = None,
         sampling_rate: float = 1.0,
         quiet_after: float = DEFAULT_QUIET_AFTER,
         out: Optional[TextIO] = None,
@@ -72,6 +77,7 @@ class DevAgent:
         json_path: Optional[str] = None,
         forward: Optional[tuple[str, int]] = None,
         forward_binary: Optional[tuple[str, int]] = None,
+        forward_otlp: Optional[str] = None,
         ui_port: Optional[int] = None,
         ui_host: str = "127.0.0.1",
         max_traces: int = DEFAULT_MAX_TRACES,
@@ -87,6 +93,7 @@ class DevAgent:
             BINARY: binary_port,
             "http": http_port,
             "sampling": sampling_port,
+            "otlp": otlp_port,
             "ui": ui_port,
         }
         self._ports: dict[str, Optional[int]] = dict.fromkeys(self._ports_wanted)
@@ -94,7 +101,8 @@ class DevAgent:
         self._color = color
         self._width = width
         self._json = JsonFile(json_path) if json_path else None
-        self._forwarder = Forwarder({COMPACT: forward, BINARY: forward_binary}, self.write)
+        targets = {COMPACT: forward, BINARY: forward_binary, "otlp": forward_otlp}
+        self._forwarder = Forwarder(targets, self.write)
         self._collector = TraceCollector(quiet_after)
         span_log = SqliteSpanLog(store_path) if store_path else None  # ValueError if not ours
         #: Every trace received (bounded): what the web UI and the query API serve.
@@ -120,7 +128,7 @@ class DevAgent:
                 port = self._ports_wanted[name]
                 if port is not None:
                     self._ports[name] = self._listeners.bind_udp(name, self.host, port)
-            for name in ("http", "sampling"):
+            for name in ("http", "sampling", "otlp"):
                 port = self._ports_wanted[name]
                 if port is not None:
                     self._ports[name] = self._listeners.bind_http(
@@ -128,6 +136,7 @@ class DevAgent:
                         port,
                         sampling_rate=self.sampling_rate,
                         sampling_only=name == "sampling",
+                        request_handler=OTLPHandler if name == "otlp" else None,
                     )
             if self._ports_wanted["ui"] is not None:
                 server = make_server(QueryAPI(self.store), self.ui_host, self._ports_wanted["ui"])
@@ -171,8 +180,6 @@ class DevAgent:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- what the agent listens on -------------------------------------------------------
-
     @property
     def compact_port(self) -> Optional[int]:
         """The UDP port bound for compact Thrift, or None when that listener is off."""
@@ -191,19 +198,22 @@ class DevAgent:
     @property
     def http_url(self) -> Optional[str]:
         """The collector URL clients POST to (``http://host:port/api/traces``), or None."""
-        if self.http_port is None:
-            return None
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.http_port}{HTTP_PATH}"
+        return self._url("http", HTTP_PATH)
+
+    @property
+    def otlp_url(self) -> Optional[str]:
+        """Where OTLP/HTTP exporters POST (``http://host:port/v1/traces``), or None."""
+        return self._url("otlp", OTLP_PATH)
 
     @property
     def sampling_url(self) -> Optional[str]:
         """Where remote samplers get their strategy (``http://host:port/sampling``), or None."""
-        port = self._ports["sampling"]
-        if port is None:
-            return None
+        return self._url("sampling", "/sampling")
+
+    def _url(self, listener: str, path: str) -> Optional[str]:
+        port = self._ports[listener]
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}/sampling"
+        return None if port is None else f"http://{host}:{port}{path}"
 
     @property
     def ui_url(self) -> Optional[str]:
@@ -222,10 +232,9 @@ class DevAgent:
                 self.sampling_url,
                 self.sampling_rate,
                 self.ui_url,
+                self.otlp_url,
             )
         )
-
-    # -- counters, waiting -----------------------------------------------------------------
 
     @property
     def stats(self) -> AgentStats:
@@ -292,15 +301,13 @@ class DevAgent:
         if relayed is not None:
             self._count(**{"forwarded" if relayed else "forward_errors": 1})
         try:
-            if listener == "http":
-                batch = decode_batch_body(data)
-            else:
-                batch = decode_datagram(data, _DECODERS[listener])
+            batches = decode_payload(listener, data)
         except DecodeError as exc:
-            self._count(**{"bad_http_bodies" if listener == "http" else "bad_datagrams": 1})
+            self._count(**{"bad_http_bodies" if is_http(listener) else "bad_datagrams": 1})
             self._report_bad(listener, data, sender, str(exc))
             return False
-        self._accept(batch)
+        for batch in batches:
+            self._accept(batch)
         return True
 
     def _report_bad(self, listener: str, data: bytes, sender: Any, reason: str) -> None:
@@ -310,7 +317,7 @@ class DevAgent:
         if shown > MAX_BAD_LINES:
             return
         where = f"{sender[0]}:{sender[1]}" if isinstance(sender, tuple) else str(sender)
-        what = "HTTP body" if listener == "http" else f"{listener} datagram"
+        what = payload_name(listener)
         line = f"! bad {what} from {where} ({len(data)} bytes): {reason}"
         if shown == MAX_BAD_LINES:
             line += " (further bad payloads are counted, not shown)"

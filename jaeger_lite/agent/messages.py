@@ -38,6 +38,7 @@ class Endpoints:
     sampling_url: Optional[str]
     sampling_rate: float
     ui_url: Optional[str]
+    otlp_url: Optional[str] = None
 
 
 def banner(e: Endpoints) -> str:
@@ -50,6 +51,8 @@ def banner(e: Endpoints) -> str:
         lines.append(f"  binary   udp://{host}:{e.binary_port}  (Thrift binary)")
     if e.http_url is not None:
         lines.append(f"  http     {e.http_url}  (Thrift binary over HTTP)")
+    if e.otlp_url is not None:
+        lines.append(f"  otlp     {e.otlp_url}  (OTLP/HTTP, protobuf or JSON)")
     if e.sampling_url is not None:
         lines.append(
             f"  sampling {e.sampling_url}  (probabilistic {e.sampling_rate:g} for every service)"

@@ -169,13 +169,19 @@ class Listeners:
         return int(sock.getsockname()[1])
 
     def bind_http(
-        self, host: str, port: int, *, sampling_rate: float = 1.0, sampling_only: bool = False
+        self,
+        host: str,
+        port: int,
+        *,
+        sampling_rate: float = 1.0,
+        sampling_only: bool = False,
+        request_handler: Optional[type[BaseHTTPRequestHandler]] = None,
     ) -> int:
         """Bind the HTTP collector endpoint (or, with ``sampling_only``, the sampling
-        endpoint); return the port actually bound."""
+        endpoint; or one served by ``request_handler``); return the port actually bound."""
         family, address = _resolve(host, port, socket.SOCK_STREAM)
         server_class = type("_BoundServer", (_Server,), {"address_family": family})
-        handler = _SamplingHandler if sampling_only else _CollectorHandler
+        handler = request_handler or (_SamplingHandler if sampling_only else _CollectorHandler)
         server: _Server = server_class(address, handler)
         server.handler = self._handler
         server.sampling_rate = sampling_rate

@@ -1,8 +1,9 @@
-"""Configuration: from keyword options, ``JAEGER_*`` variables or a jaeger-client ``Config``
-dictionary to a wired tracer.
+"""Configuration: from keyword options, ``JAEGER_*`` and ``OTEL_*`` variables or a
+jaeger-client ``Config`` dictionary to a wired tracer.
 
-``options`` is the table of every option and the parsers of their values; ``resolve``
-merges keywords, environment and defaults into validated :class:`TracerOptions`;
+``options`` is the table of every option and the parsers of their values; ``otel_env``
+reads the OpenTelemetry variables; ``resolve`` merges keywords, environment and defaults
+into validated :class:`TracerOptions`;
 ``build`` wires the tracer (``init_tracer``); ``jaeger_client`` accepts jaeger-client's
 ``Config`` dictionary as it is.
 """

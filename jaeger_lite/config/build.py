@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import sys
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from .._global import set_global_tracer
+from .._http import safe_url
+from ..context import SpanContext
 from ..errors import ConfigError
+from ..propagation import Format
 from ..reporting import CompositeReporter, LoggingReporter, NullReporter, RemoteReporter, Reporter
 from ..sampling import (
     ConstSampler,
@@ -17,7 +22,8 @@ from ..sampling import (
     Sampler,
 )
 from ..scope import ScopeManager
-from ..senders import HTTPSender, Sender, UDPSender
+from ..senders import HTTPSender, OTLPSender, Sender, UDPSender
+from ..senders.otlp_http import DEFAULT_OTLP_ENDPOINT
 from ..tracer import Tracer
 from .resolve import TracerOptions, host_for_url, resolve_options
 
@@ -33,7 +39,8 @@ def init_tracer(
     scope_manager: Optional[ScopeManager] = None,
     **options: Any,
 ) -> Tracer:
-    """A tracer wired from keyword options and ``JAEGER_*`` variables (see :data:`OPTIONS`).
+    """A tracer wired from keyword options, ``JAEGER_*`` and ``OTEL_*`` variables (see
+    :data:`OPTIONS`; ``exporter="otlp"`` or ``OTEL_TRACES_EXPORTER=otlp`` for OTLP).
 
     By default: UDP to the agent on localhost:6831, the remote sampler (0.1% until the
     agent's strategy arrives, asked for at once), the Jaeger propagation format. It becomes
@@ -73,11 +80,13 @@ def build_tracer(
         "tags": options.tags,
         "scope_manager": scope_manager,
         "trace_id_128bit": options.traceid_128bit,
-        "propagation": options.propagation,
+        "propagation": options.propagation or "jaeger",
         "jaeger_headers": headers,
         "max_tag_value_length": max_tag_value_length,
         "max_traceback_length": max_traceback_length,
     }
+    if not options.propagation:  # none: neither inject nor extract anything
+        common["codecs"] = dict.fromkeys((Format.TEXT_MAP, Format.HTTP_HEADERS), _NoPropagation())
     if options.disabled:  # no thread, no socket: spans are unsampled and go nowhere
         return Tracer(
             options.service_name or "disabled", NullReporter(), ConstSampler(False), **common
@@ -92,9 +101,19 @@ def build_tracer(
         options.service_name,
         _destination(options, local_agent_enabled),
         sampler,
-        ",".join(options.propagation),
+        ",".join(options.propagation) or "nothing",
     )
     return tracer
+
+
+class _NoPropagation:
+    """The codec of ``OTEL_PROPAGATORS=none``."""
+
+    def inject(self, span_context: SpanContext, carrier: Any) -> None:
+        pass
+
+    def extract(self, carrier: Any) -> Optional[SpanContext]:
+        return None
 
 
 def _build_sampler(options: TracerOptions) -> Sampler:
@@ -116,16 +135,28 @@ def _build_sampler(options: TracerOptions) -> Sampler:
 
 def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Reporter:
     reporters: list[Reporter] = []
-    if options.endpoint or local_agent_enabled:
-        sender: Sender
-        if options.endpoint:
+    queue: dict[str, Any] = {"flush_interval": options.reporter_flush_interval}
+    if options.reporter_max_queue_size is not None:
+        queue["queue_size"] = options.reporter_max_queue_size
+    for exporter in options.exporter or ("jaeger",):
+        sender: Optional[Sender] = None
+        if exporter == "otlp":
+            sender = OTLPSender(
+                options.otlp_endpoint,
+                protocol=options.otlp_protocol,
+                headers=options.otlp_headers,
+                compression=options.otlp_compression,
+                timeout=options.otlp_timeout,
+                certificate_file=options.otlp_certificate,
+            )
+        elif exporter == "jaeger" and options.endpoint:
             sender = HTTPSender(
                 options.endpoint,
                 user=options.user,
                 password=options.password,
                 auth_token=options.auth_token,
             )
-        else:
+        elif exporter == "jaeger" and local_agent_enabled:
             sender = UDPSender(
                 options.agent_host,
                 options.agent_port,
@@ -134,12 +165,10 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
                 if options.reporter_attempt_reconnecting_disabled
                 else options.reporter_attempt_reconnect_interval,
             )
-        queue: dict[str, Any] = {}
-        if options.reporter_max_queue_size is not None:
-            queue["queue_size"] = options.reporter_max_queue_size
-        reporters.append(
-            RemoteReporter(sender, flush_interval=options.reporter_flush_interval, **queue)
-        )
+        elif exporter == "console":
+            reporters.append(LoggingReporter(_console_logger()))
+        if sender is not None:
+            reporters.append(RemoteReporter(sender, **queue))
     if options.reporter_log_spans:
         reporters.append(LoggingReporter())
     if not reporters:
@@ -147,7 +176,26 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
     return reporters[0] if len(reporters) == 1 else CompositeReporter(*reporters)
 
 
+def _console_logger() -> logging.Logger:
+    """A logger that prints to stdout (OTEL_TRACES_EXPORTER=console), whatever logging's
+    own configuration."""
+    logger = logging.getLogger("jaeger_lite.console")
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
 def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
+    exporters = options.exporter or ("jaeger",)
+    if len(exporters) > 1:
+        return " and ".join(_destination(_only(options, e), local_agent_enabled) for e in exporters)
+    if exporters[0] == "otlp":
+        protocol = options.otlp_protocol
+        return f"{safe_url(options.otlp_endpoint or DEFAULT_OTLP_ENDPOINT)} (OTLP {protocol})"
+    if exporters[0] in ("console", "none"):
+        return exporters[0]
     if options.endpoint:
         # Keep host and port, never user:password (the line is logged).
         url = urlsplit(options.endpoint)
@@ -160,3 +208,7 @@ def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
     if local_agent_enabled:
         return f"udp://{host_for_url(options.agent_host)}:{options.agent_port}"
     return "nowhere (local agent disabled)"
+
+
+def _only(options: TracerOptions, exporter: str) -> TracerOptions:
+    return dataclasses.replace(options, exporter=(exporter,))

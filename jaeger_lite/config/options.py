@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..propagation.composite import parse_propagation
+from .otel_env import compression, exporters, headers, otlp_protocol
 
 __all__ = [
     "BY_NAME",
@@ -164,16 +165,21 @@ def parse_tags(
 
 @dataclass(frozen=True)
 class Option:
-    """One configuration option: its keyword name, variable, default, parser and meaning."""
+    """One configuration option: its keyword name, variable, default, parser and meaning.
+
+    ``variable`` names an OpenTelemetry variable for options that have no ``JAEGER_*``
+    one (the OTLP exporter's); ``otel_env`` reads those, with the spec's rules.
+    """
 
     name: str
     default: Any
     parse: Callable[[str, Any], Any]
     doc: str
+    variable: Optional[str] = None
 
     @property
     def env(self) -> str:
-        return "JAEGER_" + self.name.upper()
+        return self.variable or "JAEGER_" + self.name.upper()
 
 
 def _text(name: str, value: Any) -> str:
@@ -214,6 +220,8 @@ def _positive_duration(name: str, value: Any) -> float:
 
 
 def _propagation(name: str, value: Any) -> tuple[str, ...]:
+    if value == () or (isinstance(value, str) and value.strip().lower() == "none"):
+        return ()  # OTEL_PROPAGATORS=none: inject nothing, extract nothing
     try:
         return parse_propagation(value)
     except ValueError as exc:
@@ -310,7 +318,56 @@ OPTIONS: tuple[Option, ...] = (
         "propagation",
         ("jaeger",),
         _propagation,
-        "Formats to inject/extract: jaeger, b3, b3-single, w3c.",
+        "Formats to inject/extract: jaeger, b3, b3-single, w3c (or none).",
+    ),
+    Option(
+        "exporter",
+        None,
+        exporters,
+        "Where spans go: jaeger (UDP agent, or endpoint), otlp, console, none; default jaeger.",
+        "OTEL_TRACES_EXPORTER",
+    ),
+    Option(
+        "otlp_endpoint",
+        None,
+        _url,
+        "OTLP/HTTP traces URL, used as is; default http://localhost:4318/v1/traces.",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ),
+    Option(
+        "otlp_protocol",
+        "http/protobuf",
+        otlp_protocol,
+        "http/protobuf or http/json.",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    ),
+    Option(
+        "otlp_headers",
+        {},
+        headers,
+        "Headers of every export: k=v,k2=v2 (percent-encoded values) or a dict.",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ),
+    Option(
+        "otlp_compression",
+        None,
+        compression,
+        "gzip or none.",
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    ),
+    Option(
+        "otlp_timeout",
+        10.0,
+        _positive_duration,
+        "Deadline of an export, retries included (the variables are in milliseconds).",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    ),
+    Option(
+        "otlp_certificate",
+        None,
+        _text,
+        "PEM file of the CAs trusted for https:// (default: the system's).",
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     ),
 )
 

@@ -1,9 +1,11 @@
-"""Resolving options: keyword arguments and ``JAEGER_*`` environment variables, validated.
+"""Resolving options: keyword arguments, ``JAEGER_*`` and ``OTEL_*`` variables, validated.
 
-Every option is named after its environment variable, lower-cased without ``JAEGER_``
-(``reporter_flush_interval`` ↔ ``JAEGER_REPORTER_FLUSH_INTERVAL``). A keyword option wins
-over the environment, the environment wins over the default. Environment values use
-jaeger-client-go's syntax; keyword values may be Python values or the same strings.
+Every Jaeger option is named after its environment variable, lower-cased without
+``JAEGER_`` (``reporter_flush_interval`` ↔ ``JAEGER_REPORTER_FLUSH_INTERVAL``); the OTLP
+exporter's options read OpenTelemetry's variables. A keyword wins over ``JAEGER_*``,
+which wins over ``OTEL_*`` (``otel_env``), which wins over the default. ``JAEGER_*``
+values use jaeger-client-go's syntax, ``OTEL_*`` the OpenTelemetry spec's; keyword values
+may be Python values or the same strings.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, parse_tags
+from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
 
 __all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_options"]
 
@@ -49,8 +52,17 @@ class TracerOptions:
     reporter_attempt_reconnecting_disabled: bool
     reporter_attempt_reconnect_interval: float
     traceid_128bit: bool
-    propagation: tuple[str, ...]
+    propagation: tuple[str, ...]  # empty: propagate nothing (OTEL_PROPAGATORS=none)
+    exporter: Optional[tuple[str, ...]]  # None: jaeger
+    otlp_endpoint: Optional[str]
+    otlp_protocol: str
+    otlp_headers: Mapping[str, str]
+    otlp_compression: Optional[str]
+    otlp_timeout: float
+    otlp_certificate: Optional[str]
+    # keyword, env (JAEGER_*), otel (OTEL_*; ``variables`` names which) or default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    variables: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def effective_sampling_endpoint(self) -> str:
@@ -95,25 +107,35 @@ def resolve_options(
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"unknown option {name!r}{hint}")
 
+    otel, variables = read_otel(env)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for option in OPTIONS:
-        raw = options.get(option.name)
+        name = option.name
+        raw = options.get(name)
         if raw is not None:
-            values[option.name] = option.parse(option.name, raw)
-            sources[option.name] = "keyword"
-        elif env.get(option.env, "").strip():
-            if option.name == "tags":
-                values[option.name] = parse_tags(option.env, env[option.env], env)
+            values[name] = option.parse(name, raw)
+            sources[name] = "keyword"
+        elif option.variable is None and env.get(option.env, "").strip():
+            if name == "tags":
+                values[name] = parse_tags(option.env, env[option.env], env)
             else:
-                values[option.name] = option.parse(option.env, env[option.env])
-            sources[option.name] = "env"
+                values[name] = option.parse(option.env, env[option.env])
+            sources[name] = "env"
+        elif name in otel and (
+            name not in OTEL_SAMPLER_OPTIONS or sources["sampler_type"] in ("otel", "default")
+        ):
+            values[name] = option.parse(variables[name], otel[name])
+            sources[name] = "otel"
         else:
-            values[option.name] = option.default
-            sources[option.name] = "default"
+            values[name] = option.default
+            sources[name] = "default"
+    if "tags" in otel and sources["tags"] != "otel":  # resource attributes under the tags
+        values["tags"] = {**otel["tags"], **values["tags"]}
     if values["sampler_param"] is None:
         values["sampler_param"] = DEFAULT_SAMPLER_PARAM[values["sampler_type"]]
-    resolved = TracerOptions(**values, sources=sources)
+    used = {name: variables[name] for name, source in sources.items() if source == "otel"}
+    resolved = TracerOptions(**values, sources=sources, variables=used)
     _check_combinations(resolved)
     return resolved
 
@@ -123,6 +145,8 @@ def _check_combinations(options: TracerOptions) -> None:
 
     def name(option: str) -> str:
         # Name options as the user wrote them: variables if any of a group came from the env.
+        if option in options.variables:
+            return options.variables[option]
         group = (
             {"user", "password", "auth_token"}
             if option in ("user", "password", "auth_token")
@@ -132,7 +156,8 @@ def _check_combinations(options: TracerOptions) -> None:
 
     if not options.disabled and not options.service_name:
         raise ConfigError(
-            "service_name is required (argument, service_name= or JAEGER_SERVICE_NAME)"
+            "service_name is required (argument, service_name=, JAEGER_SERVICE_NAME"
+            " or OTEL_SERVICE_NAME)"
         )
     if (options.user is None) != (options.password is None):
         raise ConfigError(f"{name('user')} and {name('password')} must be set together")

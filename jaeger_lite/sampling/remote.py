@@ -8,16 +8,15 @@ the current sampler. The answers it understands: docs/protocol.md#sampling-strat
 
 from __future__ import annotations
 
-import http.client
 import logging
 import math
-import ssl
 import threading
 import time
 import weakref
 from typing import Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .._http import HTTPClient
 from .._lifecycle import track_poller, untrack_poller
 from .._metrics import Counter
 from .._version import __version__
@@ -80,9 +79,7 @@ class RemoteSampler(Sampler):
         self._delegate: Sampler = (
             as_sampler(initial) if initial is not None else ProbabilisticSampler(0.001)
         )
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port  # None: the scheme's default port
+        self._origin = f"{parts.scheme}://{parts.netloc}"
         # Exactly one `service` parameter, or the agent answers 400.
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         query = [(k, v) for k, v in query if k != "service"] + [("service", service_name)]
@@ -171,31 +168,21 @@ class RemoteSampler(Sampler):
         return True
 
     def _fetch(self) -> bytes:
-        connection: http.client.HTTPConnection
-        if self._https:
-            connection = http.client.HTTPSConnection(
-                self._host or "", self._port, timeout=self.timeout,
-                context=ssl.create_default_context(),
-            )  # fmt: skip
-        else:
-            connection = http.client.HTTPConnection(
-                self._host or "", self._port, timeout=self.timeout
-            )
+        # A client per poll (refresh() may run beside the poller), each poll bounded by
+        # ``timeout`` for all of it, however slowly the agent answers.
+        client = HTTPClient(self._origin, timeout=self.timeout)
         try:
-            connection.request(
+            response = client.request(
                 "GET",
                 self._target,
                 headers={"Accept": "application/json", "User-Agent": f"jaeger_lite/{__version__}"},
+                max_body=_MAX_BODY,
             )
-            response = connection.getresponse()
-            body = response.read(_MAX_BODY + 1)
         finally:
-            connection.close()
+            client.close()  # a poll a minute: not worth a connection kept open
         if response.status != 200:
             raise _FetchError(f"HTTP {response.status} {response.reason}".rstrip())
-        if len(body) > _MAX_BODY:
-            raise _FetchError(f"answer larger than {_MAX_BODY} bytes")
-        return body
+        return response.body
 
     def _note_failure(self, what: str, exc: Exception) -> bool:
         # Once per failure streak at WARNING (an agent that is down would otherwise log

@@ -8,7 +8,6 @@ are counted and logged at most once a minute, never raised.
 from __future__ import annotations
 
 import base64
-import http.client
 import logging
 import time
 import urllib.parse
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 from .._encoding.thrift_batch import BinaryEncoder, process_tags
+from .._http import HTTPClient, HTTPRequestError, netloc
 from ..span import Span
 from .base import Sender
 
@@ -33,9 +33,11 @@ class HTTPSender(Sender):
     Basic auth with ``user`` and ``password``, or a bearer ``auth_token``. ``https://``
     verifies the collector's certificate against the system's CAs (``SSL_CERT_FILE``
     adds one), or as ``ssl_context`` says (a private CA, a client certificate). One
-    persistent connection (stdlib ``http.client``) is reused. A non-2xx answer or a network error
-    counts the batch's spans as failed; after a network error, batches fail at once for
-    ``timeout`` seconds so a dead collector cannot hold the worker (or exit) for long.
+    persistent connection (stdlib ``http.client``) is reused. Each POST has ``timeout``
+    seconds for all of it (connect, send, answer), however slowly the collector answers.
+    A non-2xx answer or a network error counts the batch's spans as failed; after a
+    network error, batches fail at once for ``timeout`` seconds so a dead collector cannot
+    hold the worker (or exit) for long.
     Credentials never appear in ``repr`` or in logs.
     """
 
@@ -55,13 +57,9 @@ class HTTPSender(Sender):
             raise ValueError("endpoint must be an http(s) URL, e.g. http://host:14268/api/traces")
         if (user is None) != (password is None):
             raise ValueError("set both user and password, or neither")
-        self._https = url.scheme == "https"
-        self._ssl_context = ssl_context
-        self._host = url.hostname
-        self._port = url.port
         self._path = (url.path or "/api/traces") + (f"?{url.query}" if url.query else "")
         self._endpoint = urllib.parse.urlunsplit(
-            (url.scheme, _netloc(url.hostname, url.port), url.path, url.query, "")
+            (url.scheme, netloc(url.hostname, url.port), url.path, url.query, "")
         )  # without any user:password@ the URL may have carried
         self._headers = {"Content-Type": "application/x-thrift"}
         if url.username and user is None:
@@ -75,12 +73,12 @@ class HTTPSender(Sender):
         self.timeout = timeout
         self.batch_bytes = batch_bytes
         self._encoder = BinaryEncoder()
-        self._conn: Optional[http.client.HTTPConnection] = None
+        self._client = HTTPClient(self._endpoint, timeout=timeout, ssl_context=ssl_context)
         self._down_until = 0.0
         super().__init__()
 
     def after_fork(self) -> None:
-        self._conn = None  # the parent's connection: never write to it from the child
+        self._client.after_fork()  # the parent's connection: never write to it from the child
         super().after_fork()
 
     def encode(self, span: Span) -> bytes:
@@ -115,15 +113,9 @@ class HTTPSender(Sender):
             return
         body = BinaryEncoder.batch(process, spans)
         try:
-            conn = self._conn or self._connect()
-            conn.request("POST", self._path, body, self._headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            if response.will_close:
-                self._drop_connection()
-        except (OSError, http.client.HTTPException) as error:
-            self._drop_connection()
+            self._client.timeout = self.timeout
+            status = self._client.request("POST", self._path, body, self._headers).status
+        except HTTPRequestError as error:
             self._down_until = time.monotonic() + self.timeout
             self._failed += len(spans)
             self._send_errors += 1
@@ -145,29 +137,10 @@ class HTTPSender(Sender):
                 len(spans),
             )
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._https:
-            self._conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self.timeout, context=self._ssl_context
-            )
-        else:
-            self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
     def close(self) -> None:
         """Close the connection; a later send opens a new one."""
-        self._drop_connection()
+        self._client.close()
 
     def __repr__(self) -> str:
         auth = self._headers.get("Authorization", "").split(" ")[0].lower() or "none"
         return f"HTTPSender({self._endpoint!r}, auth={auth})"
-
-
-def _netloc(host: str, port: Optional[int]) -> str:
-    host = f"[{host}]" if ":" in host else host
-    return host if port is None else f"{host}:{port}"

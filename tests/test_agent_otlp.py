@@ -1,0 +1,190 @@
+"""The development agent speaks OTLP/HTTP: the OpenTelemetry Python SDK's own OTLP exporter
+(protobuf, gzip) and jaeger_lite's OTLPSender (JSON) send to it over real sockets, its
+traces join Thrift ones, bad bodies are refused, and it forwards OTLP unchanged."""
+
+from __future__ import annotations
+
+import io
+import signal
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+import jaeger_lite
+from jaeger_lite import ConstSampler, OTLPSender, RemoteReporter, Tracer, UDPSender
+from jaeger_lite.agent import DevAgent
+from jaeger_lite.agent.model import FOLLOWS_FROM, SpanRecord
+
+from ._otlp_collector import OTLPCollector
+
+WAIT = 10.0
+
+
+@pytest.fixture
+def agent() -> Iterator[DevAgent]:
+    with DevAgent(
+        compact_port=0, binary_port=None, http_port=None, otlp_port=0, quiet_after=30,
+        out=io.StringIO(), width=100,
+    ) as running:  # fmt: skip
+        yield running
+
+
+def tags(span: SpanRecord) -> dict[str, Any]:
+    return {t.key: t.value for t in span.tags}
+
+
+def received(agent: DevAgent, count: int) -> dict[str, SpanRecord]:
+    assert agent.wait_for_spans(count, WAIT)
+    agent.flush()
+    return {s.operation: s for trace in agent.traces for s in trace.spans}
+
+
+def otel_tracer(agent: DevAgent, **exporter: Any) -> tuple[Any, TracerProvider]:
+    provider = TracerProvider(resource=Resource.create({"service.name": "otel-svc", "zone": "eu"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(agent.otlp_url, **exporter)))
+    return provider.get_tracer("my.library", "2.1"), provider
+
+
+@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
+def test_the_opentelemetry_sdk_exporter_sends_to_the_agent(
+    agent: DevAgent, compression: Compression
+) -> None:
+    """Spans from the OTel SDK's own OTLP/HTTP exporter read as the Collector's
+    translator makes Jaeger spans of them."""
+    tracer, provider = otel_tracer(agent, compression=compression)
+    other = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1))
+    with tracer.start_as_current_span("parent", kind=SpanKind.SERVER) as parent:
+        with tracer.start_as_current_span(
+            "child",
+            kind=SpanKind.CLIENT,
+            links=[Link(other, {"opentracing.ref_type": "follows_from"})],
+        ) as child:
+            child.set_attribute("http.method", "GET")
+            child.set_attribute("retries", 3)
+            child.add_event("cache-miss", {"key": "user:42"})
+            child.set_status(Status(StatusCode.ERROR, "card declined"))
+    provider.shutdown()
+    spans = received(agent, 2)
+    parent_record, child_record = spans["parent"], spans["child"]
+    context = parent.get_span_context()
+    assert parent_record.trace_id == context.trace_id == child_record.trace_id
+    assert parent_record.span_id == context.span_id == child_record.parent_id
+    assert parent_record.process.service == "otel-svc"
+    assert {t.key: t.value for t in parent_record.process.tags}["zone"] == "eu"
+    assert tags(child_record) == {
+        "otel.scope.name": "my.library", "otel.scope.version": "2.1", "http.method": "GET",
+        "retries": 3, "span.kind": "client", "otel.status_code": "ERROR", "error": True,
+        "otel.status_description": "card declined",
+    }  # fmt: skip
+    assert tags(parent_record)["span.kind"] == "server"
+    assert child_record.is_error and child_record.error_message == "card declined"
+    (log,) = child_record.logs
+    assert {f.key: f.value for f in log.fields} == {"event": "cache-miss", "key": "user:42"}
+    assert [(r.kind, r.trace_id, r.span_id) for r in child_record.refs] == [
+        (FOLLOWS_FROM, 0xABC, 0xDEF)
+    ]
+    assert child_record.duration >= 0 and child_record.start >= parent_record.start
+    assert agent.stats.bad_http_bodies == 0
+
+
+def test_otlp_json_and_thrift_spans_join_one_trace(agent: DevAgent) -> None:
+    """A trace whose root went over UDP Thrift and whose child went over OTLP/JSON is
+    one trace in the agent."""
+    udp = Tracer("front", RemoteReporter(UDPSender("127.0.0.1", agent.compact_port or 0)),
+                 ConstSampler(True))  # fmt: skip
+    otlp = Tracer("back", RemoteReporter(OTLPSender(agent.otlp_url, protocol="http/json")),
+                  ConstSampler(True))  # fmt: skip
+    root = udp.start_span("root", tags={"span.kind": "server"})
+    child = otlp.start_span("child", child_of=root, tags={"span.kind": "client", "n": 1.5})
+    child.log_kv({"event": "retry", "attempt": 2})
+    child.finish()
+    root.finish()
+    udp.close(WAIT)
+    otlp.close(WAIT)
+    assert agent.wait_for_spans(2, WAIT)
+    agent.flush()
+    (trace,) = agent.traces
+    by_name = {s.operation: s for s in trace.spans}
+    assert by_name["child"].parent_id == by_name["root"].span_id
+    assert by_name["child"].process.service == "back"
+    assert tags(by_name["child"]) == {
+        "otel.scope.name": "jaeger_lite",  # as the Collector's translator shows every scope
+        "otel.scope.version": jaeger_lite.__version__,
+        "n": 1.5,
+        "span.kind": "client",
+    }
+    assert tags(by_name["root"])["span.kind"] == "server"  # Thrift keeps it as a tag
+    assert [(f.key, f.value) for f in by_name["child"].logs[0].fields] == [
+        ("event", "retry"), ("attempt", 2),
+    ]  # fmt: skip
+
+
+def post(url: str, body: bytes, content_type: str) -> int:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_bad_bodies_are_refused_and_counted(agent: DevAgent) -> None:
+    url = agent.otlp_url or ""
+    assert post(url, b"\x0a\xff\xff", "application/x-protobuf") == 400  # truncated
+    assert post(url, b"[1, 2]", "application/json") == 400
+    assert post(url, b"{}", "text/plain") == 415
+    assert post(url.replace("/v1/traces", "/v1/metrics"), b"", "application/json") == 404
+    assert post(url, b"", "application/x-protobuf") == 200  # an empty request is valid
+    assert agent.wait_for_payloads(2, WAIT)
+    assert agent.stats.bad_http_bodies == 2
+
+
+def test_forwarding_to_an_otlp_endpoint() -> None:
+    """--forward URL: every OTLP export goes on unchanged (marked, so an agent receiving
+    it does not forward it again)."""
+    with OTLPCollector() as collector, DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0,
+        forward_otlp=collector.url, out=io.StringIO(),
+    ) as agent:  # fmt: skip
+        tracer = Tracer("svc", RemoteReporter(OTLPSender(agent.otlp_url)), ConstSampler(True))
+        tracer.start_span("relayed").finish()
+        tracer.close(WAIT)
+        assert collector.wait_for(1)
+        assert [s.name for s in collector.spans()] == ["relayed"]
+        assert collector.received[0].headers["X-Jaeger-Lite-Forwarded"] == "1"
+        assert agent.stats.forwarded == 1
+
+
+def test_a_forwarded_export_is_not_forwarded_again() -> None:
+    with OTLPCollector() as collector, DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0,
+        forward_otlp=collector.url, out=io.StringIO(),
+    ) as agent:  # fmt: skip
+        sender = OTLPSender(agent.otlp_url, headers={"X-Jaeger-Lite-Forwarded": "1"})
+        tracer = Tracer("svc", RemoteReporter(sender), ConstSampler(True))
+        tracer.start_span("looped").finish()
+        tracer.close(WAIT)
+        assert agent.wait_for_spans(1, WAIT)
+        assert collector.received == [] and agent.stats.forwarded == 0
+
+
+def test_the_command_listens_for_otlp() -> None:
+    """`jaeger-lite agent --otlp-port auto` names the OTLP listener in its banner."""
+    from .test_agent_cli import Agent
+
+    agent = Agent("--compact-port", "auto", "--binary-port", "off", "--http-port", "off",
+                  "--otlp-port", "auto")  # fmt: skip
+    try:
+        agent.wait_for(lambda line: "traces print after" in line)
+        assert any("otlp     http://127.0.0.1:" in line for line in agent.lines)
+    finally:
+        assert agent.stop(signal.SIGINT) == 0

@@ -1,0 +1,167 @@
+"""Every HTTP request has a deadline for all of it: servers that trickle, stall, never
+answer or hang up cannot hold a sender, a sampler poll or close() past their timeout."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jaeger_lite import InMemoryReporter, RemoteReporter, RemoteSampler, Tracer
+from jaeger_lite._http import HTTPClient, HTTPRequestError
+from jaeger_lite.sampling import ConstSampler
+from jaeger_lite.senders import HTTPSender
+
+from ._bad_servers import BEHAVIOURS, BadServer, free_port
+from ._wire_helpers import accounted
+
+TIMEOUT = 0.6
+SLACK = 0.75  # scheduling on a shared machine; the old behaviour took 10 s and more
+
+@pytest.fixture(params=BEHAVIOURS)
+def bad_server(request: pytest.FixtureRequest) -> Iterator[BadServer]:
+    server = BadServer(request.param)
+    yield server
+    server.stop()
+
+
+def test_request_returns_within_its_deadline(bad_server: BadServer) -> None:
+    """Whatever the server does, request() raises HTTPRequestError within its timeout."""
+    client = HTTPClient(bad_server.url(), timeout=TIMEOUT)
+    start = time.monotonic()
+    with pytest.raises(HTTPRequestError):
+        client.request("POST", "/v1/traces", b"x" * 1000, {"Content-Type": "text/plain"})
+    assert time.monotonic() - start < TIMEOUT + SLACK
+    client.close()
+
+
+def test_trickling_answer_times_out_though_each_read_is_quick() -> None:
+    """Each byte comes 0.25 s after the last (under the timeout); the request as a whole
+    still ends at the deadline. (Plain http.client waits 25 s here.)"""
+    with BadServer("trickle", interval=0.25) as server:
+        client = HTTPClient(server.url(), timeout=TIMEOUT)
+        start = time.monotonic()
+        with pytest.raises(HTTPRequestError, match=f"within {TIMEOUT:g}s"):
+            client.request("GET", "/sampling")
+        assert TIMEOUT - 0.05 <= time.monotonic() - start < TIMEOUT + SLACK
+
+
+def test_a_quick_enough_trickle_is_read_completely() -> None:
+    """A slow answer that finishes before the deadline is a normal answer."""
+    with BadServer("trickle", interval=0.002) as server:
+        response = HTTPClient(server.url(), timeout=5.0).request("GET", "/")
+        assert (response.status, response.body) == (200, b"{}")
+
+
+def test_connection_refused_is_a_request_error() -> None:
+    client = HTTPClient(f"http://127.0.0.1:{free_port()}", timeout=TIMEOUT)
+    with pytest.raises(HTTPRequestError):
+        client.request("GET", "/")
+
+
+def test_http_sender_returns_within_its_timeout_and_counts_the_spans(
+    bad_server: BadServer,
+) -> None:
+    """HTTPSender against every misbehaving collector: send() returns in time, the
+    batch's spans count as failed, nothing raises."""
+    sender = HTTPSender(bad_server.url("/api/traces"), timeout=TIMEOUT)
+    sender.set_process("svc", {})
+    tracer = Tracer("svc", InMemoryReporter(), ConstSampler(True))
+    spans = [tracer.start_span(f"op{i}") for i in range(3)]
+    for span in spans:
+        span.finish()
+    encoded = [sender.encode(span) for span in spans]
+    start = time.monotonic()
+    sender.send(encoded)
+    assert time.monotonic() - start < TIMEOUT + SLACK
+    metrics = sender.metrics()
+    assert (metrics["spans_dropped_send_failed"], metrics["spans_sent"]) == (3, 0)
+
+
+def test_close_against_a_trickling_collector_is_bounded() -> None:
+    """tracer.close() returns within the sender's timeout, and every span is accounted
+    for. (Before: close() never returned.)"""
+    with BadServer("trickle", interval=0.25) as server:
+        reporter = RemoteReporter(HTTPSender(server.url("/api/traces"), timeout=TIMEOUT))
+        tracer = Tracer("svc", reporter, ConstSampler(True))
+        for i in range(10):
+            tracer.start_span(f"op{i}").finish()
+        start = time.monotonic()
+        tracer.close(TIMEOUT * 3)
+        assert time.monotonic() - start < TIMEOUT + SLACK
+        metrics = tracer.metrics
+        assert metrics["spans_dropped_send_failed"] == 10
+        assert accounted(metrics) == metrics["spans_sampled"] == 10
+
+
+def test_sampler_poll_against_a_trickling_agent_is_bounded() -> None:
+    """A poll ends at its timeout, counted as failed. (Before: a poll with timeout=3 took
+    ~24 s.)"""
+    with BadServer("trickle", interval=0.25) as server:
+        sampler = RemoteSampler(
+            "svc", sampling_endpoint=server.url("/sampling"), refresh_interval=3600,
+            timeout=TIMEOUT,
+        )  # fmt: skip
+        try:
+            assert sampler._wait_for_polls(1, timeout=TIMEOUT + SLACK + 1)
+            start = time.monotonic()
+            assert sampler.refresh() is False
+            assert time.monotonic() - start < TIMEOUT + SLACK
+            assert sampler.metrics()["sampler_polls_failed"] == 2
+        finally:
+            sampler.close()
+
+
+class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    ports: list[int]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.ports.append(self.client_address[1])  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        if self.path == "/close-after":
+            self.close_connection = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def keepalive_server() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    server.daemon_threads = True
+    server.ports = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_one_connection_is_kept_alive(keepalive_server: http.server.ThreadingHTTPServer) -> None:
+    client = HTTPClient(f"http://127.0.0.1:{keepalive_server.server_address[1]}", timeout=5)
+    for _ in range(3):
+        assert client.request("POST", "/", b"{}").status == 200
+    assert len(set(keepalive_server.ports)) == 1  # type: ignore[attr-defined]
+    client.close()
+
+
+def test_a_connection_the_server_closed_is_replaced_at_once(
+    keepalive_server: http.server.ThreadingHTTPServer,
+) -> None:
+    """The server hangs up after an answer (as collectors do with idle connections): the
+    next request goes out on a new connection instead of failing."""
+    client = HTTPClient(f"http://127.0.0.1:{keepalive_server.server_address[1]}", timeout=5)
+    assert client.request("POST", "/close-after", b"{}").status == 200
+    assert client.request("POST", "/", b"{}").status == 200
+    assert client.request("POST", "/", b"{}").status == 200
+    ports = keepalive_server.ports  # type: ignore[attr-defined]
+    assert len(ports) == 3 and len(set(ports)) == 2
+    client.close()
