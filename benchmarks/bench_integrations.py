@@ -283,7 +283,7 @@ def table(title: str, times: dict[tuple[str, str, str], float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20_000, help="requests per process")
+    parser.add_argument("--requests", type=int, default=5_000, help="requests per process")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cpu", type=int, default=0, help="the CPU of the pinned rounds")
     parser.add_argument("--no-pinned", action="store_true", help="skip the pinned rounds")
