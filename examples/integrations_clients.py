@@ -71,7 +71,7 @@ def main() -> None:
         try:
             urllib.request.urlopen(url + "/slow", timeout=0.1)
         except OSError as error:  # the timeout: an error on the client span
-            print(f"urllib: GET /slow -> {type(error).__name__}")
+            print(f"urllib: GET /slow -> timed out ({type(error).__name__})")
     uninstrument()
     server.shutdown()
     tracer.close()

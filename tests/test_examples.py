@@ -97,7 +97,7 @@ PROMISES: dict[str, tuple[list[str], tuple[int, int]]] = {
             "requests: GET /ping -> 200",
             "httpx: GET /ping -> 200",
             "urllib3: GET /ping -> 200",
-            "urllib: GET /slow -> TimeoutError",
+            "urllib: GET /slow -> timed out",
             "error: timed out",
         ],
         (1, 11),
