@@ -18,6 +18,7 @@ import pytest
 
 from jaeger_lite import Format, Span, Tracer
 from jaeger_lite.integrations import ASGIMiddleware
+from jaeger_lite.integrations.asgi import route_template
 
 from ._integration_helpers import WAIT, WaitingReporter, asgi_server, waiting_tracer
 
@@ -195,7 +196,8 @@ def test_a_websocket_connection_is_one_span(service: tuple[str, Site, WaitingRep
 
 
 def test_fastapi_routes_are_templates() -> None:
-    """FastAPI's path operations name the span (``GET /items/{item_id}``)."""
+    """FastAPI's path operations name the span (``GET /items/{item_id}``), with the
+    middleware added the FastAPI way (inside the app's own error middleware)."""
     tracer, reporter = waiting_tracer("fastapi-app")
     app = fastapi.FastAPI()
 
@@ -204,10 +206,24 @@ def test_fastapi_routes_are_templates() -> None:
         span = tracer.active_span
         return {"item": item_id, "traced": span is not None}
 
-    with asgi_server(ASGIMiddleware(app, tracer)) as url:
+    app.add_middleware(ASGIMiddleware, tracer=tracer)
+    with asgi_server(app) as url:
         assert fetch(f"{url}/items/5") == (200, b'{"item":5,"traced":true}')
         (span,) = reporter.wait_for(1)
     assert span.operation_name == "GET /items/{item_id}"
+
+
+def test_routes_are_found_without_scope_route() -> None:
+    """Starlette before 0.50 records no ``scope["route"]``: the router is matched again."""
+    site = Site(waiting_tracer()[0])
+    router = site.app.router
+    for path, template in [
+        ("/users/42", "/users/{user_id}"),
+        ("/api/v1/orders/9", "/api/v1/orders/{id}"),
+        ("/nowhere", None),
+    ]:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "router": router}
+        assert route_template(scope) == template
 
 
 class _Broken(Tracer):

@@ -133,15 +133,37 @@ def _tag_request(span: Span, scope: Scope, secrets: frozenset[str]) -> None:
 
 
 def route_template(scope: Scope, root_path: str = "") -> Optional[str]:
-    """The template of the route the framework matched, as recorded in the scope
-    (Starlette and FastAPI: ``scope["route"].path``), after any mount's prefix."""
+    """The template of the route the framework matched, after any mount's prefix: the route
+    recorded in the scope (Starlette 0.50+, FastAPI: ``scope["route"].path``), else the
+    route of Starlette's router (``scope["router"]``) that matches the request."""
     path = getattr(scope.get("route"), "path", None)
-    if not isinstance(path, str):
+    if isinstance(path, str):
+        mounted = scope.get("root_path") or ""  # a Mount appends the part it matched
+        if mounted.startswith(root_path) and len(mounted) > len(root_path):
+            return mounted[len(root_path) :] + path
+        return path
+    router = scope.get("router")
+    if router is None:
         return None
-    mounted = scope.get("root_path") or ""  # a Mount appends the part of the path it matched
-    if mounted.startswith(root_path) and len(mounted) > len(root_path):
-        return mounted[len(root_path) :] + path
-    return path
+    try:
+        return _match(router, {**scope, "root_path": root_path}, "", 0)
+    except Exception:  # a router of another shape: the span keeps the method's name
+        failed("matching the Starlette route")
+        return None
+
+
+def _match(router: Any, probe: Scope, prefix: str, depth: int) -> Optional[str]:
+    """The template of the route of ``router`` that fully matches ``probe``, looking into
+    mounts (as the router itself did, on the scope as it was before routing)."""
+    for route in getattr(router, "routes", None) or ():
+        match, child = route.matches(probe)
+        if getattr(match, "name", None) != "FULL":
+            continue
+        path = prefix + str(getattr(route, "path", ""))
+        if getattr(route, "routes", None) and depth < 8:  # a Mount of routes: look inside
+            return _match(route, {**probe, **child}, path, depth + 1) or path
+        return path
+    return None
 
 
 def scope_url(scope: Scope, secrets: frozenset[str]) -> str:
