@@ -28,7 +28,7 @@ configurations. The headline is the median over rounds (unpinned); the best roun
 median pinned to one CPU are extra rows. Overhead = µs per request minus bare's.
 Target (issue 16): jaeger_lite's overhead < 1/3 of OpenTelemetry's.
 
-Run: ``python benchmarks/bench_integrations.py [--requests N] [--rounds R] [--cpu C]``
+Run: ``python benchmarks/bench_integrations.py [--seconds S] [--rounds R] [--cpu C]``
 (needs ``opentelemetry-sdk`` and ``opentelemetry-instrumentation-wsgi``/``-asgi``, which
 ``requirements/test.txt`` installs into ``.venv``).
 """
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -161,10 +162,8 @@ def otel_provider(export: str, sink: int) -> tuple[Any, Callable[[], None]]:
                 ]  # fmt: skip
                 for start in range(0, len(docs), 40):  # datagrams well under 64 KiB
                     data = json.dumps(docs[start : start + 40]).encode()
-                    try:
+                    with contextlib.suppress(OSError):  # a full socket buffer: dropped
                         self.sock.sendto(data, ("127.0.0.1", sink))
-                    except OSError:
-                        pass
                 return SpanExportResult.SUCCESS
 
         provider.add_span_processor(BatchSpanProcessor(UDPJSONExporter(), max_queue_size=100_000))
@@ -192,7 +191,7 @@ def build(protocol: str, variant: str, export: str, sink: int) -> tuple[Any, Cal
     return ASGIOtel(app, tracer_provider=provider, **lean), flush
 
 
-def child(protocol: str, variant: str, export: str, n: int) -> None:
+def child(protocol: str, variant: str, export: str, n: int, seconds: float) -> None:
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # never read: the kernel drops
     sink.bind(("127.0.0.1", 0))
     app, flush = build(protocol, variant, export, sink.getsockname()[1])
@@ -225,22 +224,26 @@ def child(protocol: str, variant: str, export: str, n: int) -> None:
         else:
             asyncio.run(asgi_requests(count))
 
-    run(min(n, 2000))  # warm-up: imports, caches, the worker thread started
+    run(500)  # warm-up: imports, caches, the worker thread started
     flush()
-    start = time.perf_counter()
-    run(n)
+    # Batches of 500 until `seconds` have passed (at least `n` requests), so that every
+    # configuration is timed for about as long, whatever a request costs.
+    done, start = 0, time.perf_counter()
+    while done < n or time.perf_counter() - start < seconds:
+        run(500)
+        done += 500
     flush()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"us": elapsed / n * 1e6}))
+    print(json.dumps({"us": elapsed / done * 1e6, "requests": done}))
 
 
 # -- the parent: rounds of fresh processes, then the table ---------------------------------
 
 
-def run_child(config: tuple[str, str, str], n: int, cpu: Any) -> float:
+def run_child(config: tuple[str, str, str], n: int, seconds: float, cpu: Any) -> float:
     protocol, variant, export = config
     result = subprocess.run(
-        [sys.executable, __file__, "--child", protocol, variant, export, str(n)],
+        [sys.executable, __file__, "--child", protocol, variant, export, str(n), str(seconds)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": ROOT},
@@ -253,7 +256,7 @@ def run_child(config: tuple[str, str, str], n: int, cpu: Any) -> float:
 
 
 def measure(
-    configs: list[tuple[str, str, str]], n: int, rounds: int, cpu: Any
+    configs: list[tuple[str, str, str]], n: int, seconds: float, rounds: int, cpu: Any
 ) -> dict[tuple[str, str, str], list[float]]:
     times: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
     for round_no in range(rounds):
@@ -261,7 +264,7 @@ def measure(
         for config in configs[shift:] + configs[:shift]:
             where = "" if cpu is None else f" on CPU {cpu}"
             print(f"round {round_no + 1}{where}: {' '.join(config)}", file=sys.stderr, flush=True)
-            times[config].append(run_child(config, n, cpu))
+            times[config].append(run_child(config, n, seconds, cpu))
     return times
 
 
@@ -283,15 +286,16 @@ def table(title: str, times: dict[tuple[str, str, str], float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=5_000, help="requests per process")
+    parser.add_argument("--requests", type=int, default=2_000, help="least requests timed")
+    parser.add_argument("--seconds", type=float, default=1.0, help="least time timed")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cpu", type=int, default=0, help="the CPU of the pinned rounds")
     parser.add_argument("--no-pinned", action="store_true", help="skip the pinned rounds")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        protocol, variant, export, n = args.child
-        child(protocol, variant, export, int(n))
+        protocol, variant, export, n, seconds = args.child
+        child(protocol, variant, export, int(n), float(seconds))
         return
 
     configs = [
@@ -301,8 +305,10 @@ def main() -> None:
         for variant in variants
         if not (variant == "bare" and export == "udp")
     ]
-    unpinned = measure(configs, args.requests, args.rounds, None)
-    pinned = {} if args.no_pinned else measure(configs, args.requests, args.rounds, args.cpu)
+    unpinned = measure(configs, args.requests, args.seconds, args.rounds, None)
+    pinned = {}
+    if not args.no_pinned:
+        pinned = measure(configs, args.requests, args.seconds, args.rounds, args.cpu)
 
     def with_bare(summary: dict[tuple[str, str, str], float]) -> dict[tuple[str, str, str], float]:
         for protocol in VARIANTS:  # one bare run serves both export rows
@@ -317,8 +323,9 @@ def main() -> None:
         )
     )  # fmt: skip
     print(
-        f"\nPython {platform.python_version()} ({platform.machine()}), {args.requests:,} "
-        f"requests per process, {args.rounds} rounds, each configuration in a fresh process; "
+        f"\nPython {platform.python_version()} ({platform.machine()}), each configuration "
+        f"timed for >= {args.seconds} s and >= {args.requests:,} requests in a fresh process "
+        f"per round, {args.rounds} rounds; "
         f"{versions}; {os.cpu_count()} CPUs"
     )
     median = with_bare({c: statistics.median(t) for c, t in unpinned.items()})
