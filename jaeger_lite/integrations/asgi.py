@@ -56,7 +56,8 @@ class ASGIMiddleware:
     ) -> None:
         self.app = app
         self._tracer = tracer
-        self._skip = SkipPaths(skip_paths)
+        skip = SkipPaths(skip_paths)
+        self._skip = skip if skip else None  # checked per request: None when empty
         self._span_name = span_name or default_span_name
         self._secrets = secrets_from(redact)
 
@@ -65,7 +66,7 @@ class ASGIMiddleware:
         if (
             kind not in ("http", "websocket")  # lifespan, or an extension's type
             or REQUEST_KEY in scope
-            or (self._skip and scope.get("path") in self._skip)
+            or (self._skip is not None and scope.get("path") in self._skip)
         ):
             await self.app(scope, receive, send)
             return

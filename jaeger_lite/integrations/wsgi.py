@@ -63,13 +63,16 @@ class WSGIMiddleware:
     ) -> None:
         self.app = app
         self._tracer = tracer
-        self._skip = SkipPaths(skip_paths)
+        skip = SkipPaths(skip_paths)
+        self._skip = skip if skip else None  # checked per request: None when empty
         self._route = route
         self._span_name = span_name or default_span_name
         self._secrets = secrets_from(redact)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if REQUEST_KEY in environ or (self._skip and environ.get("PATH_INFO", "") in self._skip):
+        if REQUEST_KEY in environ or (
+            self._skip is not None and environ.get("PATH_INFO", "") in self._skip
+        ):
             return self.app(environ, start_response)  # traced further out, or skipped
         request = self._start(environ)
         if request is None:
