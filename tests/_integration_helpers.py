@@ -35,6 +35,17 @@ class WaitingReporter(InMemoryReporter):
             self.arrived.wait_for(lambda: len(self._spans) >= count, timeout)
         return self.spans
 
+    def in_trace(self, trace_id: int, count: int = 1, timeout: float = WAIT) -> list[Span]:
+        """The spans of one trace once ``count`` have arrived (spans of other traces, late
+        from an earlier test, are left out)."""
+
+        def arrived() -> list[Span]:
+            return [s for s in self._spans if s.context.trace_id == trace_id]
+
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(arrived()) >= count, timeout)
+            return arrived()
+
     def named(self, name: str) -> Span:
         (span,) = [s for s in self.spans if s.operation_name == name]
         return span
