@@ -6,9 +6,11 @@
                                  └─HTTP──▶ payments  (declines gift cards)
                                  ┄┄┄┄┄┄▶ send-receipt (background job: FollowsFrom)
 
-Each service is a stdlib ``http.server`` on 127.0.0.1 with its own tracer. The trace
-context and the ``customer-tier`` baggage travel in the HTTP headers. Frontend and
-inventory report over UDP (compact Thrift, as to a Jaeger agent); payments reports over
+Each service is a WSGI app on the stdlib's server with its own tracer, traced by
+jaeger_lite.integrations: WSGIMiddleware runs each request in a server span continuing the
+caller's trace, and instrument("urllib") makes the frontend's outgoing calls client spans
+that carry the trace context and the ``customer-tier`` baggage in their headers. Frontend
+and inventory report over UDP (compact Thrift, as to a Jaeger agent); payments reports over
 HTTP (as to a Jaeger collector). The development agent stands in for Jaeger and prints
 each trace as a tree of spans and as a time axis. Everything stops by itself.
 """
@@ -21,12 +23,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from http import HTTPStatus
+from socketserver import ThreadingMixIn
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import jaeger_lite
-from jaeger_lite import Format, Tracer, follows_from
+from jaeger_lite import Tracer, follows_from
 from jaeger_lite.agent import DevAgent, WebUI
+from jaeger_lite.integrations import WSGIMiddleware, fail_request, instrument
 
 Route = Callable[[Tracer, dict[str, str]], tuple[int, dict[str, Any]]]
 
@@ -39,40 +45,33 @@ class PaymentDeclined(Exception):
 
 
 class Service:
-    """An HTTP server whose requests run in server spans continuing the caller's trace."""
+    """A WSGI app whose requests run in server spans continuing the caller's trace."""
 
     def __init__(self, tracer: Tracer, routes: dict[str, Route]) -> None:
         self.tracer = tracer
-        service = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path, _, query = self.path.partition("?")
-                params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-                # Continue the caller's trace: the context is in the request headers.
-                parent = service.tracer.extract(Format.HTTP_HEADERS, self.headers)
-                tags = {"span.kind": "server", "http.method": "GET", "http.url": self.path}
-                with service.tracer.start_active_span(path, child_of=parent, tags=tags) as scope:
-                    try:
-                        status, body = routes[path](service.tracer, params)
-                    except Exception as error:  # answered as a 500, recorded on the span
-                        scope.span.record_exception(error)
-                        status, body = 500, {"error": str(error)}
-                    scope.span.set_tag("http.status_code", status)
-                    if status >= 400:
-                        scope.span.set_tag("error", True)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            params = dict(parse_qsl(environ["QUERY_STRING"]))
+            try:
+                status, body = routes[environ["PATH_INFO"]](tracer, params)
+            except Exception as error:  # answered as a 500, recorded on the span
+                fail_request(environ, error)
+                status, body = 500, {"error": str(error)}
+            data = json.dumps(body).encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+            return [data]
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the traces tell the story
+        def route(environ: dict[str, Any]) -> Optional[str]:
+            path = environ["PATH_INFO"]
+            return path if path in routes else None  # our routes have no parameters
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # Spans are named after the route alone ("/checkout"; the default is "GET /checkout").
+        traced = WSGIMiddleware(app, tracer, route=route, span_name=lambda method, r: r or method)
+        self.server = make_server(
+            "127.0.0.1", 0, traced, server_class=_ThreadingServer, handler_class=_QuietHandler
+        )
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -81,20 +80,22 @@ class Service:
         self.tracer.close()  # flushes what is still queued
 
 
-def call(tracer: Tracer, url: str, operation: str) -> tuple[int, dict[str, Any]]:
-    """GET ``url`` in a client span, with the trace context injected into the headers."""
-    tags = {"span.kind": "client", "http.method": "GET", "http.url": url}
-    with tracer.start_active_span(operation, tags=tags) as scope:
-        headers: dict[str, str] = {}
-        tracer.inject(scope.span.context, Format.HTTP_HEADERS, headers)
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as reply:
-                status, body = reply.status, json.load(reply)
-        except urllib.error.HTTPError as error:
-            status, body = error.code, json.load(error)
-            scope.span.set_tag("error", True)
-        scope.span.set_tag("http.status_code", status)
-        return status, body
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the traces tell the story
+
+
+def call(url: str) -> tuple[int, dict[str, Any]]:
+    """GET ``url``; instrument("urllib") makes it a client span and injects the context."""
+    try:
+        with urllib.request.urlopen(url) as reply:
+            return reply.status, json.load(reply)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
 
 
 # -- the three services -------------------------------------------------------------------
@@ -123,6 +124,10 @@ def charge(tracer: Tracer, params: dict[str, str]) -> tuple[int, dict[str, Any]]
 def make_frontend(
     tracer: Tracer, inventory: str, payments: str, jobs: list[threading.Thread]
 ) -> Route:
+    # The frontend's urllib calls become client spans named after the service they call.
+    peers = {inventory[7:]: "inventory", payments[7:]: "payments"}  # host:port -> name
+    instrument("urllib", tracer=tracer, peer_service=peers)
+
     @tracer.trace("price-order")  # a decorator-traced function: its own child span
     def price_order(item: str) -> float:
         time.sleep(0.002)
@@ -140,9 +145,9 @@ def make_frontend(
         span = tracer.active_span
         assert span is not None
         span.set_baggage_item("customer-tier", "gold")  # travels to every downstream service
-        call(tracer, f"{inventory}/reserve?item={item}", "GET inventory/reserve")
+        call(f"{inventory}/reserve?item={item}")
         total = price_order(item)
-        status, _ = call(tracer, f"{payments}/charge?item={item}", "GET payments/charge")
+        status, _ = call(f"{payments}/charge?item={item}")
         if status != 200:
             return 502, {"item": item, "error": "payment failed"}
         job = threading.Thread(target=send_receipt, args=(span.context, item))

@@ -75,6 +75,41 @@ PROMISES: dict[str, tuple[list[str], tuple[int, int]]] = {
         ["your-app-name: TestSpan", "your-app-name: ChildSpan", "stderr:Reporting span"],
         (1, 2),
     ),
+    "integrations_wsgi": (
+        ["users: GET /users/{id}", "users: GET users", "GET /health -> 200 ok"],
+        (1, 6),
+    ),
+    "integrations_flask": (
+        ["orders: GET /orders/<int:order_id>", "orders: SELECT", "error: no order 2"],
+        (1, 7),
+    ),
+    "integrations_django": (
+        ["blog: GET /articles/<int:year>/", "blog: GET blog", "GET /articles/2024/ -> 200"],
+        (1, 5),
+    ),
+    "integrations_asgi": (
+        ["catalog: GET /items/{item_id}", "catalog: GET catalog", "GET /items/2 -> 200"],
+        (1, 5),
+    ),
+    "integrations_clients": (
+        [
+            "clients: GET backend",
+            "requests: GET /ping -> 200",
+            "httpx: GET /ping -> 200",
+            "urllib3: GET /ping -> 200",
+            "urllib: GET /slow -> timed out",
+            "error: timed out",
+        ],
+        (1, 11),
+    ),
+    "integrations_logging": (
+        ["INFO trace= span= starting", '"trace_sampled": true', "loguru trace="],
+        (1, 1),
+    ),
+    "integrations_dbapi": (
+        ["inventory: UPDATE", "inventory: SELECT", "error: no such table: suppliers"],
+        (1, 6),
+    ),
 }
 
 
