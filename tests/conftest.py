@@ -5,8 +5,9 @@ RemoteSamplers pointed at it."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -51,6 +52,33 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if violations:
         print("\nport guard: reached a port it does not own:\n" + "\n".join(violations))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _coverage_paused_for_untraced_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under `make test` (coverage run), a test marked ``untraced`` runs without the line
+    tracer: its 50,000-span bursts would take four to ten times longer (past their deadlines
+    on a busy machine), or its threads start at once and CPython 3.11 can refuse to install
+    the tracer in one of them. Their code is covered by the other tests."""
+    cov = _running_coverage() if request.node.get_closest_marker("untraced") else None
+    if cov is None:
+        yield
+        return
+    cov.stop()
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():  # a restart finds the package imported: expected
+            warnings.simplefilter("ignore")
+            cov.start()
+
+
+def _running_coverage() -> Any:
+    try:
+        import coverage
+    except ImportError:  # not installed: not measuring either
+        return None
+    return coverage.Coverage.current()
 
 
 @pytest.fixture
