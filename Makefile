@@ -19,12 +19,15 @@ $(VENV)/.test: pyproject.toml requirements/test.txt
 demo: $(VENV)/.base ## run the instrumented example against the development agent
 	$(BIN)/python examples/demo.py
 
-test: $(VENV)/.test ## lint, type-check and run the whole suite
+test: $(VENV)/.test ## lint, type-check, run the whole suite and check branch coverage (floor: pyproject.toml)
 	./scripts/setup-interop
 	./scripts/setup-browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict jaeger_lite
-	$(BIN)/pytest
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report
 
 test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X)
 	./scripts/test-all
@@ -45,7 +48,7 @@ typecheck: $(VENV)/.test
 	$(BIN)/mypy --strict jaeger_lite
 
 clean:
-	rm -rf $(VENV) .venv-3.* .bench build *.egg-info .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-3.* .bench build *.egg-info .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*
 
 thrift: ## regenerate jaeger_lite/_gen from jaeger_lite/idl (needs Debian's thrift-compiler)
 	rm -rf jaeger_lite/_gen build/thrift-gen && mkdir -p build/thrift-gen

@@ -1,12 +1,15 @@
-"""Shared fixtures: a sampling tracer with an in-memory reporter, global-state hygiene, and
-a sampling-strategy server with RemoteSamplers pointed at it."""
+"""Shared fixtures: the port guard (no test reaches a port it did not open), a sampling
+tracer with an in-memory reporter, global-state hygiene, and a sampling-strategy server with
+RemoteSamplers pointed at it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterator
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -15,7 +18,69 @@ from jaeger_lite._global import installed_tracer
 from jaeger_lite._opentracing import get_opentracing_global_tracer, set_opentracing_global_tracer
 from jaeger_lite.testing import new_test_tracer
 
+from ._port_guard import GUARD
 from ._strategy_server import StrategyServer, remote_factory, serve
+from ._wire_helpers import UDPAgent
+
+GUARD.install()
+
+# A developer's shell may point JAEGER_*/OTEL_* at a real agent or collector: tests see only
+# the variables they set themselves (with monkeypatch, or in a subprocess's env).
+for _name in [n for n in os.environ if n.startswith(("JAEGER_", "OTEL_"))]:
+    del os.environ[_name]
+
+
+@pytest.fixture(autouse=True)
+def _no_real_ports() -> Iterator[None]:
+    """Fails a test that reached (or tried to) a non-loopback address or a well-known
+    tracing port, from any thread, up to the end of its teardown (tests/_port_guard.py).
+    Defined first, so its check runs after every other fixture's teardown."""
+    leftover = GUARD.take()
+    if leftover:  # a thread an earlier test left running: fail loudly here, not nowhere
+        pytest.fail(
+            "a thread left by an earlier test reached a port it does not own:\n"
+            + "\n".join(leftover),
+            pytrace=False,
+        )
+    yield
+    violations = GUARD.take()
+    if violations:
+        pytest.fail("reached a port it does not own:\n" + "\n".join(violations), pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A violation after the last test (a leaked thread) still fails the run."""
+    violations = GUARD.take()
+    if violations:
+        print("\nport guard: reached a port it does not own:\n" + "\n".join(violations))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _coverage_paused_for_untraced_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under `make test` (coverage run), a test marked ``untraced`` runs without the line
+    tracer: its 50,000-span bursts would take four to ten times longer (past their deadlines
+    on a busy machine), or its threads start at once and CPython 3.11 can refuse to install
+    the tracer in one of them. Their code is covered by the other tests."""
+    cov = _running_coverage() if request.node.get_closest_marker("untraced") else None
+    if cov is None:
+        yield
+        return
+    cov.stop()
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():  # a restart finds the package imported: expected
+            warnings.simplefilter("ignore")
+            cov.start()
+
+
+def _running_coverage() -> Any:
+    try:
+        import coverage
+    except ImportError:  # not installed: not measuring either
+        return None
+    return coverage.Coverage.current()
 
 
 @pytest.fixture
@@ -66,6 +131,26 @@ def tracers() -> Iterator[list[jaeger_lite.Tracer]]:
 @pytest.fixture
 def server() -> Iterator[StrategyServer]:
     yield from serve()
+
+
+@pytest.fixture
+def udp_agent() -> Iterator[UDPAgent]:
+    """A UDP agent stand-in on a loopback port of this test's own."""
+    agent = UDPAgent()
+    yield agent
+    agent.close()
+
+
+@pytest.fixture
+def jaeger_env(
+    monkeypatch: pytest.MonkeyPatch, udp_agent: UDPAgent, server: StrategyServer
+) -> UDPAgent:
+    """JAEGER_AGENT_HOST/PORT and JAEGER_SAMPLING_ENDPOINT name this test's own UDP agent
+    and strategy server, so a tracer built from the defaults sends and polls there."""
+    monkeypatch.setenv("JAEGER_AGENT_HOST", "127.0.0.1")
+    monkeypatch.setenv("JAEGER_AGENT_PORT", str(udp_agent.port))
+    monkeypatch.setenv("JAEGER_SAMPLING_ENDPOINT", server.url)
+    return udp_agent
 
 
 @pytest.fixture

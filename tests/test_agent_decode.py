@@ -84,16 +84,17 @@ def test_child_of_reference_is_kept() -> None:
     assert decode_datagram(data, "compact").spans[0].refs[0].kind == CHILD_OF
 
 
-def test_garbage_is_a_decode_error() -> None:
-    """Bytes that are not Thrift raise DecodeError, nothing else."""
-    with pytest.raises(DecodeError, match="protocol id"):
-        decode_datagram(b"hello world", "compact")
-
-
-def test_empty_payload_is_a_decode_error() -> None:
-    """An empty datagram is reported as such."""
-    with pytest.raises(DecodeError, match="empty"):
-        decode_datagram(b"", "binary")
+@pytest.mark.parametrize(
+    ("data", "protocol", "reason"),
+    [
+        pytest.param(b"hello world", "compact", "protocol id", id="not-thrift"),
+        pytest.param(b"", "binary", "empty", id="empty"),
+    ],
+)
+def test_unreadable_datagrams_are_decode_errors(data: bytes, protocol: str, reason: str) -> None:
+    """Bytes that are not Thrift, or none, raise DecodeError naming why, nothing else."""
+    with pytest.raises(DecodeError, match=reason):
+        decode_datagram(data, protocol)
 
 
 def test_truncated_datagram_is_a_decode_error() -> None:

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jaeger_lite.agent.model import CHILD_OF, FOLLOWS_FROM
 from jaeger_lite.agent.tree import CHILD, CYCLE, FOLLOWS, ORPHAN, ROOT, build_tree, parent_of
 from tests.agent_batches import record
 
 
-def test_parent_span_id_makes_a_child() -> None:
-    """parentSpanId alone is a ChildOf edge."""
-    assert parent_of(record(1, 2, 1)) == (1, CHILD)
-
-
-def test_follows_from_reference_to_the_parent_is_follows() -> None:
-    """parentSpanId plus a FOLLOWS_FROM ref to it (as jaeger-client sends) is FollowsFrom."""
-    assert parent_of(record(1, 2, 1, refs=((FOLLOWS_FROM, 1),))) == (1, FOLLOWS)
-
-
-def test_child_of_reference_without_parent_span_id() -> None:
-    """A CHILD_OF reference stands in for a zero parentSpanId."""
-    assert parent_of(record(1, 2, 0, refs=((FOLLOWS_FROM, 7), (CHILD_OF, 9)))) == (9, CHILD)
-
-
-def test_follows_from_reference_alone() -> None:
-    """With no parent and no CHILD_OF, a FOLLOWS_FROM reference decides."""
-    assert parent_of(record(1, 2, 0, refs=((FOLLOWS_FROM, 7),))) == (7, FOLLOWS)
-
-
-def test_no_parent_is_a_root() -> None:
-    """No parent and no references: a root."""
-    assert parent_of(record(1, 2)) == (0, ROOT)
+@pytest.mark.parametrize(
+    ("parent_span_id", "refs", "expected"),
+    [
+        # parentSpanId alone is a ChildOf edge
+        pytest.param(1, (), (1, CHILD), id="parent-span-id"),
+        # plus a FOLLOWS_FROM reference to that parent (as jaeger-client sends it)
+        pytest.param(1, ((FOLLOWS_FROM, 1),), (1, FOLLOWS), id="follows-from-the-parent"),
+        # a CHILD_OF reference stands in for a zero parentSpanId
+        pytest.param(0, ((FOLLOWS_FROM, 7), (CHILD_OF, 9)), (9, CHILD), id="child-of-ref"),
+        # with no parent and no CHILD_OF, a FOLLOWS_FROM reference decides
+        pytest.param(0, ((FOLLOWS_FROM, 7),), (7, FOLLOWS), id="follows-from-alone"),
+        # no parent and no references: a root
+        pytest.param(0, (), (0, ROOT), id="root"),
+    ],
+)
+def test_parent_and_link_kind(
+    parent_span_id: int, refs: tuple[tuple[int, int], ...], expected: tuple[int, str]
+) -> None:
+    """The parent and edge kind come from parentSpanId and the references, in that order."""
+    assert parent_of(record(1, 2, parent_span_id, refs=refs)) == expected
 
 
 def test_children_sorted_by_start() -> None:

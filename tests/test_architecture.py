@@ -7,8 +7,12 @@ import pathlib
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "jaeger_lite"
-ARCHITECTURE = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+import jaeger_lite
+
+#: The package under test: the work tree's, or the installed wheel's (scripts/test-wheel).
+PACKAGE = pathlib.Path(jaeger_lite.__file__).resolve().parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ARCHITECTURE = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
 
 #: Layers from the bottom up: a module imports from lower layers, its own package and the
 #: single-file modules of its own layer. The same list is in ARCHITECTURE.md.

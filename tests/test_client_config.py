@@ -20,13 +20,14 @@ from jaeger_lite import (
     RemoteSampler,
     Tracer,
 )
+from tests._strategy_server import WAIT, StrategyServer, prob
 from tests._wire_helpers import UDPAgent, tag_dict
 
 
 @pytest.fixture(autouse=True)
-def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_TAGS", "JAEGER_TRACEID_128BIT"):
-        monkeypatch.delenv(name, raising=False)
+def _fresh(monkeypatch: pytest.MonkeyPatch, jaeger_env: UDPAgent) -> None:
+    """Config starts uninitialized; what a dict leaves to the defaults goes to this test's
+    own agent and strategy server (jaeger_env), never to localhost:6831 or :5778."""
     monkeypatch.setattr(Config, "_initialized", False)
 
 
@@ -70,20 +71,34 @@ def test_local_agent_reporting_host_and_port(tracers: list[Tracer]) -> None:
         agent.close()
 
 
-def test_production_example_uses_the_remote_sampler(tracers: list[Tracer]) -> None:
-    """config={} (the 'Production' example): remote sampling from the local agent."""
+def test_production_example_samples_remotely_from_the_local_agent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """config={} (the 'Production' example): the remote sampler asks the local agent."""
+    monkeypatch.delenv("JAEGER_SAMPLING_ENDPOINT")
+    config = Config({}, service_name="app")
+    assert config.options.sampler_type == "remote"
+    assert config.options.effective_sampling_endpoint == "http://127.0.0.1:5778/sampling"
+
+
+def test_remote_sampler_polls_the_configured_endpoint(
+    server: StrategyServer, tracers: list[Tracer]
+) -> None:
+    """The tracer of config={} samples with a RemoteSampler that polls the endpoint."""
+    server.answer(prob(0.25))
     tracer = make({}, tracers)
-    assert isinstance(tracer.sampler, RemoteSampler)
-    assert tracer.sampler.sampling_endpoint.startswith("http://127.0.0.1:5778/sampling")
+    sampler = tracer.sampler
+    assert isinstance(sampler, RemoteSampler)
+    assert sampler._wait_for_polls(1, WAIT)
+    assert server.paths == ["/sampling?service=app"]
+    assert sampler.sampler == ProbabilisticSampler(0.25)
 
 
-def test_sampling_port_moves_the_sampling_endpoint(tracers: list[Tracer]) -> None:
+def test_sampling_port_moves_the_sampling_endpoint() -> None:
     """local_agent.sampling_port (and reporting_host) locate the sampling server."""
     config = {"local_agent": {"reporting_host": "agent.local", "sampling_port": 5999}}
-    tracer = make(config, tracers)
-    assert tracer.sampler.sampling_endpoint.startswith(  # type: ignore[attr-defined]
-        "http://agent.local:5999/sampling"
-    )
+    endpoint = Config(config, service_name="app").options.effective_sampling_endpoint
+    assert endpoint == "http://agent.local:5999/sampling"
 
 
 def test_docstring_yaml_example(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:
@@ -273,14 +288,14 @@ def test_initialize_tracer_once(tracers: list[Tracer], caplog: pytest.LogCapture
 
 
 def test_environment_fills_what_the_dict_leaves_out(
-    monkeypatch: pytest.MonkeyPatch, tracers: list[Tracer]
+    monkeypatch: pytest.MonkeyPatch, jaeger_env: UDPAgent, tracers: list[Tracer]
 ) -> None:
     """JAEGER_AGENT_HOST/PORT and JAEGER_TAGS apply unless the dict sets them."""
-    monkeypatch.setenv("JAEGER_AGENT_PORT", "7777")
+    monkeypatch.setenv("JAEGER_AGENT_HOST", "localhost")  # the dict's host wins
     monkeypatch.setenv("JAEGER_TAGS", "zone=a")
     tracer = make({"local_agent": {"reporting_host": "127.0.0.1"}}, tracers)
     sender = tracer.reporter._sender  # type: ignore[attr-defined]
-    assert (sender.host, sender.port) == ("127.0.0.1", 7777)
+    assert (sender.host, sender.port) == ("127.0.0.1", jaeger_env.port)
     assert tracer.tags["zone"] == "a"
 
 

@@ -109,10 +109,12 @@ def test_credentials_must_be_consistent() -> None:
         resolve_options("svc", environ={}, user="u", password="p", auth_token="t")
 
 
-def test_sampler_param_default_depends_on_the_type() -> None:
+@pytest.mark.parametrize(
+    ("kind", "expected"), [("const", 1.0), ("ratelimiting", 1.0), ("probabilistic", 0.001)]
+)
+def test_sampler_param_default_depends_on_the_type(kind: str, expected: float) -> None:
     """An unset param never means 'sample nothing'."""
-    for kind, expected in (("const", 1.0), ("ratelimiting", 1.0), ("probabilistic", 0.001)):
-        assert resolve_options("svc", environ={}, sampler_type=kind).sampler_param == expected
+    assert resolve_options("svc", environ={}, sampler_type=kind).sampler_param == expected
 
 
 def test_sampler_param_is_validated_for_its_type() -> None:

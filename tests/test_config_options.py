@@ -68,21 +68,29 @@ def test_numbers_are_durations_in_seconds() -> None:
         parse_duration("reporter_flush_interval", -1)
 
 
-def test_integers_and_bounds() -> None:
-    """Whole numbers only, within bounds."""
+def test_integers_within_bounds() -> None:
+    """Whole numbers, as text (trimmed) or as a whole float."""
     assert parse_int("X", " 42 ") == 42
     assert parse_int("X", 7.0) == 7
-    for bad in ("4.5", "0x10", True, 4.5, "", "99999"):
-        with pytest.raises(ConfigError):
-            parse_int("X", bad, maximum=65535)
 
 
-def test_floats_and_bounds() -> None:
-    """Finite numbers only, within bounds."""
+@pytest.mark.parametrize("bad", ["4.5", "0x10", True, 4.5, "", "99999"], ids=repr)
+def test_integers_rejected(bad: object) -> None:
+    """Fractions, hex, booleans, blanks and values past the bound are errors."""
+    with pytest.raises(ConfigError):
+        parse_int("X", bad, maximum=65535)
+
+
+def test_floats_within_bounds() -> None:
+    """Finite numbers within the bounds."""
     assert parse_float("X", "0.25", maximum=1.0) == 0.25
-    for bad in ("nan", "inf", "abc", "-0.1", True):
-        with pytest.raises(ConfigError):
-            parse_float("X", bad)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "abc", "-0.1", True], ids=repr)
+def test_floats_rejected(bad: object) -> None:
+    """Not-a-number, infinities, words, negatives and booleans are errors."""
+    with pytest.raises(ConfigError):
+        parse_float("X", bad)
 
 
 def test_tags_from_the_go_syntax() -> None:

@@ -63,10 +63,16 @@ def test_hex_formatting() -> None:
     assert format_id(2**64 - 1) == "ffffffffffffffff"
 
 
-def test_signed_unsigned_round_trip() -> None:
+@pytest.mark.parametrize(
+    "value", [0, 1, 2**63 - 1, 2**63, 2**64 - 1], ids=["0", "1", "2^63-1", "2^63", "2^64-1"]
+)
+def test_signed_unsigned_round_trip(value: int) -> None:
     """Ids >= 2**63 become negative i64 on the wire and come back unchanged."""
-    for value in (0, 1, 2**63 - 1, 2**63, 2**64 - 1):
-        signed = i64(value)
-        assert -(2**63) <= signed < 2**63
-        assert to_unsigned(signed) == value
+    signed = i64(value)
+    assert -(2**63) <= signed < 2**63
+    assert to_unsigned(signed) == value
+
+
+def test_the_largest_id_is_minus_one_on_the_wire() -> None:
+    """2**64 - 1 is -1 as an i64."""
     assert i64(2**64 - 1) == -1

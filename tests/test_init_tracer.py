@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,31 +24,16 @@ from jaeger_lite import (
     UDPSender,
     init_tracer,
 )
+from jaeger_lite.config import resolve_options
+from tests._strategy_server import StrategyServer
 from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, tag_dict
-
-JAEGER_VARS = (
-    "JAEGER_SERVICE_NAME",
-    "JAEGER_AGENT_HOST",
-    "JAEGER_AGENT_PORT",
-    "JAEGER_TAGS",
-    "JAEGER_SAMPLER_TYPE",
-    "JAEGER_SAMPLER_PARAM",
-    "JAEGER_DISABLED",
-    "JAEGER_ENDPOINT",
-)
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in JAEGER_VARS:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def agent() -> Iterator[UDPAgent]:
-    receiver = UDPAgent()
-    yield receiver
-    receiver.close()
+def agent(jaeger_env: UDPAgent) -> UDPAgent:
+    """This test's own UDP agent; what options leave to the defaults (agent host and port,
+    sampling endpoint) goes to it and to the test's strategy server (jaeger_env)."""
+    return jaeger_env
 
 
 def test_environment_alone_gives_a_working_tracer(
@@ -77,9 +61,17 @@ def test_environment_alone_gives_a_working_tracer(
     assert jaeger_lite.global_tracer() is tracer
 
 
-def test_defaults_follow_jaeger(tracers: list[Tracer]) -> None:
-    """UDP to localhost:6831, remote sampling at 0.1% from 127.0.0.1:5778, jaeger format."""
-    tracer = init_tracer("svc", set_global=False)
+def test_defaults_follow_jaeger(
+    monkeypatch: pytest.MonkeyPatch, server: StrategyServer, tracers: list[Tracer]
+) -> None:
+    """UDP to localhost:6831 (nothing is sent here), remote sampling at 0.1% from
+    127.0.0.1:5778, the jaeger format."""
+    monkeypatch.delenv("JAEGER_AGENT_HOST")
+    monkeypatch.delenv("JAEGER_AGENT_PORT")
+    monkeypatch.delenv("JAEGER_SAMPLING_ENDPOINT")
+    assert resolve_options("svc").effective_sampling_endpoint == "http://127.0.0.1:5778/sampling"
+    # The sampler polls at once: only its endpoint is this test's own.
+    tracer = init_tracer("svc", sampling_endpoint=server.url, set_global=False)
     tracers.append(tracer)
     reporter = tracer.reporter
     assert isinstance(reporter, RemoteReporter)
@@ -89,7 +81,7 @@ def test_defaults_follow_jaeger(tracers: list[Tracer]) -> None:
     assert sender.resolve_interval == 30.0
     sampler = tracer.sampler
     assert isinstance(sampler, RemoteSampler)
-    assert sampler.sampling_endpoint.startswith("http://127.0.0.1:5778/sampling")
+    assert sampler.sampling_endpoint.startswith(server.url)
     assert sampler.sampler == ProbabilisticSampler(0.001)
     headers: dict[str, str] = {}
     tracer.inject(tracer.start_span("x").context, Format.HTTP_HEADERS, headers)
@@ -166,11 +158,11 @@ def test_ratelimiting_sampler(tracers: list[Tracer]) -> None:
     assert tracer.sampler.max_traces_per_second == 5.0
 
 
-def test_remote_sampler_options(tracers: list[Tracer]) -> None:
+def test_remote_sampler_options(server: StrategyServer, tracers: list[Tracer]) -> None:
     """Sampling endpoint, refresh interval, max operations and the initial rate."""
     tracer = init_tracer(
         "svc",
-        sampling_endpoint="http://127.0.0.1:9/sampling",
+        sampling_endpoint=server.url,
         sampler_refresh_interval="2m",
         sampler_max_operations=12,
         sampler_param=0.5,
@@ -179,7 +171,7 @@ def test_remote_sampler_options(tracers: list[Tracer]) -> None:
     tracers.append(tracer)
     sampler = tracer.sampler
     assert isinstance(sampler, RemoteSampler)
-    assert sampler.sampling_endpoint.startswith("http://127.0.0.1:9/sampling")
+    assert sampler.sampling_endpoint.startswith(server.url)
     assert sampler.refresh_interval == 120.0
     assert sampler.max_operations == 12
     assert sampler.sampler == ProbabilisticSampler(0.5)
@@ -205,7 +197,7 @@ def test_reporter_options(tracers: list[Tracer]) -> None:
 
 
 def test_log_spans_adds_a_logging_reporter(
-    caplog: pytest.LogCaptureFixture, tracers: list[Tracer]
+    caplog: pytest.LogCaptureFixture, agent: UDPAgent, tracers: list[Tracer]
 ) -> None:
     """reporter_log_spans=True logs each span as well as sending it."""
     tracer = init_tracer("svc", reporter_log_spans=True, sampler_type="const", set_global=False)
@@ -214,6 +206,8 @@ def test_log_spans_adds_a_logging_reporter(
     with caplog.at_level(logging.INFO, logger="jaeger_lite"):
         tracer.start_span("logged").finish()
     assert any("svc.logged" in r.getMessage() for r in caplog.records)
+    assert tracer.flush(5.0)
+    assert [span.operationName for span in agent.wait_for_spans(1)] == ["logged"]
 
 
 def test_traceid_128bit_and_propagation(tracers: list[Tracer]) -> None:

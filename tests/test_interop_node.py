@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 import pytest
 
+import jaeger_lite
 from jaeger_lite import HTTPSender, RemoteReporter, SpanContext, Tracer, child_of, follows_from
 from jaeger_lite.agent import DevAgent
 from jaeger_lite.agent.tree import CHILD, FOLLOWS, parent_of
@@ -30,7 +31,7 @@ from tests._wire_helpers import Collector
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / ".interop" / "node" / "node_modules"
 HARNESS = Path(__file__).resolve().parent / "interop_node" / "harness.js"
-IDL = ROOT / "jaeger_lite" / "idl" / "jaeger.thrift"
+IDL = Path(jaeger_lite.__file__).resolve().parent / "idl" / "jaeger.thrift"  # as shipped
 WAIT = 10.0
 MASK64 = (1 << 64) - 1
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import pathlib
 import subprocess
 import sys
+import sysconfig
 import textwrap
 
 import jaeger_lite
@@ -21,6 +23,18 @@ def test_all_is_sorted_and_every_name_exists() -> None:
 def test_py_typed_marker_is_shipped() -> None:
     """PEP 561: the package declares its inline types."""
     assert (pathlib.Path(jaeger_lite.__file__).parent / "py.typed").is_file()
+
+
+def test_the_package_under_test_is_the_one_meant() -> None:
+    """The suite tests the work tree's package, or, under scripts/test-wheel
+    (TEST_INSTALLED_WHEEL=1), the wheel installed in site-packages and not a source tree."""
+    location = pathlib.Path(jaeger_lite.__file__).resolve().parent
+    if os.environ.get("TEST_INSTALLED_WHEEL") == "1":
+        site_packages = pathlib.Path(sysconfig.get_paths()["purelib"]).resolve()
+        assert location == site_packages / "jaeger_lite"
+        assert not (pathlib.Path(__file__).resolve().parent.parent / "jaeger_lite").exists()
+    else:
+        assert location == pathlib.Path(__file__).resolve().parent.parent / "jaeger_lite"
 
 
 def test_thrift_is_the_only_runtime_dependency() -> None:

@@ -65,11 +65,46 @@ def test_asgi_style_bytes_pairs() -> None:
     assert context is not None and context.trace_id == 0xABC and context.baggage == {"user": "a b"}
 
 
-def test_bytes_values_in_a_dict() -> None:
-    """bytes values in a dict are decoded too; other value types are skipped."""
-    carrier: dict[Any, Any] = {b"uber-trace-id": b"abc:def:0:1", "uberctx-n": 5, 7: "x"}
-    context = Tracer("svc").extract(Format.HTTP_HEADERS, carrier)
-    assert context is not None and context.trace_id == 0xABC and context.baggage == {}
+@pytest.mark.parametrize(
+    ("propagation", "carrier", "baggage"),
+    [
+        pytest.param(
+            "jaeger",
+            {b"uber-trace-id": b"abc:def:0:1", "uberctx-n": 5, 7: "x"},
+            {},
+            id="jaeger",
+        ),
+        pytest.param(
+            "b3",
+            {
+                b"x-b3-traceid": b"0000000000000abc",
+                "x-b3-spanid": b"0000000000000def",
+                b"baggage-user": "a%20b",
+                "baggage-n": 5,
+                7: "x",
+            },
+            {"user": "a b"},
+            id="b3",
+        ),
+        pytest.param(
+            "w3c",
+            {
+                "traceparent": b"00-00000000000000000000000000000abc-0000000000000def-01",
+                b"baggage": b"user=a%20b",
+                "tracestate": 5,
+                7: "x",
+            },
+            {"user": "a b"},
+            id="w3c",
+        ),
+    ],
+)
+def test_bytes_values_in_a_dict(
+    propagation: str, carrier: dict[Any, Any], baggage: dict[str, str]
+) -> None:
+    """bytes names and values in a dict are decoded too; other types are skipped."""
+    context = Tracer("svc", propagation=propagation).extract(Format.HTTP_HEADERS, carrier)
+    assert context is not None and context.trace_id == 0xABC and context.baggage == baggage
 
 
 class GetOnly:

@@ -164,6 +164,7 @@ def test_sender_exception_is_counted_not_raised() -> None:
     reporter.close()
 
 
+@pytest.mark.untraced
 def test_eight_threads_all_delivered(agent: UDPAgent) -> None:
     """8 threads x 2,000 spans arrive in full with distinct span ids."""
     tracer, _ = udp_tracer(agent.port)
@@ -180,6 +181,7 @@ def test_eight_threads_all_delivered(agent: UDPAgent) -> None:
     tracer.close()
 
 
+@pytest.mark.untraced
 def test_burst_of_50000_spans_with_defaults(agent: UDPAgent) -> None:
     """50,000 spans created as fast as one thread can, default settings: all delivered."""
     tracer = Tracer("svc", RemoteReporter(UDPSender("127.0.0.1", agent.port)))

@@ -5,8 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from typing import Callable, Optional
 
-from jaeger_lite import ContextVarsScopeManager, ThreadLocalScopeManager, Tracer
+import pytest
+
+from jaeger_lite import (
+    ContextVarsScopeManager,
+    InMemoryReporter,
+    Scope,
+    ScopeManager,
+    ThreadLocalScopeManager,
+    Tracer,
+)
 
 
 def test_contextvars_manager_is_the_default() -> None:
@@ -112,12 +122,28 @@ def test_tasks_inherit_the_span_active_when_created(tracer: Tracer) -> None:
     assert parent_id == span_id
 
 
-def test_scope_closed_in_another_context_restores_the_previous_one(tracer: Tracer) -> None:
+@pytest.mark.parametrize(
+    "end",
+    [
+        pytest.param(lambda scope: scope.close(), id="close"),
+        pytest.param(lambda scope: scope.__exit__(None, None, None), id="with-exit"),
+    ],
+)
+def test_scope_closed_in_another_context_restores_the_previous_one(
+    tracer: Tracer, end: Callable[[Scope], None]
+) -> None:
     """Closing a scope from a different context does not raise and still unwinds."""
     outer = tracer.start_active_span("outer")
     inner = tracer.start_active_span("inner")
-    contextvars.copy_context().run(inner.close)  # reset() would raise ValueError there
+    seen: list[object] = []
+
+    def in_another_context() -> None:
+        end(inner)  # reset() would raise ValueError here
+        seen.append(tracer.scope_manager.active)
+
+    contextvars.copy_context().run(in_another_context)
     assert inner.span.duration is not None
+    assert seen == [outer]  # unwound there to the scope active before inner
     inner_context_active = tracer.scope_manager.active
     assert inner_context_active is inner  # our own context was not touched
     outer.close()
@@ -136,3 +162,54 @@ def test_thread_local_manager_is_per_thread() -> None:
             assert child.span.context.parent_id == scope.span.context.span_id
     assert seen == [None]
     assert tracer.active_span is None
+
+
+class _StackScope(Scope):
+    """A user's own scope on the base class: only close() is written."""
+
+    def close(self) -> None:
+        manager = self.manager
+        assert isinstance(manager, _StackScopeManager)
+        if manager.stack and manager.stack[-1] is self:
+            manager.stack.pop()
+            if self._finish_on_close:
+                self.span.finish()
+
+
+class _StackScopeManager(ScopeManager):
+    """A user's own scope manager: a plain stack (one thread)."""
+
+    def __init__(self) -> None:
+        self.stack: list[Scope] = []
+
+    def activate(self, span: object, finish_on_close: bool) -> Scope:
+        scope = _StackScope(self, span, finish_on_close)
+        self.stack.append(scope)
+        return scope
+
+    @property
+    def active(self) -> Optional[Scope]:
+        return self.stack[-1] if self.stack else None
+
+
+def test_a_scope_manager_of_ones_own_on_the_base_classes() -> None:
+    """Scope and ScopeManager subclasses plug into the tracer: parents come from the
+    user's manager, ``with`` closes the scope, records the error and finishes the span."""
+    reporter = InMemoryReporter()
+    manager = _StackScopeManager()
+    tracer = Tracer("svc", reporter, scope_manager=manager)
+
+    def traced() -> None:
+        with tracer.start_active_span("outer") as outer:
+            assert tracer.active_span is outer.span
+            with tracer.start_active_span("inner") as inner:
+                assert inner.span.context.parent_id == outer.span.context.span_id
+            assert manager.active is outer
+            raise KeyError(outer)
+
+    with pytest.raises(KeyError) as raised:
+        traced()
+    outer = raised.value.args[0]
+    assert manager.stack == []
+    assert [span.operation_name for span in reporter.spans] == ["inner", "outer"]
+    assert outer.span.tags["error"] is True

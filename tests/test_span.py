@@ -335,6 +335,7 @@ def test_record_exception_marks_a_handled_error(tracer: Tracer) -> None:
     assert fields["error.kind"] == "LookupError" and "raise LookupError" in fields["stack"]
 
 
+@pytest.mark.untraced
 def test_threads_racing_to_finish_a_span_report_it_once() -> None:
     """Four threads finishing the same 2,000 spans: each span is counted and reported
     exactly once (a check-then-set once let two threads through)."""

@@ -1,7 +1,7 @@
 """Reading and writing the carriers users hand us: dicts, header objects, ASGI pairs.
 
-A codec's ``extract(carrier)`` reads ``carrier.items()`` directly for a plain dict (the hot
-path) and :func:`pair_list` for anything else; a multi-format codec builds the
+A codec's ``extract(carrier)`` loops over :func:`carrier_pairs`: a plain dict's own items
+(the hot path) or :func:`pair_list` of anything else; a multi-format codec builds the
 :class:`PairList` once and hands it to each built-in format. Supported carriers:
 
 * a ``dict``, or anything with ``items()`` (``requests``' ``CaseInsensitiveDict``,
@@ -35,8 +35,15 @@ class PairList(list):  # type: ignore[type-arg]
 
 
 def carrier_pairs(carrier: Any, names: Iterable[str]) -> Iterable[tuple[Any, Any]]:
-    """The pairs a codec's extract loops over: a dict's items (its keys and values are
-    checked in the loop), a PairList as it is, or :func:`pair_list` of anything else."""
+    """The pairs a codec's extract loops over: a dict's own items, a PairList as it is,
+    or :func:`pair_list` of anything else. Only a dict's items can hold a name or value
+    that is not a ``str``: a codec that meets one reads the carrier again as
+    ``pair_list(carrier)``, which converts or drops every such pair once.
+
+    Why the dict is not checked here: a scan of its names and values ahead of the codec's
+    loop cost a B3 extract of a 4-header dict ~2,400 instructions more (+7%, callgrind),
+    while the same check inside the loop, which touches every pair anyway, costs nothing.
+    """
     if carrier.__class__ is dict:
         return carrier.items()
     if carrier.__class__ is PairList:

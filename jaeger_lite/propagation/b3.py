@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
-from ._carriers import carrier_pairs, inject_through_dict, str_pair
+from ._carriers import carrier_pairs, inject_through_dict, pair_list
 from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
 
 __all__ = ["B3Codec", "B3SingleCodec"]
@@ -141,11 +141,8 @@ class _B3Base:
         chars = longest = 0  # for the quick baggage limits test
         http = self.url_encoding
         for key, value in carrier_pairs(carrier, self.fields):
-            if key.__class__ is not str or value.__class__ is not str:
-                pair = str_pair(key, value)
-                if pair is None:
-                    continue
-                key, value = pair
+            if key.__class__ is not str or value.__class__ is not str:  # in a dict's items
+                return self.extract(pair_list(carrier, self.fields))  # converted, once
             lower = key.lower()
             if lower.startswith("x-b3-") or lower == SINGLE:
                 if lower not in found:

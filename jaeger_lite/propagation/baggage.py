@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 from .._baggage import BaggageLimits
 from .._metrics import Counter
 from ..context import SpanContext
-from ._carriers import carrier_pairs, set_item, str_pair
+from ._carriers import carrier_pairs, pair_list, set_item
 from ._text import TOKEN_RE
 
 __all__ = ["W3CBaggageCodec"]
@@ -124,11 +124,8 @@ class W3CBaggageCodec:
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         values = []
         for key, value in carrier_pairs(carrier, self.fields):
-            if key.__class__ is not str or value.__class__ is not str:
-                pair = str_pair(key, value)
-                if pair is None:
-                    continue
-                key, value = pair
+            if key.__class__ is not str or value.__class__ is not str:  # in a dict's items
+                return self.extract(pair_list(carrier, self.fields))  # converted, once
             if key.lower() == BAGGAGE:
                 values.append(value)
         if not values:

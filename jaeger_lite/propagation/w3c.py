@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from ..context import FLAG_SAMPLED, SpanContext
-from ._carriers import carrier_pairs, inject_through_dict, str_pair
+from ._carriers import carrier_pairs, inject_through_dict, pair_list
 from ._text import CONTROL_RE
 from .baggage import BAGGAGE, format_baggage, parse_baggage
 
@@ -139,11 +139,8 @@ class TraceContextCodec:
         baggage_values: Optional[list[str]] = None
         read_baggage = self.baggage
         for key, value in carrier_pairs(carrier, self.fields):
-            if key.__class__ is not str or value.__class__ is not str:
-                pair = str_pair(key, value)
-                if pair is None:
-                    continue
-                key, value = pair
+            if key.__class__ is not str or value.__class__ is not str:  # in a dict's items
+                return self.extract(pair_list(carrier, self.fields))  # converted, once
             lower = key.lower()
             if lower == TRACEPARENT:
                 duplicate = parent is not None
