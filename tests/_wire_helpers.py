@@ -150,6 +150,7 @@ def accounted(metrics: dict[str, int]) -> int:
         + metrics["spans_dropped_too_large"]
         + metrics["spans_dropped_send_failed"]
         + metrics["spans_dropped_encode_error"]
+        + metrics["spans_dropped_close_timeout"]
         + metrics["queue_length"]
     )
 
