@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 from .context import Reference, ReferenceType, SpanContext
 from .span import Span
 
-__all__ = ["resolve_references"]
+__all__ = ["as_references", "resolve_references"]
+
+_log = logging.getLogger("jaeger_lite")
+
+
+def as_references(references: Any) -> list[Any]:
+    """``references`` as a list: a single reference (jaeger-client accepted one) becomes
+    a list of it; what cannot be iterated, or fails while iterated, is no reference."""
+    if isinstance(references, tuple) and hasattr(references, "referenced_context"):
+        return [references]  # a lone Reference: a NamedTuple, not a list of them
+    try:
+        return list(references)
+    except Exception:  # not iterable, or a foreign iterable that raises: ignored
+        _log.debug("start_span references must be a list of references; ignored")
+        return []
 
 
 def resolve_references(

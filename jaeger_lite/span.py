@@ -164,6 +164,10 @@ class Span:
 
     def set_tag(self, key: str, value: Any) -> Span:
         """Record a tag; str/bool/int/float/bytes keep their type, anything else becomes str()."""
+        # The key becomes text before it is compared or hashed: a key object whose
+        # __eq__ or __hash__ raises must not reach the application through us.
+        if key.__class__ is not str:
+            key = safe_str(key)
         if key == SAMPLING_PRIORITY:
             self._set_sampling_priority(value)
         if self._recording:
@@ -174,7 +178,7 @@ class Span:
                     value = value[:limit]
             elif cls is not bool and cls is not int and cls is not float:
                 value = normalize_value(value, self._owner.max_tag_value_length)
-            self._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
+            self._tags[key] = value  # type: ignore[index]
         return self
 
     def log_kv(self, key_values: Mapping[str, Any], timestamp: Optional[float] = None) -> Span:
@@ -237,7 +241,10 @@ class Span:
         return self
 
     def get_baggage_item(self, key: str) -> Optional[str]:
-        return self._baggage.get(key)
+        try:
+            return self._baggage.get(key)
+        except Exception:  # an unhashable key, or one whose __hash__/__eq__ raises: not there
+            return None
 
     def record_exception(self, exception: BaseException) -> Span:
         """Mark the span failed for an exception you handle yourself (say, answered with a

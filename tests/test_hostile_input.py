@@ -273,3 +273,118 @@ def test_inject_never_writes_control_characters(propagation: str, format: str) -
 
     tracer.inject(span.context, format, Raising())
     assert tracer.metrics["propagation_errors"] == 1
+
+
+class RaisingKey:
+    """A key whose comparison and hashing fail (a tag key passed by mistake)."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+    def __str__(self) -> str:
+        return "raising-key"
+
+
+class RaisingMapping:
+    """``tags=`` that looks like a mapping and fails when read."""
+
+    def __init__(self, fail: str) -> None:
+        self.fail = fail
+
+    def __bool__(self) -> bool:
+        if self.fail == "bool":
+            raise RuntimeError("no bool")
+        return True
+
+    def __len__(self) -> int:
+        if self.fail == "bool":
+            raise RuntimeError("no len")
+        return 1
+
+    def items(self) -> Any:
+        if self.fail == "items":
+            raise RuntimeError("no items")
+        if self.fail == "pairs":
+            return [("ok", 1), ("a", "b", "c"), 7]
+        return [("ok", 1)]
+
+
+class PairsMapping:
+    """A mapping in the duck-typed sense: only items() (a dict cannot hold RaisingKey)."""
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return self.pairs
+
+
+def test_tag_key_that_cannot_compare_or_hash_is_kept_as_text() -> None:
+    """set_tag with a key whose __eq__/__hash__ raise records the tag under str(key)."""
+    tracer = Tracer("svc")
+    span = tracer.start_span("op")
+    span.set_tag(RaisingKey(), 1)  # type: ignore[arg-type]
+    span.log_kv(PairsMapping([(RaisingKey(), 2)]))
+    assert span.tags["raising-key"] == 1
+    assert span.logs[0].fields["raising-key"] == 2
+    span.set_baggage_item(RaisingKey(), "v")  # type: ignore[arg-type]
+    assert span.get_baggage_item("raising-key") == "v"
+    assert span.get_baggage_item(RaisingKey()) is None  # type: ignore[arg-type]
+    assert span.get_baggage_item([]) is None  # type: ignore[arg-type]
+    span.finish()
+
+
+@pytest.mark.parametrize("fail", ["items", "bool", "pairs"])
+@pytest.mark.parametrize("active", [False, True])
+def test_start_span_tags_that_fail_to_read_are_ignored(fail: str, active: bool) -> None:
+    """start_span(tags=...) whose truth value or items() raises, or whose items are not
+    pairs: the span starts; the pairs read before the failure are kept."""
+    tracer = Tracer("svc")
+    tags: Any = RaisingMapping(fail)
+    if active:
+        with tracer.start_active_span("op", tags=tags) as scope:
+            span = scope.span
+    else:
+        span = tracer.start_span("op", tags=tags)
+        span.finish()
+    assert span.tags.get("ok") == (None if fail == "items" else 1)
+
+
+@pytest.mark.parametrize(
+    "references", [iter([]), 42, [None, "x", 3], RaisingMapping("bool")], ids=repr
+)
+def test_start_span_with_junk_references_is_a_root(references: Any) -> None:
+    """References that are not references (or fail to iterate) are ignored, not raised."""
+    tracer = Tracer("svc")
+    span = tracer.start_span("op", references=references)
+    assert span.context.parent_id == 0
+    span.finish()
+
+
+def test_documented_misuse_raises() -> None:
+    """The misuse README "What raises" lists raises what it says; nothing else does."""
+    from jaeger_lite import (
+        InvalidCarrierException,
+        SpanContextCorruptedException,
+        UnsupportedFormatException,
+    )
+
+    tracer = Tracer("svc", strict_extract=True)
+    span = tracer.start_span("op")
+    with pytest.raises(TypeError):
+        Span()
+    with pytest.raises(ValueError):
+        Tracer("")
+    with pytest.raises(UnsupportedFormatException):
+        tracer.inject(span.context, "no-such-format", {})
+    with pytest.raises(UnsupportedFormatException):
+        tracer.extract("no-such-format", {})
+    with pytest.raises(InvalidCarrierException):
+        tracer.inject(span.context, "http_headers", 42)
+    with pytest.raises(TypeError):
+        tracer.inject("not a context", "http_headers", {})  # type: ignore[arg-type]
+    with pytest.raises(SpanContextCorruptedException):
+        tracer.extract("http_headers", {"uber-trace-id": "garbage"})
