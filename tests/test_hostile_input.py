@@ -388,3 +388,50 @@ def test_documented_misuse_raises() -> None:
         tracer.inject("not a context", "http_headers", {})  # type: ignore[arg-type]
     with pytest.raises(SpanContextCorruptedException):
         tracer.extract("http_headers", {"uber-trace-id": "garbage"})
+
+
+HEADERS_OF = {
+    "jaeger": ["uber-trace-id", "uberctx-k", "jaeger-baggage", "jaeger-debug-id"],
+    "b3": ["b3", "x-b3-traceid", "baggage-k"],
+    "w3c": ["traceparent", "tracestate", "baggage"],
+}
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "w3c"])
+def test_a_10_mb_header_costs_milliseconds(propagation: str) -> None:
+    """Every extract is bounded by its limits: a 10 MB header of '%' (or of other text that
+    is costly to decode or split) is judged by its length before it is decoded. It took
+    3.8 s (a Python loop per '%'); now each costs what a C-level scan of it does."""
+    from time import perf_counter
+
+    tracer = Tracer("svc", propagation=propagation)
+    worst, worst_case = 0.0, ""
+    for header in HEADERS_OF[propagation]:
+        for unit in ("%", "%F0%9F%98%80", "a=%,", ","):
+            value = unit * (10 * MB // len(unit))
+            for format in ("http_headers", "text_map"):
+                started = perf_counter()
+                tracer.extract(format, {header: value})
+                took = perf_counter() - started
+                if took > worst:
+                    worst, worst_case = took, f"{header}: {unit!r} x {len(value)} ({format})"
+    assert worst < 1.0, worst_case
+
+
+@pytest.mark.parametrize(
+    ("propagation", "header"),
+    [("jaeger", "uberctx-k"), ("b3", "baggage-k"), ("jaeger", "jaeger-baggage")],
+)
+def test_baggage_too_long_to_fit_once_decoded_is_dropped_and_counted(
+    propagation: str, header: str
+) -> None:
+    """A value whose decoded form cannot fit is dropped and counted whether or not it is
+    decoded first: at most 12 characters of percent-encoding make one character."""
+    tracer = Tracer("svc", propagation=propagation, baggage_max_value_length=10)
+    prefix = "k=" if header == "jaeger-baggage" else ""
+    for count in (11, 41, 1000):  # decoded (33 chars) or not (123, 3000 chars): same outcome
+        context = tracer.extract("http_headers", {header: prefix + "%41" * count})
+        assert context is None or "k" not in context.baggage
+    assert tracer.metrics["baggage_dropped"] == 3
+    context = tracer.extract("http_headers", {header: prefix + "%41" * 10})
+    assert context is not None and context.baggage["k"] == "A" * 10

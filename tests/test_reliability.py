@@ -83,46 +83,47 @@ def _pause_at_line(
     return global_
 
 
+def _close_while_flush_stands_at(line: int) -> bool:
+    """Run flush(None) stopped at its ``line``-th line, complete close() meanwhile, let
+    flush go on; assert both end. False when flush() has fewer lines than that."""
+    reporter = RemoteReporter(GateSender(blocked=False))
+    tracer = Tracer("svc", reporter)
+    finish(tracer, 3)
+    paused, resume, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def run() -> None:
+        sys.settrace(_pause_at_line(RemoteReporter.flush.__code__, line, paused, resume))
+        try:
+            reporter.flush(None)
+        finally:
+            sys.settrace(None)
+            ended.set()
+
+    flusher = threading.Thread(target=run, daemon=True)
+    flusher.start()
+    for _ in range(500):  # until flush() stands at the line, or ran out of lines
+        if paused.wait(0.01) or ended.is_set():
+            break
+    closer = threading.Thread(target=reporter.close, daemon=True)
+    closer.start()
+    closer.join(0.3)  # flush may hold a lock at this line: then close waits for it
+    resume.set()
+    closer.join(5)
+    flusher.join(5)
+    assert not closer.is_alive(), f"close() hung with flush() paused at line {line}"
+    assert not flusher.is_alive(), f"flush() hung when close() completed at its line {line}"
+    assert reporter.metrics()["spans_sent"] == 3
+    return paused.is_set()
+
+
 def test_flush_never_hangs_whichever_line_close_completes_at() -> None:
     """close() completes while flush() stands at each of its lines in turn; flush(None)
     still returns (it hung when close finished between its closed-check and its
     registration: 4 of 300 rounds in production-like runs)."""
-    line = 0
-    while True:
+    line = 1
+    while _close_while_flush_stands_at(line):
         line += 1
         assert line < 60, "flush() has no end?"
-        reporter = RemoteReporter(GateSender(blocked=False))
-        tracer = Tracer("svc", reporter)
-        finish(tracer, 3)
-        paused, resume = threading.Event(), threading.Event()
-        results: list[bool] = []
-
-        def run(paused: threading.Event = paused, resume: threading.Event = resume) -> None:
-            sys.settrace(_pause_at_line(RemoteReporter.flush.__code__, line, paused, resume))
-            try:
-                results.append(reporter.flush(None))
-            finally:
-                sys.settrace(None)
-                ended.set()
-
-        ended = threading.Event()
-        flusher = threading.Thread(target=run, daemon=True)
-        flusher.start()
-        for _ in range(500):  # until flush() stands at the line, or ran out of lines
-            if paused.wait(0.01) or ended.is_set():
-                break
-        reached = paused.is_set()
-        closer = threading.Thread(target=reporter.close, daemon=True)
-        closer.start()
-        closer.join(0.3)  # flush may hold a lock at this line: then close waits for it
-        resume.set()
-        closer.join(5)
-        flusher.join(5)
-        assert not closer.is_alive(), f"close() hung with flush() paused at line {line}"
-        assert not flusher.is_alive(), f"flush() hung when close() completed at its line {line}"
-        assert reporter.metrics()["spans_sent"] == 3
-        if not reached:  # flush() ran out of lines before this one: every line was tried
-            break
     assert line > 3
 
 
