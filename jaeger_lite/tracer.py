@@ -25,7 +25,13 @@ from .reporting.base import Reporter, as_reporter
 from .reporting.simple import NullReporter
 from .sampling.base import Sampler, as_sampler
 from .sampling.local import ConstSampler
-from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
+from .scope import (
+    ContextVarsScopeManager,
+    Scope,
+    ScopeManager,
+    active_scope_getter,
+    live_scope,
+)
 from .span import Span
 
 __all__ = ["Tracer"]
@@ -149,6 +155,8 @@ class Tracer(CodecRegistry, TracerBase):
             parent, refs, is_child = resolve_references(child_of, references)
         elif not ignore_active_span:
             scope = self._active_scope()
+            if scope is not None and scope._closed:  # left active by a leak: see scope.py
+                scope = live_scope(scope)
             if scope is not None:
                 parent = scope.span
 
@@ -272,6 +280,8 @@ class Tracer(CodecRegistry, TracerBase):
             # The common call, a child of the active span: start_span's first case inlined,
             # saving a call (~60 ns, 7% of a traced call).
             scope = None if ignore_active_span else self._active_scope()
+            if scope is not None and scope._closed:  # left active by a leak: see scope.py
+                scope = live_scope(scope)
             if scope is not None:
                 parent = scope.span
                 if type(parent) is Span and operation_name.__class__ is str:
@@ -299,6 +309,8 @@ class Tracer(CodecRegistry, TracerBase):
     @property
     def active_span(self) -> Optional[Span]:
         scope = self._active_scope()
+        if scope is not None and scope._closed:
+            scope = live_scope(scope)
         return None if scope is None else scope.span
 
     @property
@@ -349,6 +361,9 @@ class Tracer(CodecRegistry, TracerBase):
             "sampler_errors": self._sampler_errors.value,
             "baggage_dropped": self._baggage_dropped.value,
             "propagation_errors": self._propagation_errors.value,
+            "scopes_leaked": self._scope_manager.leaked_scopes()
+            if isinstance(self._scope_manager, ScopeManager)
+            else 0,
         }
         for source in (self._sampler, self._reporter):
             try:
