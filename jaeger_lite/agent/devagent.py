@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 
 from .collect import Trace, TraceCollector
 from .decode import BINARY, COMPACT, DecodeError, decode_batch_body, decode_datagram
-from .forward import Forwarder
+from .forward import FORWARD_LOOP, Forwarder
 from .jsonout import JsonFile
 from .model import ReceivedBatch
 from .render import (
@@ -54,6 +54,7 @@ class AgentStats:
     bad_http_bodies: int = 0
     forwarded: int = 0
     forward_errors: int = 0
+    forward_loops: int = 0  # datagrams that came back to the agent that forwarded them
     json_errors: int = 0
 
 
@@ -119,7 +120,7 @@ class DevAgent:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> DevAgent:
-        """Bind the listeners and start serving; raises ``OSError`` if a port is taken."""
+        """Bind the listeners and start; raises BindError (OSError) or ValueError (forward)."""
         try:
             for name in (COMPACT, BINARY):
                 port = self._ports_wanted[name]
@@ -134,8 +135,8 @@ class DevAgent:
                         sampling_rate=self.sampling_rate,
                         sampling_only=name == "sampling",
                     )
-            self._forwarder.open()
-        except OSError:
+            self._forwarder.open(self.host, self._ports)
+        except (OSError, ValueError):
             self._listeners.stop()
             self._forwarder.close()
             raise
@@ -198,11 +199,8 @@ class DevAgent:
     @property
     def sampling_url(self) -> Optional[str]:
         """Where remote samplers get their strategy (``http://host:port/sampling``), or None."""
-        port = self._ports["sampling"]
-        if port is None:
-            return None
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}/sampling"
+        port, host = self._ports["sampling"], f"[{self.host}]" if ":" in self.host else self.host
+        return None if port is None else f"http://{host}:{port}/sampling"
 
     def banner(self) -> str:
         """What the agent listens on, one endpoint per line (for the start of a session)."""
@@ -276,8 +274,8 @@ class DevAgent:
             parts.append(plural(s.bad_http_bodies, "bad HTTP body", "bad HTTP bodies"))
         if self._forwarder.active or s.forwarded or s.forward_errors:
             parts.append(f"{s.forwarded} forwarded")
-            if s.forward_errors:
-                parts.append(f"{s.forward_errors} not forwarded")
+            parts += [f"{s.forward_errors} not forwarded"] * bool(s.forward_errors)
+            parts += [f"{s.forward_loops} came back (forwarding loop)"] * bool(s.forward_loops)
         if s.json_errors:
             parts.append(plural(s.json_errors, "JSON write error"))
         return "jaeger-lite agent stopped: " + ", ".join(parts)
@@ -302,7 +300,9 @@ class DevAgent:
         self._count(bytes=len(data))
         relayed = self._forwarder.relay(listener, data)
         if relayed is not None:
-            self._count(**{"forwarded" if relayed else "forward_errors": 1})
+            self._count(**{relayed: 1})
+            if relayed == FORWARD_LOOP:  # shown already, when it first came through
+                return False
         try:
             if listener == "http":
                 batch = decode_batch_body(data)
@@ -383,14 +383,12 @@ class DevAgent:
         return self._color if self._color is not None else use_color(self._stream())
 
     def _render_width(self) -> int:
-        if self._width is not None:
-            return clamp_width(self._width)
-        return clamp_width(shutil.get_terminal_size((100, 24)).columns)
+        width = self._width
+        return clamp_width(shutil.get_terminal_size((100, 24)).columns if width is None else width)
 
     def write(self, text: str) -> None:
         """Write a line (or lines) to the output stream and flush it."""
-        if not text.endswith("\n"):
-            text += "\n"
+        text = text if text.endswith("\n") else text + "\n"
         with self._write_lock:
             stream = self._stream()
             try:
