@@ -199,7 +199,7 @@ class Span:
                         v = normalize_value(v, limit)
                     fields[k if k.__class__ is str else safe_str(k)] = v
             except Exception:  # not a mapping: documented misuse outcome is a logged drop
-                _log.debug("jaeger_lite: log_kv needs a mapping, got %r", type(key_values))
+                _log.debug("log_kv needs a mapping, got %r", type(key_values))
                 return self
             ns = time_ns() if timestamp is None else seconds_to_ns(timestamp)
             if self._log_fields is None:
@@ -271,7 +271,7 @@ class Span:
                 owner.report(self)
             except Exception:  # a reporter's bug must not escape into user code
                 owner.report_errors.inc()
-                _log.debug("jaeger_lite: reporter failed", exc_info=True)
+                _log.debug("reporter failed", exc_info=True)
         else:
             owner.count_finished_unsampled()
 
@@ -281,7 +281,7 @@ class Span:
         try:
             priority = int(value)
         except Exception:  # not a number, or a user __int__ that fails
-            _log.debug("jaeger_lite: ignoring non-numeric sampling.priority %r", value)
+            _log.debug("ignoring non-numeric sampling.priority %r", value)
             return
         if priority > 0:
             self._flags |= FLAG_SAMPLED | FLAG_DEBUG
@@ -352,4 +352,4 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
         if entries:
             entries[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack
     except Exception:  # never replace the application's exception with ours
-        _log.debug("jaeger_lite: could not record an error on %r", span, exc_info=True)
+        _log.debug("could not record an error on %r", span, exc_info=True)

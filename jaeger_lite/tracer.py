@@ -217,7 +217,7 @@ class Tracer(CodecRegistry, TracerBase):
         if isinstance(parent, Span):  # a Span subclass: use its context
             parent = parent.context
         elif not isinstance(parent, SpanContext):
-            _log.debug("jaeger_lite: ignoring foreign parent %r", type(parent).__name__)
+            _log.debug("ignoring foreign parent %r", type(parent).__name__)
             parent = _NO_CONTEXT
         flags = parent.flags
         sampler_tags: Optional[Mapping[str, Any]] = None
@@ -262,7 +262,7 @@ class Tracer(CodecRegistry, TracerBase):
 
     def _sampler_failed(self) -> tuple[bool, Optional[Mapping[str, Any]]]:
         self._sampler_errors.inc()
-        _log.debug("jaeger_lite: sampler %r failed; not sampling", self._sampler, exc_info=True)
+        _log.debug("sampler %r failed; not sampling", self._sampler, exc_info=True)
         return False, None
 
     def start_active_span(
@@ -369,7 +369,7 @@ class Tracer(CodecRegistry, TracerBase):
             try:
                 snapshot.update(source.metrics())
             except Exception:  # a user sampler's or reporter's bug must not reach the caller
-                _log.debug("jaeger_lite: metrics of %r failed", source, exc_info=True)
+                _log.debug("metrics of %r failed", source, exc_info=True)
         return snapshot
 
     def flush(self, timeout: Optional[float] = None) -> bool:
@@ -377,7 +377,7 @@ class Tracer(CodecRegistry, TracerBase):
         try:
             return bool(self._reporter.flush(timeout))
         except Exception:  # a user reporter's bug must not reach the application
-            _log.debug("jaeger_lite: reporter flush failed", exc_info=True)
+            _log.debug("reporter flush failed", exc_info=True)
             return False
 
     def close(self, timeout: Optional[float] = None) -> None:
@@ -390,7 +390,7 @@ class Tracer(CodecRegistry, TracerBase):
                 try:
                     stop()
                 except Exception:  # a user sampler or reporter failing to close: carry on
-                    _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
+                    _log.debug("error while closing the tracer", exc_info=True)
             self._closed = True
 
     def __enter__(self) -> Tracer:

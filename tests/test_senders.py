@@ -386,3 +386,33 @@ def test_remote_reporter_over_http(collector: Collector) -> None:
     assert [s.operationName for s in batch.spans] == [f"op{i}" for i in range(5)]
     assert tracer.metrics["spans_sent"] == 5
     tracer.close()
+
+
+def test_log_lines_name_the_logger_once_and_count_in_english(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With logging's basic format a line reads ``WARNING:jaeger_lite:UDP send of 1 span``:
+    the logger's name once (messages repeated it: "jaeger_lite:jaeger_lite: ..."), and
+    "1 span", not "1 spans"."""
+    import logging
+
+    from jaeger_lite import init_tracer
+
+    caplog.set_level(logging.DEBUG, logger="jaeger_lite")
+    tracer = init_tracer(
+        "svc",
+        agent_host="127.0.0.1",
+        agent_port=free_udp_port(),
+        sampler_type="const",
+        set_global=False,
+    )
+    tracer.start_span("one").finish()
+    assert tracer.flush(5)
+    tracer.close(5)
+    sender = HTTPSender(f"http://127.0.0.1:{free_udp_port()}/api/traces", timeout=1.0)
+    sender.send([sender.encode(make_spans(1)[0])])
+    lines = [logging.Formatter(logging.BASIC_FORMAT).format(r) for r in caplog.records]
+    assert any(line.startswith("INFO:jaeger_lite:tracer 'svc' reports to") for line in lines)
+    assert any("UDP send of 1 span to 127.0.0.1:" in line for line in lines), lines
+    assert any("POST of 1 span to http://127.0.0.1:" in line for line in lines), lines
+    assert not any("jaeger_lite: " in line for line in lines), lines

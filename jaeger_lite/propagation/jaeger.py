@@ -226,7 +226,7 @@ class JaegerCodec:
 
     def _drop(self, key: object, why: str) -> None:
         self.dropped.inc()
-        _log.debug("jaeger_lite: baggage item %.50r not injected: %s", key, why)
+        _log.debug("baggage item %.50r not injected: %s", key, why)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         trace_name = self.trace_id_header
@@ -314,7 +314,7 @@ class JaegerCodec:
                     raise SpanContextCorruptedException(
                         f"malformed uber-trace-id {trace_value[:100]!r}"
                     )
-                _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
+                _log.debug("ignoring malformed uber-trace-id %.100r", trace_value)
         if ids is not None:
             # a read-only view of our own new dict: the context need not copy it
             frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE

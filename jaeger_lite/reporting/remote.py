@@ -35,7 +35,8 @@ from typing import Any, Optional
 
 from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
 from .._metrics import Counter
-from ..senders.base import Sender, as_sender, plural
+from .._safe import plural
+from ..senders.base import Sender, as_sender
 from ..span import Span
 from .base import Reporter
 

@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 if TYPE_CHECKING:
     from ..span import Span
 
-__all__ = ["RateLimitedLog", "Sender", "as_sender", "plural"]
+__all__ = ["RateLimitedLog", "Sender", "as_sender"]
 
 _log = logging.getLogger("jaeger_lite")
-
-
-def plural(count: int, word: str) -> str:
-    """``1 span``, ``2 spans``: log lines that read as English."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class RateLimitedLog:

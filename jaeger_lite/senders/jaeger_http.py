@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 from .._encoding.thrift_batch import BinaryEncoder, process_tags
+from .._safe import plural
 from ..span import Span
 from .base import Sender
 
@@ -127,7 +128,7 @@ class HTTPSender(Sender):
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: POST of %d spans to %s failed: %s", len(spans), self._endpoint, error
+                "POST of %s to %s failed: %s", plural(len(spans), "span"), self._endpoint, error
             )
             return
         if 200 <= status < 300:
@@ -138,10 +139,10 @@ class HTTPSender(Sender):
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: collector %s answered %d to a batch of %d spans",
+                "collector %s answered %d to a batch of %s",
                 self._endpoint,
                 status,
-                len(spans),
+                plural(len(spans), "span"),
             )
 
     def _connect(self) -> http.client.HTTPConnection:

@@ -23,8 +23,9 @@ from .._encoding.thrift_batch import (
     emit_batch,
     process_tags,
 )
+from .._safe import plural
 from ..span import Span
-from .base import Sender, plural
+from .base import Sender
 
 __all__ = ["UDPSender"]
 
