@@ -9,6 +9,7 @@ from time import time_ns
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from ._client_compat import JaegerClientSpan
 from ._opentracing import opentracing_class
 from ._safe import safe_str
 from ._values import normalize_value, seconds_to_ns
@@ -33,7 +34,7 @@ class Log(NamedTuple):
     fields: Mapping[str, Any]
 
 
-class Span:
+class Span(JaegerClientSpan):
     """A timed operation. Created by :meth:`Tracer.start_span`, never directly.
 
     Only sampled spans record tags and logs; an unsampled span still carries its context
@@ -41,7 +42,9 @@ class Span:
     further tags/logs are ignored, because the reporter thread may already be encoding it.
     The reporter and the Thrift encoder read the underscore fields directly (hot path).
     With ``opentracing`` installed, ``isinstance(span, opentracing.Span)`` is true and the
-    span keeps its ``__slots__`` (see ``_opentracing``).
+    span keeps its ``__slots__`` (see ``_opentracing``). ``is_sampled``, ``is_debug``,
+    ``trace_id`` and the rest of jaeger-client's span surface come from
+    :class:`~jaeger_lite._client_compat.JaegerClientSpan`.
     """
 
     __slots__ = (
@@ -134,10 +137,6 @@ class Span:
     def finish_time(self) -> Optional[float]:
         duration = self._duration_ns
         return None if duration is None else (self._start_ns + duration) / _NS
-
-    @property
-    def is_sampled(self) -> bool:
-        return bool(self._flags & FLAG_SAMPLED)
 
     @property
     def tags(self) -> Mapping[str, Any]:

@@ -16,6 +16,7 @@ from ._opentracing import TracerBase
 from ._references import as_references, resolve_references
 from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
+from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
@@ -43,7 +44,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ID_TAG = "jaeger-debug-id"
 
 
-class Tracer(CodecRegistry, TracerBase):
+class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
     """Creates spans and moves their contexts across process boundaries.
 
     Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
@@ -344,60 +345,6 @@ class Tracer(CodecRegistry, TracerBase):
         if callable(operation_name):
             return traced(lambda: self, None, None)(operation_name)
         return traced(lambda: self, operation_name, tags)
-
-    # -- lifecycle --------------------------------------------------------------------
-
-    @property
-    def metrics(self) -> dict[str, int]:
-        """A snapshot of the counters (see README, "Metrics"), reporter's included."""
-        owner = self._owner
-        sampled = owner.finished_sampled.value
-        unsampled = owner.finished_unsampled.value
-        snapshot = {
-            "spans_started": self._started.value,
-            "spans_finished": sampled + unsampled,
-            "spans_sampled": sampled,
-            "spans_reporter_errors": owner.report_errors.value,
-            "sampler_errors": self._sampler_errors.value,
-            "baggage_dropped": self._baggage_dropped.value,
-            "propagation_errors": self._propagation_errors.value,
-            "scopes_leaked": self._scope_manager.leaked_scopes()
-            if isinstance(self._scope_manager, ScopeManager)
-            else 0,
-        }
-        for source in (self._sampler, self._reporter):
-            try:
-                snapshot.update(source.metrics())
-            except Exception:  # a user sampler's or reporter's bug must not reach the caller
-                _log.debug("metrics of %r failed", source, exc_info=True)
-        return snapshot
-
-    def flush(self, timeout: Optional[float] = None) -> bool:
-        """Wait until spans finished so far are handed to the transport; False on timeout."""
-        try:
-            return bool(self._reporter.flush(timeout))
-        except Exception:  # a user reporter's bug must not reach the application
-            _log.debug("reporter flush failed", exc_info=True)
-            return False
-
-    def close(self, timeout: Optional[float] = None) -> None:
-        """Flush and stop the reporter and sampler. Idempotent; a call made while another
-        thread is closing returns once that close has finished."""
-        with self._close_lock:
-            if self._closed:
-                return
-            for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
-                try:
-                    stop()
-                except Exception:  # a user sampler or reporter failing to close: carry on
-                    _log.debug("error while closing the tracer", exc_info=True)
-            self._closed = True
-
-    def __enter__(self) -> Tracer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<Tracer {self.service_name!r} sampler={self._sampler!r}>"

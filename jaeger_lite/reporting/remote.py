@@ -161,9 +161,8 @@ class RemoteReporter(Reporter):
         self._check_fork()
         # Spans are counted after they are queued, so every span counted here is queued;
         # the worker hands spans over in queue order and sets ``done`` once it has handed
-        # over this many. The closed-check and the registration happen under the lock
-        # close() sets ``_closed`` under: a flush registered is one close() will see and
-        # release (a flush that registered after close() had finished waited forever).
+        # over this many. Checked and registered under the lock close() sets ``_closed``
+        # under, so close() releases every flush registered (one could wait forever).
         target = self._queued.value
         done = threading.Event()
         with self._lock:
@@ -210,10 +209,9 @@ class RemoteReporter(Reporter):
         untrack_reporter(self)
 
     def _give_up(self) -> None:
-        """close() timed out with the worker inside the sender: what it has not handed
-        over is counted as dropped (``spans_dropped_close_timeout``), the worker sends
-        nothing more, and flushes still waiting return False. The sender stays open,
-        as the worker is still inside it."""
+        """close() timed out with the worker inside the sender: what it has not handed over
+        counts as spans_dropped_close_timeout, the worker sends nothing more, waiting
+        flushes return False. The sender stays open: the worker is still inside it."""
         self._abandoned = True
         self._close_done = True
         self._release_flushes()
@@ -224,8 +222,7 @@ class RemoteReporter(Reporter):
         )
 
     def _release_flushes(self) -> None:
-        """Wake every flush() still waiting (close() is over: nothing will finish them);
-        each returns whether its spans were handed over."""
+        """Wake every flush() still waiting: close() is over, nothing else will."""
         with self._flush_lock:
             while self._flushes:
                 self._flushes.popleft()[1].set()
