@@ -249,7 +249,8 @@ class Span(JaegerClientSpan):
         """Mark the span failed for an exception you handle yourself (say, answered with a
         500): ``error=true`` and an ``event=error`` log with ``error.kind``,
         ``error.object``, ``message`` and ``stack``, as when it escapes ``with span:``."""
-        record_error(self, exception, exception.__traceback__)
+        if isinstance(exception, BaseException):  # anything else: nothing to record
+            record_error(self, exception, exception.__traceback__)
         return self
 
     def finish(self, finish_time: Optional[float] = None) -> None:

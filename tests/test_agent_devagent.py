@@ -356,3 +356,21 @@ def test_forwarding_to_its_own_listener_is_refused() -> None:
                          forward=(host, port), out=io.StringIO())  # fmt: skip
         with pytest.raises(ValueError, match="own compact listener"):
             agent.start()
+
+
+def test_forwarding_to_an_agent_that_is_down_counts_errors() -> None:
+    """Nothing listens at the forward target: every datagram counts as not forwarded (an
+    unconnected socket heard of no refusal and counted them all as forwarded)."""
+    (dead,) = _free_udp_ports(1)
+    agent = DevAgent(compact_port=0, binary_port=None, http_port=None,
+                     forward=("127.0.0.1", dead), out=io.StringIO())  # fmt: skip
+    with agent:
+        assert agent.compact_port is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            for trace_id in range(1, 4):
+                client.sendto(message(batch("svc", [span(trace_id, 1)])),
+                              ("127.0.0.1", agent.compact_port))  # fmt: skip
+        assert agent.wait_for_spans(3, 10)
+        stats = agent.stats
+    assert (stats.forwarded, stats.forward_errors) == (0, 3)
+    assert "cannot forward" in agent._out.getvalue()  # type: ignore[union-attr]

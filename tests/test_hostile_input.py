@@ -435,3 +435,13 @@ def test_baggage_too_long_to_fit_once_decoded_is_dropped_and_counted(
     assert tracer.metrics["baggage_dropped"] == 3
     context = tracer.extract("http_headers", {header: prefix + "%41" * 10})
     assert context is not None and context.baggage["k"] == "A" * 10
+
+
+@pytest.mark.parametrize("junk", [None, "boom", 42, Unprintable()], ids=repr)
+def test_record_exception_of_something_that_is_not_an_exception(junk: Any) -> None:
+    """record_exception() of a non-exception records nothing and raises nothing (it
+    raised AttributeError: no __traceback__)."""
+    span = Tracer("svc").start_span("op")
+    span.record_exception(junk)
+    assert "error" not in span.tags
+    span.finish()

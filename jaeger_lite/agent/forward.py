@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import socket
 from collections import OrderedDict
 from typing import Any, Callable, Optional
@@ -57,7 +58,15 @@ class Forwarder:
                         f"{flag} is this agent's own {listener} listener: every datagram "
                         "would come back to it, forever; forward to the real agent's port"
                     )
-            self._sockets[name] = (socket.socket(family, socket.SOCK_DGRAM), address)
+            # Connected, as the UDP sender's socket is, so that a real agent that is down
+            # shows: an unconnected socket never hears of the ICMP refusal.
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.connect(address)
+            except OSError:
+                sock.close()
+                raise
+            self._sockets[name] = (sock, address)
 
     @property
     def active(self) -> bool:
@@ -86,7 +95,14 @@ class Forwarder:
             self._relayed.popitem(last=False)
         sock, address = forward
         try:
-            sock.sendto(data, address)
+            # A refusal pending from an earlier datagram is read first so that it does
+            # not fail this one; the one after send() is this datagram's (on this host
+            # the ICMP is back before send() returns). See senders/jaeger_udp.py.
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            sock.send(data)
+            refused = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if refused:
+                raise OSError(refused, os.strerror(refused))
         except OSError as exc:  # the real agent is down or unreachable: say so once
             if not self._error_reported:
                 self._error_reported = True
