@@ -437,7 +437,9 @@ def test_baggage_too_long_to_fit_once_decoded_is_dropped_and_counted(
     assert context is not None and context.baggage["k"] == "A" * 10
 
 
-@pytest.mark.parametrize("junk", [None, "boom", 42, Unprintable()], ids=repr)
+@pytest.mark.parametrize(
+    "junk", [None, "boom", 42, Unprintable()], ids=["None", "str", "int", "unprintable"]
+)
 def test_record_exception_of_something_that_is_not_an_exception(junk: Any) -> None:
     """record_exception() of a non-exception records nothing and raises nothing (it
     raised AttributeError: no __traceback__)."""
