@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 from .context import Reference, ReferenceType, SpanContext
 from .span import Span
 
-__all__ = ["as_references", "resolve_references"]
+__all__ = ["resolve_references"]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -34,7 +34,7 @@ def resolve_references(
     parent_context = _context_of(child_of)
     if parent_context is not None:
         refs.append(Reference(ReferenceType.CHILD_OF, parent_context))
-    for ref in references or ():
+    for ref in as_references(references) if references else ():
         context = _context_of(getattr(ref, "referenced_context", None))
         if context is not None:
             refs.append(Reference(getattr(ref, "type", ReferenceType.CHILD_OF), context))

@@ -113,12 +113,22 @@ class Scope:
                     manager._leaked.inc()
             self._closed = True
             self._restore_previous()
-        else:  # left active in another context (finalised elsewhere): leaked itself
-            if self._closed is False:
-                manager._leaked.inc()
-            self._closed = True
+            if self._finish_on_close:
+                self.span.finish()
+            return
+        # Left active in another context (its generator finalised elsewhere): leaked
+        # itself. That context still holds this scope and may start spans under it, so
+        # once its span is finished the scope points at the span of the last open scope
+        # before it (None: no parent). Lookups then need no check of their own: the hot
+        # path stays as it was. No code of the block reads ``span`` after this: its with
+        # statement is over (a generator being closed runs nothing after it).
+        if self._closed is False:
+            manager._leaked.inc()
+        self._closed = True
         if self._finish_on_close:
             self.span.finish()
+        live = live_scope(self._previous_scope())
+        self.span = None if live is None else live.span
 
 
 def live_scope(scope: Optional[Scope]) -> Optional[Scope]:

