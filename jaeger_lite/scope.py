@@ -8,9 +8,11 @@ it. Three rules contain that (README, "Scopes, threads and asyncio"):
   before it (the scopes above it were leaked: counted) and finishes its span; an explicit
   ``close()`` of a scope that is not active stays a no-op, as OpenTracing specifies;
 * a scope whose ``with`` block ends where it is not active at all (a leaking generator
-  finalised on another thread) finishes its span and is counted;
-* a closed scope never counts as active: lookups go down to the last open scope before
-  it, so a leaked scope closed elsewhere parents no later trace.
+  finalised on another thread) finishes its span, is counted, and from then on carries
+  the span of the last open scope before it (or None), so the context that still holds
+  it parents no later trace under the leaked span: the tracer's lookups need no check;
+* ``manager.active`` and ``tracer.active_span`` skip a closed scope for the last open one
+  before it (a scope closed in another context may still be held in this one).
 
 ``scopes_leaked`` (in ``tracer.metrics``) counts each leaked scope once.
 """

@@ -163,9 +163,9 @@ class Span(JaegerClientSpan):
 
     def set_tag(self, key: str, value: Any) -> Span:
         """Record a tag; str/bool/int/float/bytes keep their type, anything else becomes str()."""
-        # The whole body is in the try: on 3.11+ that costs nothing until something raises
-        # (a try around the comparison alone cost 2 opcodes more per tag), and 2 opcodes
-        # before 3.11. What can raise is a key whose __eq__ does: it is retried as text.
+        # The whole body is in the try: one NOP per tag on 3.11+, two opcodes on 3.9/3.10
+        # (a try around the comparison alone cost two more, counted with sys.settrace).
+        # What can raise here is a key whose __eq__ does: it is retried as its text.
         try:
             if key == SAMPLING_PRIORITY:
                 self._set_sampling_priority(value)
