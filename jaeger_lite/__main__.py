@@ -27,7 +27,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "agent":
         return agent_cli.run(args)
-    parser.print_help()
+    print(
+        "jaeger-lite: missing a command; the one there is: jaeger-lite agent (the development"
+        " agent; jaeger-lite agent --help for its flags)\n",
+        file=sys.stderr,
+    )
+    parser.print_help(sys.stderr)
     return 2
 
 

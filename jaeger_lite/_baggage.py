@@ -114,4 +114,4 @@ class BaggageLimits:
 
     def _drop(self, key: str) -> None:
         self.dropped.inc()
-        _log.debug("jaeger_lite: baggage item %.50r over the limits; dropped", key)
+        _log.debug("baggage item %.50r over the limits; dropped", key)

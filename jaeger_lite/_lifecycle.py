@@ -110,7 +110,7 @@ def _after_fork_in_child() -> None:
         try:
             sampler._after_fork_in_child()
         except Exception:  # never break the application's fork for tracing
-            _log.debug("jaeger_lite: restarting the sampling poller failed", exc_info=True)
+            _log.debug("restarting the sampling poller failed", exc_info=True)
 
 
 def _flush_all_at_thread_exit() -> None:

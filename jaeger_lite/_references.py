@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
@@ -9,6 +10,20 @@ from .context import Reference, ReferenceType, SpanContext
 from .span import Span
 
 __all__ = ["resolve_references"]
+
+_log = logging.getLogger("jaeger_lite")
+
+
+def as_references(references: Any) -> list[Any]:
+    """``references`` as a list: a single reference (jaeger-client accepted one) becomes
+    a list of it; what cannot be iterated, or fails while iterated, is no reference."""
+    if isinstance(references, tuple) and hasattr(references, "referenced_context"):
+        return [references]  # a lone Reference: a NamedTuple, not a list of them
+    try:
+        return list(references)
+    except Exception:  # not iterable, or a foreign iterable that raises: ignored
+        _log.debug("start_span references must be a list of references; ignored")
+        return []
 
 
 def resolve_references(
@@ -19,7 +34,7 @@ def resolve_references(
     parent_context = _context_of(child_of)
     if parent_context is not None:
         refs.append(Reference(ReferenceType.CHILD_OF, parent_context))
-    for ref in references or ():
+    for ref in as_references(references) if references else ():
         context = _context_of(getattr(ref, "referenced_context", None))
         if context is not None:
             refs.append(Reference(getattr(ref, "type", ReferenceType.CHILD_OF), context))

@@ -1,10 +1,11 @@
-"""Text from user values that may refuse to become text: conversions that never raise."""
+"""Text from user values that may refuse to become text (conversions that never raise),
+and counts in words for log lines."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["int_text", "safe_str"]
+__all__ = ["int_text", "plural", "safe_str"]
 
 
 def safe_str(value: Any) -> str:
@@ -22,3 +23,8 @@ def int_text(value: int) -> str:
         return str(value)
     except ValueError:  # Python 3.11+: over sys.get_int_max_str_digits() digits
         return f"<int of {value.bit_length()} bits>"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 span``, ``2 spans``: log lines that read as English."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -35,7 +35,7 @@ def seconds_to_ns(seconds: float) -> int:
         ns = _I64_LIMIT
     if -_I64_LIMIT <= ns < _I64_LIMIT:
         return ns
-    _log.debug("jaeger_lite: %r is not a time in seconds; using now", seconds)
+    _log.debug("%r is not a time in seconds; using now", seconds)
     return time_ns()
 
 

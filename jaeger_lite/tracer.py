@@ -16,6 +16,7 @@ from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
+from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
@@ -25,7 +26,13 @@ from .reporting.base import Reporter, as_reporter
 from .reporting.simple import NullReporter
 from .sampling.base import Sampler, as_sampler
 from .sampling.local import ConstSampler
-from .scope import ContextVarsScopeManager, Scope, ScopeManager, active_scope_getter
+from .scope import (
+    ContextVarsScopeManager,
+    Scope,
+    ScopeManager,
+    active_scope_getter,
+    live_scope,
+)
 from .span import Span
 
 __all__ = ["Tracer"]
@@ -37,7 +44,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ID_TAG = "jaeger-debug-id"
 
 
-class Tracer(CodecRegistry, TracerBase):
+class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
     """Creates spans and moves their contexts across process boundaries.
 
     Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
@@ -186,12 +193,12 @@ class Tracer(CodecRegistry, TracerBase):
         else:
             span = self._start_from_context(operation_name, parent, refs, is_child, start_ns)
         self._count_started()
-        if tags:
+        if tags is not None:
             try:
                 for key, value in tags.items():
                     span.set_tag(key, value)
-            except AttributeError:
-                _log.debug("jaeger_lite: start_span tags must be a mapping; ignored")
+            except Exception:  # not a mapping, or a foreign one that fails while read
+                _log.debug("start_span tags must be a mapping; ignored", exc_info=True)
         return span
 
     def _start_from_context(
@@ -207,7 +214,7 @@ class Tracer(CodecRegistry, TracerBase):
         if isinstance(parent, Span):  # a Span subclass: use its context
             parent = parent.context
         elif not isinstance(parent, SpanContext):
-            _log.debug("jaeger_lite: ignoring foreign parent %r", type(parent).__name__)
+            _log.debug("ignoring foreign parent %r", type(parent).__name__)
             parent = _NO_CONTEXT
         flags = parent.flags
         sampler_tags: Optional[Mapping[str, Any]] = None
@@ -252,7 +259,7 @@ class Tracer(CodecRegistry, TracerBase):
 
     def _sampler_failed(self) -> tuple[bool, Optional[Mapping[str, Any]]]:
         self._sampler_errors.inc()
-        _log.debug("jaeger_lite: sampler %r failed; not sampling", self._sampler, exc_info=True)
+        _log.debug("sampler %r failed; not sampling", self._sampler, exc_info=True)
         return False, None
 
     def start_active_span(
@@ -266,7 +273,7 @@ class Tracer(CodecRegistry, TracerBase):
         finish_on_close: bool = True,
     ) -> Scope:
         """Start a span and make it active; use the returned scope as a context manager."""
-        if child_of is None and start_time is None and not (references or tags):
+        if child_of is None and start_time is None and references is None and tags is None:
             # The common call, a child of the active span: start_span's first case inlined,
             # saving a call (~60 ns, 7% of a traced call).
             scope = None if ignore_active_span else self._active_scope()
@@ -297,7 +304,10 @@ class Tracer(CodecRegistry, TracerBase):
     @property
     def active_span(self) -> Optional[Span]:
         scope = self._active_scope()
-        return None if scope is None else scope.span
+        if scope is None:
+            return None
+        span: Optional[Span] = scope.span if not scope._closed else _live_span(scope)
+        return span
 
     @property
     def scope_manager(self) -> ScopeManager:
@@ -331,59 +341,14 @@ class Tracer(CodecRegistry, TracerBase):
             return traced(lambda: self, None, None)(operation_name)
         return traced(lambda: self, operation_name, tags)
 
-    # -- lifecycle --------------------------------------------------------------------
-
-    @property
-    def metrics(self) -> dict[str, int]:
-        """A snapshot of the counters (see README, "Metrics"), reporter's included."""
-        owner = self._owner
-        sampled = owner.finished_sampled.value
-        unsampled = owner.finished_unsampled.value
-        snapshot = {
-            "spans_started": self._started.value,
-            "spans_finished": sampled + unsampled,
-            "spans_sampled": sampled,
-            "spans_reporter_errors": owner.report_errors.value,
-            "sampler_errors": self._sampler_errors.value,
-            "baggage_dropped": self._baggage_dropped.value,
-            "propagation_errors": self._propagation_errors.value,
-        }
-        for source in (self._sampler, self._reporter):
-            try:
-                snapshot.update(source.metrics())
-            except Exception:  # a user sampler's or reporter's bug must not reach the caller
-                _log.debug("jaeger_lite: metrics of %r failed", source, exc_info=True)
-        return snapshot
-
-    def flush(self, timeout: Optional[float] = None) -> bool:
-        """Wait until spans finished so far are handed to the transport; False on timeout."""
-        try:
-            return bool(self._reporter.flush(timeout))
-        except Exception:  # a user reporter's bug must not reach the application
-            _log.debug("jaeger_lite: reporter flush failed", exc_info=True)
-            return False
-
-    def close(self, timeout: Optional[float] = None) -> None:
-        """Flush and stop the reporter and sampler. Idempotent; a call made while another
-        thread is closing returns once that close has finished."""
-        with self._close_lock:
-            if self._closed:
-                return
-            for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
-                try:
-                    stop()
-                except Exception:  # a user sampler or reporter failing to close: carry on
-                    _log.debug("jaeger_lite: error while closing the tracer", exc_info=True)
-            self._closed = True
-
-    def __enter__(self) -> Tracer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<Tracer {self.service_name!r} sampler={self._sampler!r}>"
+
+
+def _live_span(scope: Any) -> Any:
+    """The span of the last open scope at or before ``scope`` (None if there is none)."""
+    live = live_scope(scope)
+    return None if live is None else live.span
 
 
 _NO_CONTEXT = SpanContext(0, 0)

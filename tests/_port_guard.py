@@ -26,11 +26,14 @@ from typing import Any, Optional
 WELL_KNOWN_PORTS = frozenset({6831, 6832, 14268, 5778, 4317, 4318, 16686, 9411})
 
 #: RFC 5737 / RFC 3849 documentation ranges: never routed. A UDP connect() only picks a
-#: route (no packet leaves), which is how the library finds its own IP (thrift_batch.local_ip).
+#: route (no packet leaves), which is how the library finds its own IP (thrift_batch.local_ip);
+#: jaeger-client (a peer some tests run in-process) probes 10.255.255.255 the same way.
 _DOCUMENTATION = tuple(
     ipaddress.ip_network(net)
-    for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-)
+    for net in (
+        "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "10.255.255.255/32"
+    )
+)  # fmt: skip
 
 _EVENTS = frozenset(
     {"socket.connect", "socket.sendto", "socket.sendmsg", "socket.bind", "http.client.connect"}

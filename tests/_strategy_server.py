@@ -26,6 +26,7 @@ class StrategyServer:
         self.body = b"{}"
         self.raw: Optional[bytes] = None  # sent instead of an HTTP response
         self.hold: Optional[threading.Event] = None  # the handler waits on it first
+        self.latency = 0.0  # seconds every answer takes (a slow or distant agent)
         self.paths: list[str] = []
         self.request_seen = threading.Event()
         server = self
@@ -36,6 +37,8 @@ class StrategyServer:
                 server.request_seen.set()
                 if server.hold is not None:
                     server.hold.wait(WAIT)
+                if server.latency:
+                    threading.Event().wait(server.latency)  # the agent's own delay
                 try:
                     if server.raw is not None:
                         self.wfile.write(server.raw)
@@ -93,6 +96,7 @@ def remote_factory() -> Iterator[Callable[..., RemoteSampler]]:
         options.setdefault("timeout", 5.0)
         sampler = RemoteSampler("test-service", sampling_endpoint=endpoint, **options)
         created.append(sampler)
+        sampler.start()  # as the first sampling decision would
         if wait:
             assert sampler._wait_for_polls(1, WAIT)
         return sampler

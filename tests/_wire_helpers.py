@@ -73,7 +73,7 @@ def unsigned(value: int) -> int:
 class UDPAgent:
     """Receives datagrams on 127.0.0.1 (or ::1) in a thread; waits on a condition."""
 
-    def __init__(self, family: int = socket.AF_INET) -> None:
+    def __init__(self, family: int = socket.AF_INET, port: int = 0) -> None:
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
         for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
@@ -82,7 +82,7 @@ class UDPAgent:
                 break
             except OSError:
                 continue
-        self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", port))
         self.port: int = self.sock.getsockname()[1]
         self.datagrams: list[bytes] = []
         self._closed = False
@@ -150,6 +150,7 @@ def accounted(metrics: dict[str, int]) -> int:
         + metrics["spans_dropped_too_large"]
         + metrics["spans_dropped_send_failed"]
         + metrics["spans_dropped_encode_error"]
+        + metrics["spans_dropped_close_timeout"]
         + metrics["queue_length"]
     )
 

@@ -332,3 +332,66 @@ def test_sampling_endpoint_of_the_command(agent_factory: Callable[..., Agent]) -
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/sampling?service=x", timeout=WAIT) as r:
         assert json.load(r)["probabilisticSampling"]["samplingRate"] == 0.25
     assert agent.stop(signal.SIGINT) == 0
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("flag", ["--compact-port", "--binary-port"])
+def test_port_in_use_names_that_port(agent_factory: Callable[..., Agent], flag: str) -> None:
+    """The error says which port of which listener is taken, and the hint names only the
+    flag that moves it (it said "[Errno 98] Address already in use" and listed them all)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        others = [f for f in ("--compact-port", "--binary-port") if f != flag]
+        agent = agent_factory(flag, str(port), *(a for f in others for a in (f, "auto")),
+                              "--http-port", "off")  # fmt: skip
+        assert agent.proc.wait(timeout=WAIT) == 1
+        err = agent.stderr()
+    assert f"UDP port {port} on 127.0.0.1" in err and "already in use" in err, err
+    assert flag in err and not any(other in err for other in others), err
+
+
+def test_unresolvable_host_gets_its_own_hint(agent_factory: Callable[..., Agent]) -> None:
+    """--host that does not resolve: the message says so (not "another agent may be
+    using these ports")."""
+    agent = agent_factory(*EPHEMERAL, "--host", "no-such-host.invalid")
+    assert agent.proc.wait(timeout=WAIT) == 1
+    err = agent.stderr()
+    assert "--host 'no-such-host.invalid'" in err and "another agent" not in err, err
+    assert "Traceback" not in err
+
+
+def test_unwritable_json_path_fails_at_start(
+    agent_factory: Callable[..., Agent], tmp_path: Path
+) -> None:
+    """--json into a directory that does not exist is refused at start (it was accepted
+    and failed at the first trace)."""
+    path = tmp_path / "no-such-dir" / "traces.json"
+    agent = agent_factory(*EPHEMERAL, "--json", str(path))
+    assert agent.proc.wait(timeout=WAIT) == 1
+    err = agent.stderr()
+    assert f"--json {path}" in err and "No such file or directory" in err, err
+
+
+def test_forwarding_to_itself_is_refused(agent_factory: Callable[..., Agent]) -> None:
+    """The help text's own example (--forward localhost:6831 on an agent listening on
+    6831) forwarded every datagram to itself forever (54,015 copies of a span in 3 s)."""
+    port = _free_udp_port()
+    for target in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        agent = agent_factory("--compact-port", str(port), "--binary-port", "auto",
+                              "--http-port", "off", "--forward", target)  # fmt: skip
+        assert agent.proc.wait(timeout=WAIT) == 1
+        err = agent.stderr()
+        assert "own compact listener" in err and "--forward" in err, err
+
+
+def test_no_arguments_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    """`jaeger-lite` alone says a command is missing and names it, then shows usage."""
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "missing a command" in err and "jaeger-lite agent" in err, err

@@ -317,3 +317,60 @@ def test_stop_is_idempotent(out: io.StringIO) -> None:
     a = DevAgent(compact_port=0, binary_port=None, http_port=None, out=out).start()
     first = a.stop()
     assert a.stop() == first
+
+
+def _free_udp_ports(count: int) -> list[int]:
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_two_agents_forwarding_to_each_other_stop() -> None:
+    """A forwards to B and B to A: each shows the datagram once, and when it comes back to
+    A (the agent that forwarded it) it is dropped and counted, not forwarded again."""
+    port_a, port_b = _free_udp_ports(2)
+    quiet = {"binary_port": None, "http_port": None, "out": io.StringIO(), "color": False}
+    a = DevAgent(compact_port=port_a, forward=("127.0.0.1", port_b), **quiet)
+    b = DevAgent(compact_port=port_b, forward=("127.0.0.1", port_a), **quiet)
+    with a, b:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.sendto(message(batch("svc", [span(1, 1)])), ("127.0.0.1", port_a))
+        with a._changed:  # notified on every count (it holds the lock stats takes)
+            assert a._changed.wait_for(lambda: a._counts["forward_loops"] >= 1, 10)
+        stats_a, stats_b = a.stats, b.stats
+    assert (stats_a.spans, stats_a.forwarded, stats_a.forward_loops) == (1, 1, 1)
+    assert (stats_b.spans, stats_b.forwarded, stats_b.forward_loops) == (1, 1, 0)
+    assert "forwarding loop" in a._out.getvalue()  # type: ignore[union-attr]
+
+
+def test_forwarding_to_its_own_listener_is_refused() -> None:
+    """An agent whose forward target is one of its own UDP listeners does not start."""
+    (port,) = _free_udp_ports(1)
+    for host in ("localhost", "127.0.0.1"):
+        agent = DevAgent(compact_port=port, binary_port=None, http_port=None,
+                         forward=(host, port), out=io.StringIO())  # fmt: skip
+        with pytest.raises(ValueError, match="own compact listener"):
+            agent.start()
+
+
+def test_forwarding_to_an_agent_that_is_down_counts_errors() -> None:
+    """Nothing listens at the forward target: every datagram counts as not forwarded (an
+    unconnected socket heard of no refusal and counted them all as forwarded)."""
+    (dead,) = _free_udp_ports(1)
+    agent = DevAgent(compact_port=0, binary_port=None, http_port=None,
+                     forward=("127.0.0.1", dead), out=io.StringIO())  # fmt: skip
+    with agent:
+        assert agent.compact_port is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            for trace_id in range(1, 4):
+                client.sendto(message(batch("svc", [span(trace_id, 1)])),
+                              ("127.0.0.1", agent.compact_port))  # fmt: skip
+        assert agent.wait_for_spans(3, 10)
+        stats = agent.stats
+    assert (stats.forwarded, stats.forward_errors) == (0, 3)
+    assert "cannot forward" in agent._out.getvalue()  # type: ignore[union-attr]

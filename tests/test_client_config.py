@@ -89,6 +89,7 @@ def test_remote_sampler_polls_the_configured_endpoint(
     tracer = make({}, tracers)
     sampler = tracer.sampler
     assert isinstance(sampler, RemoteSampler)
+    tracer.start_span("first").finish()  # the first decision starts the poller
     assert sampler._wait_for_polls(1, WAIT)
     assert server.paths == ["/sampling?service=app"]
     assert sampler.sampler == ProbabilisticSampler(0.25)

@@ -273,3 +273,179 @@ def test_inject_never_writes_control_characters(propagation: str, format: str) -
 
     tracer.inject(span.context, format, Raising())
     assert tracer.metrics["propagation_errors"] == 1
+
+
+class RaisingKey:
+    """A key whose comparison and hashing fail (a tag key passed by mistake)."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+    def __str__(self) -> str:
+        return "raising-key"
+
+
+class RaisingMapping:
+    """``tags=`` that looks like a mapping and fails when read."""
+
+    def __init__(self, fail: str) -> None:
+        self.fail = fail
+
+    def __bool__(self) -> bool:
+        if self.fail == "bool":
+            raise RuntimeError("no bool")
+        return True
+
+    def __len__(self) -> int:
+        if self.fail == "bool":
+            raise RuntimeError("no len")
+        return 1
+
+    def items(self) -> Any:
+        if self.fail == "items":
+            raise RuntimeError("no items")
+        if self.fail == "pairs":
+            return [("ok", 1), ("a", "b", "c"), 7]
+        return [("ok", 1)]
+
+
+class PairsMapping:
+    """A mapping in the duck-typed sense: only items() (a dict cannot hold RaisingKey)."""
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return self.pairs
+
+
+def test_tag_key_that_cannot_compare_or_hash_is_kept_as_text() -> None:
+    """set_tag with a key whose __eq__/__hash__ raise records the tag under str(key)."""
+    tracer = Tracer("svc")
+    span = tracer.start_span("op")
+    span.set_tag(RaisingKey(), 1)  # type: ignore[arg-type]
+    span.log_kv(PairsMapping([(RaisingKey(), 2)]))
+    assert span.tags["raising-key"] == 1
+    assert span.logs[0].fields["raising-key"] == 2
+    span.set_baggage_item(RaisingKey(), "v")  # type: ignore[arg-type]
+    assert span.get_baggage_item("raising-key") == "v"
+    assert span.get_baggage_item(RaisingKey()) is None  # type: ignore[arg-type]
+    assert span.get_baggage_item([]) is None  # type: ignore[arg-type]
+    span.finish()
+
+
+@pytest.mark.parametrize("fail", ["items", "bool", "pairs"])
+@pytest.mark.parametrize("active", [False, True])
+def test_start_span_tags_that_fail_to_read_are_ignored(fail: str, active: bool) -> None:
+    """start_span(tags=...) whose truth value or items() raises, or whose items are not
+    pairs: the span starts; the pairs read before the failure are kept."""
+    tracer = Tracer("svc")
+    tags: Any = RaisingMapping(fail)
+    if active:
+        with tracer.start_active_span("op", tags=tags) as scope:
+            span = scope.span
+    else:
+        span = tracer.start_span("op", tags=tags)
+        span.finish()
+    assert span.tags.get("ok") == (None if fail == "items" else 1)
+
+
+@pytest.mark.parametrize(
+    "references", [iter([]), 42, [None, "x", 3], RaisingMapping("items")], ids=repr
+)
+def test_start_span_with_junk_references_is_a_root(references: Any) -> None:
+    """References that are not references (or fail to iterate) are ignored, not raised.
+    (Their truth value is asked first, as of any argument: an object whose __bool__
+    raises is the caller's own error.)"""
+    tracer = Tracer("svc")
+    span = tracer.start_span("op", references=references)
+    assert span.context.parent_id == 0
+    span.finish()
+
+
+def test_documented_misuse_raises() -> None:
+    """The misuse README "What raises" lists raises what it says; nothing else does."""
+    from jaeger_lite import (
+        InvalidCarrierException,
+        SpanContextCorruptedException,
+        UnsupportedFormatException,
+    )
+
+    tracer = Tracer("svc", strict_extract=True)
+    span = tracer.start_span("op")
+    with pytest.raises(TypeError):
+        Span()
+    with pytest.raises(ValueError):
+        Tracer("")
+    with pytest.raises(UnsupportedFormatException):
+        tracer.inject(span.context, "no-such-format", {})
+    with pytest.raises(UnsupportedFormatException):
+        tracer.extract("no-such-format", {})
+    with pytest.raises(InvalidCarrierException):
+        tracer.inject(span.context, "http_headers", 42)
+    with pytest.raises(TypeError):
+        tracer.inject("not a context", "http_headers", {})  # type: ignore[arg-type]
+    with pytest.raises(SpanContextCorruptedException):
+        tracer.extract("http_headers", {"uber-trace-id": "garbage"})
+
+
+HEADERS_OF = {
+    "jaeger": ["uber-trace-id", "uberctx-k", "jaeger-baggage", "jaeger-debug-id"],
+    "b3": ["b3", "x-b3-traceid", "baggage-k"],
+    "w3c": ["traceparent", "tracestate", "baggage"],
+}
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "w3c"])
+def test_a_10_mb_header_costs_milliseconds(propagation: str) -> None:
+    """Every extract is bounded by its limits: a 10 MB header of '%' (or of other text that
+    is costly to decode or split) is judged by its length before it is decoded. It took
+    3.8 s (a Python loop per '%'); now each costs what a C-level scan of it does."""
+    from time import perf_counter
+
+    tracer = Tracer("svc", propagation=propagation)
+    worst, worst_case = 0.0, ""
+    for header in HEADERS_OF[propagation]:
+        for unit in ("%", "%F0%9F%98%80", "a=%,", ","):
+            value = unit * (10 * MB // len(unit))
+            for format in ("http_headers", "text_map"):
+                started = perf_counter()
+                tracer.extract(format, {header: value})
+                took = perf_counter() - started
+                if took > worst:
+                    worst, worst_case = took, f"{header}: {unit!r} x {len(value)} ({format})"
+    assert worst < 1.0, worst_case
+
+
+@pytest.mark.parametrize(
+    ("propagation", "header"),
+    [("jaeger", "uberctx-k"), ("b3", "baggage-k"), ("jaeger", "jaeger-baggage")],
+)
+def test_baggage_too_long_to_fit_once_decoded_is_dropped_and_counted(
+    propagation: str, header: str
+) -> None:
+    """A value whose decoded form cannot fit is dropped and counted whether or not it is
+    decoded first: at most 12 characters of percent-encoding make one character."""
+    tracer = Tracer("svc", propagation=propagation, baggage_max_value_length=10)
+    prefix = "k=" if header == "jaeger-baggage" else ""
+    for count in (11, 41, 1000):  # decoded (33 chars) or not (123, 3000 chars): same outcome
+        context = tracer.extract("http_headers", {header: prefix + "%41" * count})
+        assert context is None or "k" not in context.baggage
+    assert tracer.metrics["baggage_dropped"] == 3
+    context = tracer.extract("http_headers", {header: prefix + "%41" * 10})
+    assert context is not None and context.baggage["k"] == "A" * 10
+
+
+@pytest.mark.parametrize(
+    "junk", [None, "boom", 42, Unprintable()], ids=["None", "str", "int", "unprintable"]
+)
+def test_record_exception_of_something_that_is_not_an_exception(junk: Any) -> None:
+    """record_exception() of a non-exception records nothing and raises nothing (it
+    raised AttributeError: no __traceback__)."""
+    span = Tracer("svc").start_span("op")
+    span.record_exception(junk)
+    assert "error" not in span.tags
+    span.finish()

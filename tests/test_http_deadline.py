@@ -107,6 +107,7 @@ def test_sampler_poll_against_a_trickling_agent_is_bounded() -> None:
             timeout=TIMEOUT,
         )  # fmt: skip
         try:
+            sampler.start()  # the poller starts at the first decision otherwise
             assert sampler._wait_for_polls(1, timeout=TIMEOUT + SLACK + 1)
             start = time.monotonic()
             assert sampler.refresh() is False

@@ -20,12 +20,13 @@ from jaeger_lite import (
     RateLimitingSampler,
     RemoteReporter,
     RemoteSampler,
+    SpanContext,
     Tracer,
     UDPSender,
     init_tracer,
 )
 from jaeger_lite.config import resolve_options
-from tests._strategy_server import StrategyServer
+from tests._strategy_server import StrategyServer, prob
 from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, tag_dict
 
 
@@ -84,8 +85,37 @@ def test_defaults_follow_jaeger(
     assert sampler.sampling_endpoint.startswith(server.url)
     assert sampler.sampler == ProbabilisticSampler(0.001)
     headers: dict[str, str] = {}
-    tracer.inject(tracer.start_span("x").context, Format.HTTP_HEADERS, headers)
+    tracer.inject(SpanContext(1, 2, 0, 1), Format.HTTP_HEADERS, headers)  # no span: no poll
     assert list(headers) == ["uber-trace-id"]
+
+
+def test_no_thread_until_the_first_span(agent: UDPAgent, tracers: list[Tracer]) -> None:
+    """The defaults start no thread until the first span (the sampler's poller used to
+    start in init_tracer), and that first trace follows the served strategy (100% here)
+    rather than the initial 0.1%."""
+    strategies = StrategyServer()
+    strategies.answer(prob(1.0))
+    try:
+        before = set(threading.enumerate())
+        tracer = init_tracer(
+            "svc",
+            agent_host="127.0.0.1",
+            agent_port=agent.port,
+            sampling_endpoint=strategies.url,
+            set_global=False,
+        )
+        tracers.append(tracer)
+        assert set(threading.enumerate()) == before
+        with tracer.start_active_span("first") as scope:
+            assert scope.span.context.is_sampled
+        assert tracer.flush(5)
+        assert [s.operationName for s in agent.wait_for_spans(1)] == ["first"]
+        assert {t.name for t in set(threading.enumerate()) - before} == {
+            "jaeger_lite-sampler",
+            "jaeger_lite-reporter",
+        }
+    finally:
+        strategies.close()
 
 
 def test_endpoint_switches_to_http_with_credentials(tracers: list[Tracer]) -> None:

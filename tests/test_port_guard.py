@@ -99,6 +99,7 @@ def test_the_old_remote_sampler_poll_is_caught() -> None:
     with GUARD.expecting() as caught:
         sampler = RemoteSampler("svc", sampling_endpoint="http://127.0.0.1:5778/sampling")
         try:
+            sampler.start()  # the poller starts at the first decision otherwise
             assert sampler._wait_for_polls(1, WAIT)
         finally:
             sampler.close()

@@ -10,7 +10,13 @@ from wsgiref.headers import Headers
 
 import pytest
 
-from jaeger_lite import Format, InvalidCarrierException, SpanContext, Tracer
+from jaeger_lite import (
+    Format,
+    InvalidCarrierException,
+    SpanContext,
+    Tracer,
+    UnsupportedFormatException,
+)
 
 CONTEXT = SpanContext(0xABC, 0xDEF, 0, 1, {"user": "a b"})
 ALL = "jaeger,b3,w3c"
@@ -163,3 +169,59 @@ def test_inject_into_a_carrier_that_breaks_is_counted_not_raised() -> None:
     tracer = Tracer("svc")
     tracer.inject(CONTEXT, Format.HTTP_HEADERS, Hostile())
     assert tracer.metrics["propagation_errors"] == 1
+
+
+class RaisingGetOnly:
+    """A carrier with only get(), which fails."""
+
+    def get(self, key: str) -> Any:
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "b3-single", "w3c", ALL])
+@pytest.mark.parametrize("carrier", [Hostile(), RaisingGetOnly()], ids=["items", "get"])
+def test_extract_from_a_carrier_that_breaks_is_counted(propagation: str, carrier: Any) -> None:
+    """A carrier whose items() (or get()) raises yields None and counts one
+    propagation_errors, as inject does."""
+    tracer = Tracer("svc", propagation=propagation)
+    for format in (Format.HTTP_HEADERS, Format.TEXT_MAP):
+        assert tracer.extract(format, carrier) is None
+    assert tracer.metrics["propagation_errors"] == 2
+
+
+class Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+
+class HashRaises:
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+
+class EqRaises:
+    """Hashes like a registered format, so the lookup has to call __eq__, which fails."""
+
+    def __hash__(self) -> int:
+        return hash(Format.HTTP_HEADERS)
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("no eq")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    "format",
+    [[], {}, Unhashable(), HashRaises(), EqRaises(), None, 42, b"http_headers"],
+    ids=["list", "dict", "unhashable", "hash-raises", "eq-raises", "None", "int", "bytes"],
+)
+def test_junk_format_is_unsupported(format: Any) -> None:
+    """Any format that is not a registered one raises UnsupportedFormatException (the
+    documented misuse), never TypeError, RuntimeError or ValueError."""
+    tracer = Tracer("svc")
+    span = tracer.start_span("op")
+    with pytest.raises(UnsupportedFormatException):
+        tracer.inject(span.context, format, {})
+    with pytest.raises(UnsupportedFormatException):
+        tracer.extract(format, {})

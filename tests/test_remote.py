@@ -434,6 +434,7 @@ def test_background_threads_import_nothing(agent: UDPAgent) -> None:
                 jaeger_lite.Tracer("imports", reporter).start_span("op").finish()
                 assert reporter.flush(5)
             sampler = jaeger_lite.RemoteSampler("svc", sampling_endpoint={strategies.url!r})
+            sampler.is_sampled(1, "op")  # the first decision starts the poller
             assert sampler._wait_for_polls(1, 5)
             print(sorted(set(sys.modules) - before))
             """,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import threading
+import time
 import warnings
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from jaeger_lite import ProbabilisticSampler, RemoteSampler, Tracer
+from jaeger_lite import ConstSampler, ProbabilisticSampler, RemoteSampler, Tracer
 
 from ._fork import child_verdict
 from ._strategy_server import (
@@ -170,6 +172,7 @@ def test_dropped_sampler_ends_its_thread(server: StrategyServer) -> None:
     """A sampler garbage-collected without close() does not leave its thread behind."""
     server.answer(prob(0.5))
     sampler = RemoteSampler("svc", sampling_endpoint=server.url, refresh_interval=3600.0)
+    sampler.start()
     assert sampler._wait_for_polls(1, WAIT)
     thread = sampler._thread
     del sampler
@@ -183,7 +186,8 @@ def test_dropped_sampler_ends_its_thread(server: StrategyServer) -> None:
 def test_forked_child_runs_its_own_poller(
     server: StrategyServer, remote: Callable[..., RemoteSampler]
 ) -> None:
-    """After fork the child polls on its own thread; the parent's poller is unaffected."""
+    """After fork the child polls on its own thread, from its first sampling decision;
+    the parent's poller is unaffected."""
     server.answer(prob(0.5))
     sampler = remote(server.url)
     parent_thread = sampler._thread
@@ -195,7 +199,9 @@ def test_forked_child_runs_its_own_poller(
     if pid == 0:  # pragma: no cover - child
         result = b"0"
         try:
-            polled = sampler._wait_for_polls(2, WAIT)
+            started_lazily = sampler._thread is None  # until the child's first decision
+            sampler.is_sampled(1, "op")
+            polled = started_lazily and sampler._wait_for_polls(2, WAIT)
             thread = sampler._thread
             if (
                 polled
@@ -240,5 +246,89 @@ def test_metrics_names() -> None:
             "sampler_polls_invalid",
             "sampler_updates",
         }
+    finally:
+        sampler.close()
+
+
+def _sampler_threads(sampler: RemoteSampler) -> list[threading.Thread]:
+    thread = sampler._thread
+    return [thread] if thread is not None and thread.is_alive() else []
+
+
+def test_no_thread_until_the_first_decision(server: StrategyServer) -> None:
+    """Creating a RemoteSampler starts nothing; the first sampling decision starts the
+    poller (README: no background thread until the first span)."""
+    server.answer(prob(0.5))
+    names = {t.name for t in threading.enumerate()}
+    sampler = RemoteSampler("svc", sampling_endpoint=server.url, refresh_interval=3600.0)
+    try:
+        assert _sampler_threads(sampler) == []
+        assert {t.name for t in threading.enumerate()} == names
+        assert not server.paths
+        sampler.is_sampled(1, "op")
+        assert len(_sampler_threads(sampler)) == 1
+    finally:
+        sampler.close()
+
+
+def test_first_decisions_follow_the_served_strategy(server: StrategyServer) -> None:
+    """A short program's first traces follow the strategy the agent serves: the first
+    decision waits (briefly) for the first answer. The initial 0.1% used to apply until
+    it arrived, so the first traces were almost never sampled."""
+    server.answer(prob(1.0))
+    server.latency = 0.1  # an agent a little slower than the program's first trace
+    sampler = RemoteSampler("svc", sampling_endpoint=server.url, refresh_interval=3600.0)
+    try:
+        trace_ids = [(i * 0x9E3779B97F4A7C15) % (1 << 64) for i in range(1, 21)]  # spread out
+        decisions = [sampler.is_sampled(trace_id, "op")[0] for trace_id in trace_ids]
+        assert decisions == [True] * 20
+        assert describe(sampler.sampler) == ("probabilistic", 1.0)
+    finally:
+        sampler.close()
+
+
+def test_first_decision_does_not_wait_for_a_dead_agent() -> None:
+    """Nothing listens at the endpoint: the refused poll ends the wait at once and the
+    initial sampler decides."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sampler = RemoteSampler(
+        "svc",
+        sampling_endpoint=f"http://127.0.0.1:{port}/sampling",
+        initial=ConstSampler(False),
+        first_poll_wait=5.0,
+    )
+    try:
+        started = time.monotonic()
+        assert sampler.is_sampled(1, "op")[0] is False
+        assert time.monotonic() - started < 2.0
+        assert sampler.metrics()["sampler_polls_failed"] == 1
+    finally:
+        sampler.close()
+
+
+def test_first_decision_waits_at_most_first_poll_wait(server: StrategyServer) -> None:
+    """An agent that does not answer holds the first decision for ``first_poll_wait`` at
+    most; the strategy applies once it comes."""
+    server.hold = threading.Event()
+    server.answer(prob(1.0))
+    sampler = RemoteSampler(
+        "svc",
+        sampling_endpoint=server.url,
+        initial=ConstSampler(False),
+        first_poll_wait=0.2,
+        refresh_interval=3600.0,
+    )
+    try:
+        started = time.monotonic()
+        assert sampler.is_sampled(1, "op")[0] is False
+        assert 0.15 < time.monotonic() - started < 2.0
+        started = time.monotonic()
+        assert sampler.is_sampled(2, "op")[0] is False  # later decisions never wait
+        assert time.monotonic() - started < 0.1
+        server.hold.set()
+        assert sampler._wait_for_polls(1, WAIT)
+        assert sampler.is_sampled(3, "op")[0] is True
     finally:
         sampler.close()

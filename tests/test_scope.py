@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from typing import Callable, Optional
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -17,6 +18,7 @@ from jaeger_lite import (
     ThreadLocalScopeManager,
     Tracer,
 )
+from jaeger_lite.testing import new_test_tracer
 
 
 def test_contextvars_manager_is_the_default() -> None:
@@ -132,7 +134,8 @@ def test_tasks_inherit_the_span_active_when_created(tracer: Tracer) -> None:
 def test_scope_closed_in_another_context_restores_the_previous_one(
     tracer: Tracer, end: Callable[[Scope], None]
 ) -> None:
-    """Closing a scope from a different context does not raise and still unwinds."""
+    """Closing a scope from a different context does not raise and still unwinds; here,
+    where it was active, the closed scope no longer counts: the one before it does."""
     outer = tracer.start_active_span("outer")
     inner = tracer.start_active_span("inner")
     seen: list[object] = []
@@ -144,9 +147,11 @@ def test_scope_closed_in_another_context_restores_the_previous_one(
     contextvars.copy_context().run(in_another_context)
     assert inner.span.duration is not None
     assert seen == [outer]  # unwound there to the scope active before inner
-    inner_context_active = tracer.scope_manager.active
-    assert inner_context_active is inner  # our own context was not touched
-    outer.close()
+    assert tracer.scope_manager.active is outer
+    assert tracer.active_span is outer.span
+    outer.close()  # the active scope, as far as anyone can see: it closes
+    assert outer.span.duration is not None
+    assert tracer.scope_manager.active is None
 
 
 def test_thread_local_manager_is_per_thread() -> None:
@@ -213,3 +218,75 @@ def test_a_scope_manager_of_ones_own_on_the_base_classes() -> None:
     assert manager.stack == []
     assert [span.operation_name for span in reporter.spans] == ["inner", "outer"]
     assert outer.span.tags["error"] is True
+
+
+def _generator_holding_a_scope(tracer: Tracer) -> Iterator[int]:
+    """What the README warns against: an active scope held across ``yield``."""
+    with tracer.start_active_span("in-generator"):
+        yield 1
+        yield 2
+
+
+MANAGERS = [ContextVarsScopeManager, ThreadLocalScopeManager]
+
+
+@pytest.mark.parametrize("manager", MANAGERS, ids=["contextvars", "threadlocal"])
+def test_scope_leaked_by_a_suspended_generator_ends_with_its_block(manager: Any) -> None:
+    """A generator suspended inside `with start_active_span` leaves its scope active in
+    the consumer. When the consumer's own block ends, its span still finishes, the leak
+    is counted, and later traces are not children of the leaked span."""
+    tracer, reporter = new_test_tracer("svc", scope_manager=manager())
+    with tracer.start_active_span("request") as request:
+        rows = _generator_holding_a_scope(tracer)
+        next(rows)  # suspended inside its with-block: its scope is the active one now
+        leaked = tracer.active_span
+        assert leaked is not None and leaked.operation_name == "in-generator"
+    assert request.span.finish_time is not None  # it used to stay open (close was a no-op)
+    assert tracer.active_span is None
+    with tracer.start_active_span("later") as later:
+        assert later.span.context.parent_id == 0  # a root, not a child of the leak
+    assert tracer.metrics["scopes_leaked"] == 1
+    rows.close()  # the generator ends: its span finishes; nothing else changes
+    assert leaked.finish_time is not None
+    assert tracer.active_span is None
+    assert tracer.metrics["scopes_leaked"] == 1
+    assert sorted(s.operation_name for s in reporter.spans) == [
+        "in-generator",
+        "later",
+        "request",
+    ]
+
+
+@pytest.mark.parametrize("manager", MANAGERS, ids=["contextvars", "threadlocal"])
+def test_scope_leaked_and_finalised_elsewhere_never_parents_later_traces(manager: Any) -> None:
+    """The leaking generator is finalised on another thread (as the garbage collector may
+    do): its span finishes there, the leak is counted, and the scope it left active here
+    parents nothing afterwards."""
+    tracer, reporter = new_test_tracer("svc", scope_manager=manager())
+    rows = _generator_holding_a_scope(tracer)
+    next(rows)
+    leaked = tracer.active_span
+    assert leaked is not None
+    closer = threading.Thread(target=rows.close)
+    closer.start()
+    closer.join(5)
+    assert leaked.finish_time is not None
+    assert tracer.metrics["scopes_leaked"] == 1
+    assert tracer.active_span is None
+    assert tracer.scope_manager.active is None
+    with tracer.start_active_span("later") as later:
+        assert later.span.context.parent_id == 0
+    later_span = tracer.start_span("later-too")
+    assert later_span.context.parent_id == 0
+
+
+def test_closing_a_scope_that_is_not_active_is_still_a_no_op(tracer: Tracer) -> None:
+    """close() keeps OpenTracing's rule (only the active scope closes); it is the end of
+    a `with` block that unwinds a leak."""
+    outer = tracer.start_active_span("outer")
+    inner = tracer.start_active_span("inner")
+    outer.close()
+    assert tracer.scope_manager.active is inner
+    assert tracer.metrics["scopes_leaked"] == 0
+    inner.close()
+    outer.close()

@@ -107,15 +107,63 @@ def test_batch_bytes_leaves_room_for_envelope_and_process(agent: UDPAgent) -> No
     assert sender.batch_bytes == 4000 - EMIT_BATCH_OVERHEAD - len(sender.process_bytes())
 
 
-def test_agent_down_is_counted_not_raised() -> None:
-    """ECONNREFUSED from a port nobody listens on counts as failed spans."""
+def test_agent_down_fails_every_datagram_from_the_first() -> None:
+    """A refused datagram counts as failed, the first one included: Linux reports the ICMP
+    refusal on the *next* send, which used to count every other datagram as sent."""
     sender = udp_sender(free_udp_port())
-    for _ in range(5):
+    for _ in range(20):
         sender.send([sender.encode(s) for s in make_spans(2)])
     metrics = sender.metrics()
-    assert metrics["spans_sent"] + metrics["spans_dropped_send_failed"] == 10
-    assert metrics["spans_dropped_send_failed"] >= 2  # the refusals after the first ICMP
-    assert metrics["send_errors"] >= 1
+    assert metrics["spans_sent"] == 0
+    assert metrics["spans_dropped_send_failed"] == 40
+    assert metrics["send_errors"] == 20
+    assert metrics["batches_sent"] == metrics["bytes_sent"] == 0
+
+
+def test_restarting_agent_sent_is_what_arrived() -> None:
+    """An agent that stops and comes back on the same port: spans_sent counts exactly the
+    spans the agent received, and the datagrams sent while it was down count as failed."""
+    first = UDPAgent()
+    port = first.port
+    sender = udp_sender(port)
+    for _ in range(3):
+        sender.send([sender.encode(s) for s in make_spans(2)])
+    assert len(first.wait_for_spans(6)) == 6
+    first.close()
+    for _ in range(5):
+        sender.send([sender.encode(s) for s in make_spans(3)])
+    second = UDPAgent(port=port)
+    try:
+        for _ in range(4):
+            sender.send([sender.encode(s) for s in make_spans(1)])
+        assert len(second.wait_for_spans(4)) == 4
+        metrics = sender.metrics()
+        assert metrics["spans_sent"] == 6 + 4
+        assert metrics["spans_dropped_send_failed"] == 15
+        assert metrics["batches_sent"] == 3 + 4
+    finally:
+        second.close()
+
+
+def test_a_refusal_that_arrives_late_moves_the_last_datagram_to_failed() -> None:
+    """A refusal that comes back after the send was checked (a remote agent: one round
+    trip later) is charged to the datagram before, which is then failed, not sent."""
+    agent = UDPAgent()
+    sender = udp_sender(agent.port)
+    sender.send([sender.encode(s) for s in make_spans(2)])
+    assert len(agent.wait_for_spans(2)) == 2
+    assert sender.metrics()["spans_sent"] == 2
+    agent.close()
+    # A refusal for that datagram, arriving now: a datagram to the closed port from the
+    # sender's own socket leaves ECONNREFUSED pending on it, as a late ICMP would.
+    sock = sender._sock
+    assert sock is not None
+    sock.send(b"x")
+    sender.send([sender.encode(s) for s in make_spans(3)])
+    metrics = sender.metrics()
+    assert metrics["spans_sent"] == 0
+    assert metrics["spans_dropped_send_failed"] == 5
+    assert metrics["batches_sent"] == metrics["bytes_sent"] == 0
 
 
 def test_unresolvable_host_is_counted_not_raised() -> None:
@@ -321,3 +369,33 @@ def test_remote_reporter_over_http(collector: Collector) -> None:
     assert [s.operationName for s in batch.spans] == [f"op{i}" for i in range(5)]
     assert tracer.metrics["spans_sent"] == 5
     tracer.close()
+
+
+def test_log_lines_name_the_logger_once_and_count_in_english(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With logging's basic format a line reads ``WARNING:jaeger_lite:UDP send of 1 span``:
+    the logger's name once (messages repeated it: "jaeger_lite:jaeger_lite: ..."), and
+    "1 span", not "1 spans"."""
+    import logging
+
+    from jaeger_lite import init_tracer
+
+    caplog.set_level(logging.DEBUG, logger="jaeger_lite")
+    tracer = init_tracer(
+        "svc",
+        agent_host="127.0.0.1",
+        agent_port=free_udp_port(),
+        sampler_type="const",
+        set_global=False,
+    )
+    tracer.start_span("one").finish()
+    assert tracer.flush(5)
+    tracer.close(5)
+    sender = HTTPSender(f"http://127.0.0.1:{free_udp_port()}/api/traces", timeout=1.0)
+    sender.send([sender.encode(make_spans(1)[0])])
+    lines = [logging.Formatter(logging.BASIC_FORMAT).format(r) for r in caplog.records]
+    assert any(line.startswith("INFO:jaeger_lite:tracer 'svc' reports to") for line in lines)
+    assert any("UDP send of 1 span to 127.0.0.1:" in line for line in lines), lines
+    assert any("POST of 1 span to http://127.0.0.1:" in line for line in lines), lines
+    assert not any("jaeger_lite: " in line for line in lines), lines

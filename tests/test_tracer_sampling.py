@@ -137,7 +137,7 @@ def test_probabilistic_decision_agrees_across_tracers() -> None:
         remote = SpanContext(trace_id, 1, sampling_deferred=True)
         a = one.start_span("a", child_of=remote).is_sampled
         b = two.start_span("b", child_of=remote).is_sampled
-        assert a is b is (trace_id & ((1 << 63) - 1) <= boundary)
+        assert a() is b() is (trace_id & ((1 << 63) - 1) <= boundary)
         decisions.append(a)
     assert 0 < sum(decisions) < len(decisions)  # both outcomes were exercised
 

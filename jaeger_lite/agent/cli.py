@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import socket
 import sys
@@ -19,6 +20,7 @@ from .devagent import (
     DEFAULT_SAMPLING_PORT,
     DevAgent,
 )
+from .server import BindError
 from .store import DEFAULT_MAX_TRACES
 from .web import DEFAULT_UI_PORT
 
@@ -143,12 +145,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--forward", type=parse_forward, metavar="HOST:PORT|URL",
-        help="relay every compact datagram, unchanged, to a real agent (e.g. localhost:6831),"
-        " or every OTLP export to an OTLP/HTTP endpoint (e.g. http://collector:4318)",
+        help="relay every compact datagram, unchanged, to a real agent (e.g. jaeger:6831; never"
+        " this agent's own port), or every OTLP export to an OTLP/HTTP endpoint"
+        " (e.g. http://collector:4318)",
     )  # fmt: skip
     parser.add_argument(
         "--forward-binary", type=parse_host_port, metavar="HOST:PORT",
-        help="relay every binary datagram, unchanged, to a real agent (e.g. localhost:6832)",
+        help="relay every binary datagram, unchanged, to a real agent (e.g. jaeger:6832)",
     )  # fmt: skip
     parser.add_argument(
         "--ui-port", type=parse_port, default=DEFAULT_UI_PORT, metavar="PORT",
@@ -169,6 +172,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(same --max-traces bound)",
     )  # fmt: skip
     parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
+
+
+def _why(exc: Exception, args: argparse.Namespace) -> str:
+    """Why the agent could not start, and what to do about it, for people."""
+    if isinstance(exc, BindError):
+        if exc.unresolved:
+            return (
+                f"--host {exc.host!r} does not resolve ({exc.reason})\n  give an address "
+                "of this machine (default 127.0.0.1; 0.0.0.0 for every interface)"
+            )
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return f"{exc.strerror}\n  --host {exc.host!r} is not an address of this machine"
+        flag = f"--{exc.listener}-port"
+        return (
+            f"{exc.strerror}\n  another program (another agent?) is using it; pick another "
+            f"with {flag} (auto = any free port, off = no {exc.listener} listener)"
+        )
+    if isinstance(exc, OSError) and args.json and exc.filename == args.json:
+        return f"cannot write --json {args.json}: {exc.strerror}"
+    return str(exc)
 
 
 def _ignore(signum: int, frame: Optional[FrameType]) -> None:
@@ -199,14 +222,7 @@ def run(args: argparse.Namespace) -> int:
         )
         agent.start()
     except (OSError, ValueError) as exc:
-        print(f"jaeger-lite agent: cannot start: {exc}", file=sys.stderr)
-        if isinstance(exc, OSError):
-            print(
-                "  another agent may be using these ports; pick others with --compact-port,"
-                " --binary-port, --http-port, --otlp-port, --sampling-port, --ui-port (auto = any"
-                " free port, 0 = off)",
-                file=sys.stderr,
-            )
+        print(f"jaeger-lite agent: cannot start: {_why(exc, args)}", file=sys.stderr)
         return 1
     # The signal handlers only wake the main thread through a socket (set_wakeup_fd):
     # raising from a handler could land while a lock is held and hang the shutdown.

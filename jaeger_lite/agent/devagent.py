@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 
 from .collect import Trace, TraceCollector
 from .decode import BINARY, COMPACT, DecodeError
-from .forward import Forwarder
+from .forward import FORWARD_LOOP, Forwarder
 from .jsonout import JsonFile
 from .messages import AgentStats, Endpoints, banner, summary
 from .model import ReceivedBatch
@@ -122,7 +122,7 @@ class DevAgent:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> DevAgent:
-        """Bind the listeners and start serving; raises ``OSError`` if a port is taken."""
+        """Bind the listeners and start; raises BindError (OSError) or ValueError (forward)."""
         try:
             for name in (COMPACT, BINARY):
                 port = self._ports_wanted[name]
@@ -142,8 +142,8 @@ class DevAgent:
                 server = make_server(QueryAPI(self.store), self.ui_host, self._ports_wanted["ui"])
                 self._listeners.add_server(server)
                 self._ports["ui"] = int(server.server_address[1])
-            self._forwarder.open()
-        except OSError:
+            self._forwarder.open(self.host, self._ports)
+        except (OSError, ValueError):
             self._listeners.stop()
             self._forwarder.close()
             self.store.close()
@@ -299,7 +299,9 @@ class DevAgent:
         self._count(bytes=len(data))
         relayed = self._forwarder.relay(listener, data)
         if relayed is not None:
-            self._count(**{"forwarded" if relayed else "forward_errors": 1})
+            self._count(**{relayed: 1})
+            if relayed == FORWARD_LOOP:  # shown already, when it first came through
+                return False
         try:
             batches = decode_payload(listener, data)
         except DecodeError as exc:
@@ -379,14 +381,12 @@ class DevAgent:
         return self._color if self._color is not None else use_color(self._stream())
 
     def _render_width(self) -> int:
-        if self._width is not None:
-            return clamp_width(self._width)
-        return clamp_width(shutil.get_terminal_size((100, 24)).columns)
+        width = self._width
+        return clamp_width(shutil.get_terminal_size((100, 24)).columns if width is None else width)
 
     def write(self, text: str) -> None:
         """Write a line (or lines) to the output stream and flush it."""
-        if not text.endswith("\n"):
-            text += "\n"
+        text = text if text.endswith("\n") else text + "\n"
         with self._write_lock:
             stream = self._stream()
             try:

@@ -113,6 +113,7 @@ class JsonFile:
         self._check_existing()
 
     def _check_existing(self) -> None:
+        self._check_writable()
         try:
             with open(self.path, "rb") as f:
                 content = f.read()
@@ -132,6 +133,20 @@ class JsonFile:
                 f"{self.path} exists and is not a Jaeger JSON trace file; not overwriting it"
             )
         self._rewrite = doc["data"]
+
+    def _check_writable(self) -> None:
+        """Raise OSError (``filename`` the path) now if the file cannot be written, rather
+        than at the first trace: the temporary file the first write makes is made here."""
+        tmp = f"{self.path}.tmp{os.getpid()}"
+        try:
+            with open(tmp, "wb"):
+                pass
+            os.remove(tmp)
+            if os.path.exists(self.path):
+                with open(self.path, "r+b"):
+                    pass
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, self.path) from exc
 
     def append(self, trace: Trace) -> None:
         """Write ``trace`` (merged with earlier spans of the same trace id) to the file."""

@@ -20,6 +20,7 @@ class AgentStats:
     bad_http_bodies: int = 0
     forwarded: int = 0
     forward_errors: int = 0
+    forward_loops: int = 0  # datagrams that came back to the agent that forwarded them
     json_errors: int = 0
     #: Traces the web UI's store evicted to stay within ``max_traces``.
     evicted: int = 0
@@ -78,6 +79,8 @@ def summary(s: AgentStats, *, forwarding: bool, max_traces: int) -> str:
         parts.append(f"{s.forwarded} forwarded")
         if s.forward_errors:
             parts.append(f"{s.forward_errors} not forwarded")
+        if s.forward_loops:
+            parts.append(f"{s.forward_loops} came back (forwarding loop)")
     if s.json_errors:
         parts.append(plural(s.json_errors, "JSON write error"))
     if s.evicted:

@@ -31,6 +31,21 @@ def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
     return family, address
 
 
+class BindError(OSError):
+    """A listener could not start: which one, on which address and port, and why (the
+    cause's errno is kept; ``unresolved`` when the host name did not resolve)."""
+
+    def __init__(self, listener: str, host: str, port: int, cause: OSError) -> None:
+        kind = "UDP" if listener in ("compact", "binary") else "TCP"
+        reason = cause.strerror or str(cause)
+        super().__init__(cause.errno, f"{kind} port {port} on {host} ({listener}): {reason}")
+        self.listener = listener
+        self.reason = reason
+        self.host = host
+        self.port = port
+        self.unresolved = isinstance(cause, socket.gaierror)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     handler: Handler
@@ -153,17 +168,21 @@ class Listeners:
         self._stopping = False
 
     def bind_udp(self, name: str, host: str, port: int) -> int:
-        """Bind a UDP socket for listener ``name``; return the port actually bound."""
-        family, address = _resolve(host, port, socket.SOCK_DGRAM)
-        sock = socket.socket(family, socket.SOCK_DGRAM)
+        """Bind a UDP socket for listener ``name``; return the port actually bound.
+        Raises :class:`BindError`."""
+        try:
+            family, address = _resolve(host, port, socket.SOCK_DGRAM)
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise BindError(name, host, port, exc) from exc
         try:
             # A bigger receive buffer rides out bursts from many reporters (where allowed).
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
             sock.bind(address)
-        except OSError:
+        except OSError as exc:
             sock.close()
-            raise
+            raise BindError(name, host, port, exc) from exc
         self._sockets.append(sock)
         self._selector.register(sock, selectors.EVENT_READ, name)
         return int(sock.getsockname()[1])
@@ -178,11 +197,18 @@ class Listeners:
         request_handler: Optional[type[BaseHTTPRequestHandler]] = None,
     ) -> int:
         """Bind the HTTP collector endpoint (or, with ``sampling_only``, the sampling
-        endpoint; or one served by ``request_handler``); return the port actually bound."""
-        family, address = _resolve(host, port, socket.SOCK_STREAM)
-        server_class = type("_BoundServer", (_Server,), {"address_family": family})
-        handler = request_handler or (_SamplingHandler if sampling_only else _CollectorHandler)
-        server: _Server = server_class(address, handler)
+        endpoint; or one served by ``request_handler``); return the port actually bound.
+        Raises :class:`BindError`."""
+        try:
+            family, address = _resolve(host, port, socket.SOCK_STREAM)
+            server_class = type("_BoundServer", (_Server,), {"address_family": family})
+            handler = request_handler or (
+                _SamplingHandler if sampling_only else _CollectorHandler
+            )
+            server: _Server = server_class(address, handler)
+        except OSError as exc:
+            name = "otlp" if request_handler else "sampling" if sampling_only else "http"
+            raise BindError(name, host, port, exc) from exc
         server.handler = self._handler
         server.sampling_rate = sampling_rate
         server.timeout = 0.05  # bounds handle_request() if a wake-up was spurious

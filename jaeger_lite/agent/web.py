@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from .query import QueryAPI, error_reply
-from .server import Listeners
+from .server import BindError, Listeners
 from .store import TraceStore
 
 log = logging.getLogger(__name__)
@@ -144,12 +144,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_server(api: QueryAPI, host: str, port: int) -> UIServer:
-    """Bind the UI's HTTP server (not yet serving); port 0 picks a free one."""
-    family, _, _, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    server_class = type("_BoundUIServer", (UIServer,), {"address_family": family})
-    server: UIServer = server_class(address, _Handler)
+    """Bind the UI's HTTP server (not yet serving); port 0 picks a free one. Raises
+    :class:`~jaeger_lite.agent.server.BindError` naming the listener, host and port."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        server_class = type("_BoundUIServer", (UIServer,), {"address_family": family})
+        server: UIServer = server_class(address, _Handler)
+    except OSError as exc:
+        raise BindError("ui", host, port, exc) from exc
     server.api = api
     server.loopback_only = is_loopback(host)
     server.timeout = 0.05  # bounds handle_request() if a wake-up was spurious

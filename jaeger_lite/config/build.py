@@ -97,7 +97,7 @@ def build_tracer(
     sampler = sampler if sampler is not None else _build_sampler(options)
     tracer = Tracer(options.service_name, reporter, sampler, **common)
     _log.info(
-        "jaeger_lite: tracer %r reports to %s, samples with %r, propagates %s",
+        "tracer %r reports to %s, samples with %r, propagates %s",
         options.service_name,
         _destination(options, local_agent_enabled),
         sampler,

@@ -98,7 +98,7 @@ class Config:
         for name, value in (("metrics", metrics), ("metrics_factory", metrics_factory)):
             if value is not None:
                 _log.warning(
-                    "jaeger_lite: Config(%s=...) is ignored: %s", name, NO_EFFECT["metrics"]
+                    "Config(%s=...) is ignored: %s", name, NO_EFFECT["metrics"]
                 )
         self._check_keys()
         # A key left empty in a YAML file (None) means "not set", as jaeger-client reads it.
@@ -124,10 +124,10 @@ class Config:
         if unknown and self.validate:
             raise ConfigError(f"unknown key(s) in the jaeger config: {', '.join(unknown)}")
         for key in unknown:
-            _log.warning("jaeger_lite: unknown jaeger config key %r ignored", key)
+            _log.warning("unknown jaeger config key %r ignored", key)
         for key, why in NO_EFFECT.items():
             if key in self.config:
-                _log.warning("jaeger_lite: config key %r has no effect: %s", key, why)
+                _log.warning("config key %r has no effect: %s", key, why)
 
     def _translate(self, service_name: Optional[str]) -> tuple[TracerOptions, dict[str, Any]]:
         c = self.config
@@ -260,7 +260,7 @@ class Config:
         warning and return None."""
         with Config._initialized_lock:
             if Config._initialized:
-                _log.warning("jaeger_lite: tracer already initialized, skipping")
+                _log.warning("tracer already initialized, skipping")
                 return None
             Config._initialized = True
         from .._global import set_global_tracer

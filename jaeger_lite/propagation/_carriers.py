@@ -53,30 +53,29 @@ def carrier_pairs(carrier: Any, names: Iterable[str]) -> Iterable[tuple[Any, Any
 
 def pair_list(carrier: Any, names: Iterable[str] = ()) -> PairList:
     """Every ``(name, value)`` string pair of ``carrier``; ``names`` are probed on carriers
-    that only have ``get``. Never raises: a failing foreign carrier holds nothing."""
-    try:
-        items = getattr(carrier, "items", None)
-        if callable(items):
-            pairs = items()
-        elif isinstance(carrier, (list, tuple)):
-            pairs = carrier
+    that only have ``get``. A carrier of no known shape holds nothing; one whose
+    ``items()``, iteration or ``get()`` raises lets that exception through, for
+    ``Tracer.extract`` to count (``propagation_errors``) and answer None."""
+    items = getattr(carrier, "items", None)
+    if callable(items):
+        pairs = items()
+    elif isinstance(carrier, (list, tuple)):
+        pairs = carrier
+    else:
+        return _probe(carrier, names)
+    out = PairList()
+    for pair in pairs:
+        try:
+            key, value = pair
+        except (TypeError, ValueError):  # not a pair: skipped, like a pair of odd types
+            continue
+        if key.__class__ is str and value.__class__ is str:
+            out.append((key, value))
         else:
-            return _probe(carrier, names)
-        out = PairList()
-        for pair in pairs:
-            try:
-                key, value = pair
-            except (TypeError, ValueError):
-                continue
-            if key.__class__ is str and value.__class__ is str:
-                out.append((key, value))
-            else:
-                converted = str_pair(key, value)
-                if converted is not None:
-                    out.append(converted)
-        return out
-    except Exception:  # a foreign carrier's items()/get() failed: no context, never a crash
-        return PairList()
+            converted = str_pair(key, value)
+            if converted is not None:
+                out.append(converted)
+    return out
 
 
 def str_pair(key: Any, value: Any) -> Optional[tuple[str, str]]:

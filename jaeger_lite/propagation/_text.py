@@ -78,6 +78,19 @@ def url_encode(value: str) -> str:
     return quote(value, safe="", errors="surrogatepass")
 
 
+#: At most this many characters of percent-encoding make one decoded character (4 UTF-8
+#: bytes of 3 characters each; an invalid sequence decodes to one U+FFFD per 1-4 bytes):
+#: a value longer than ``MAX_ESCAPE * n`` decodes to more than ``n`` characters.
+MAX_ESCAPE = 12
+
+
+def decodes_within(value: str, limit: int) -> bool:
+    """False when ``value``, percent-decoded, is surely longer than ``limit`` characters:
+    extract then skips decoding it (it would be dropped anyway), so a huge header costs
+    a length check rather than a Python loop per ``%``."""
+    return len(value) <= MAX_ESCAPE * limit
+
+
 def _unescapes() -> dict[str, str]:
     """``"2f"``, ``"2F"`` → ``"/"``: every ASCII character's escape, hex digits in any case."""
     table = {}

@@ -28,7 +28,7 @@ from typing import Any, Optional
 from .._baggage import BaggageLimits
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ._carriers import carrier_pairs, inject_through_dict, pair_list
-from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
+from ._text import CONTROL_RE, HeaderNames, decodes_within, url_decode, url_encode, url_safe
 
 __all__ = ["B3Codec", "B3SingleCodec"]
 
@@ -150,7 +150,11 @@ class _B3Base:
             elif lower.startswith(BAGGAGE_PREFIX) and len(lower) > _CUT:
                 if http:
                     name = lower[_CUT:]
-                    if "%" in value or "+" in value:
+                    # A value too long to fit once decoded is dropped by the limits:
+                    # left encoded, so a huge header costs no Python loop per "%".
+                    if ("%" in value or "+" in value) and decodes_within(
+                        value, min(self.limits.max_value_length, self.limits.max_bytes)
+                    ):
                         value = url_decode(value)
                 else:
                     name = key[_CUT:]

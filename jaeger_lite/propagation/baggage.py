@@ -58,6 +58,10 @@ def parse_baggage(values: list[str], dropped: Optional[Counter] = None) -> dict[
     size = 0
     kept = 0
     for index, part in enumerate(parts):
+        if len(part) > 2 * MAX_BYTES:  # cannot fit, blanks or not: judged unstripped
+            if dropped is not None:  # (strip(" \t") of 10 MB of blanks takes 0.15 s)
+                dropped.inc()
+            continue
         member = part.strip(_OWS)
         if not member:
             continue

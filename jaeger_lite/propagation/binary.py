@@ -33,6 +33,7 @@ from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from .._ids import MAX_ID, MAX_TRACE_ID
+from .._safe import plural
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
 from ..errors import InvalidCarrierException
 
@@ -72,7 +73,7 @@ class BinaryCodec:
             v = str(value).encode("utf-8", "replace")
             if len(k) > _MAX_U16 or len(v) > _MAX_U16 or len(items) == _MAX_U16:
                 self.dropped.inc()
-                _log.debug("jaeger_lite: baggage item %.50r too long for BINARY; dropped", key)
+                _log.debug("baggage item %.50r too long for BINARY; dropped", key)
                 continue
             items.append((k, v))
         out += _U16.pack(len(items))
@@ -101,7 +102,7 @@ class BinaryCodec:
             if context is None:
                 context = _read_go_layout(data)
         except (struct.error, IndexError, ValueError):
-            _log.debug("jaeger_lite: ignoring malformed BINARY carrier (%d bytes)", len(data))
+            _log.debug("ignoring malformed BINARY carrier (%s)", plural(len(data), "byte"))
             return None
         if context is not None and context.baggage:
             kept = self.limits.limit(context.baggage)

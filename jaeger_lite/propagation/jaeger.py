@@ -32,9 +32,15 @@ from .._baggage import BaggageLimits
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ..errors import SpanContextCorruptedException
 from ._carriers import PairList, inject_through_dict, pair_list
-from ._text import CONTROL_RE, HeaderNames, url_decode, url_encode, url_safe
+from ._text import CONTROL_RE, HeaderNames, decodes_within, url_decode, url_encode, url_safe
 
-__all__ = ["JaegerCodec", "format_uber_trace_id", "parse_jaeger_baggage", "parse_uber_trace_id"]
+__all__ = [
+    "JaegerCodec",
+    "format_uber_trace_id",
+    "parse_jaeger_baggage",
+    "parse_uber_trace_id",
+    "read_jaeger_baggage",
+]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -113,6 +119,27 @@ def parse_jaeger_baggage(value: str) -> dict[str, str]:
             key = pieces[0].strip()
             if key:
                 baggage.setdefault(key, pieces[1].strip())
+    return baggage
+
+
+def read_jaeger_baggage(value: str, limits: BaggageLimits) -> dict[str, str]:
+    """A ``jaeger-baggage`` header as sent (URL-encoded or not): what decoding it whole
+    and :func:`parse_jaeger_baggage` give, at a cost bounded by ``limits``. Members
+    are split at commas first (an escape never holds one) and decoded one by one; past
+    ``4 * max_items`` of them the rest is dropped, and so is a member too long to fit
+    ``max_bytes`` once decoded (each counted once in ``limits.dropped``)."""
+    most = 4 * limits.max_items  # empty members between commas cost nothing: some slack
+    members = value.split(",", most)
+    if len(members) > most:
+        members.pop()
+        limits.dropped.inc()
+    baggage: dict[str, str] = {}
+    for member in members:
+        if not decodes_within(member, limits.max_bytes + 1):
+            limits.dropped.inc()
+            continue
+        for key, item in parse_jaeger_baggage(url_decode(member)).items():
+            baggage.setdefault(key, item)
     return baggage
 
 
@@ -199,7 +226,7 @@ class JaegerCodec:
 
     def _drop(self, key: object, why: str) -> None:
         self.dropped.inc()
-        _log.debug("jaeger_lite: baggage item %.50r not injected: %s", key, why)
+        _log.debug("baggage item %.50r not injected: %s", key, why)
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         trace_name = self.trace_id_header
@@ -211,6 +238,8 @@ class JaegerCodec:
         header_baggage: Optional[list[str]] = None
         baggage: Optional[dict[str, str]] = None
         chars = longest = 0  # for the quick baggage limits test
+        # A value longer than this once decoded is dropped by the limits: left encoded.
+        fits = min(self.limits.max_value_length, self.limits.max_bytes)
         if carrier.__class__ is not dict:  # read any other carrier into a dict, in order
             headers: dict[Any, Any] = {}
             pairs = carrier if carrier.__class__ is PairList else pair_list(carrier, self.fields)
@@ -237,7 +266,7 @@ class JaegerCodec:
                         continue
                 if http:
                     name = lower[cut:]
-                    if "%" in value or "+" in value:
+                    if ("%" in value or "+" in value) and decodes_within(value, fits):
                         value = url_decode(value)
                 else:
                     name = key[cut:]
@@ -265,7 +294,7 @@ class JaegerCodec:
             if baggage is None:
                 baggage = {}
             for value in header_baggage:
-                for key, item in parse_jaeger_baggage(url_decode(value)).items():
+                for key, item in read_jaeger_baggage(value, self.limits).items():
                     baggage.setdefault(key, item)
             chars = self.limits.max_bytes  # force the exact check below
         if baggage is not None:
@@ -285,7 +314,7 @@ class JaegerCodec:
                     raise SpanContextCorruptedException(
                         f"malformed uber-trace-id {trace_value[:100]!r}"
                     )
-                _log.debug("jaeger_lite: ignoring malformed uber-trace-id %.100r", trace_value)
+                _log.debug("ignoring malformed uber-trace-id %.100r", trace_value)
         if ids is not None:
             # a read-only view of our own new dict: the context need not copy it
             frozen = MappingProxyType(baggage) if baggage else EMPTY_BAGGAGE

@@ -54,17 +54,28 @@ class CodecRegistry:
         it extracts is held to the tracer's limits."""
         self._codecs[format] = LimitedCodec(codec, self._baggage_limits)
 
-    def _codec(self, format: str) -> Codec:
-        codec = self._codecs.get(format)
+    def _codec(self, format: Any) -> Codec:
+        """The codec of a format that is not a plain str, or UnsupportedFormatException.
+
+        A format that cannot be hashed or compared (a list, an object whose ``__eq__``
+        raises) is as unsupported as an unknown name: the one documented outcome."""
+        try:
+            codec = self._codecs.get(format)
+        except Exception:  # unhashable, or a foreign __hash__/__eq__ that raises
+            codec = None
         if codec is None:
-            raise UnsupportedFormatException(f"no codec registered for format {format!r}")
+            raise UnsupportedFormatException(
+                f"no codec registered for format {_describe(format)}"
+            ) from None
         return codec
 
     def inject(self, span_context: Union[SpanContext, Span], format: str, carrier: Any) -> None:
         """Write ``span_context`` into ``carrier``. Raises UnsupportedFormatException for an
         unknown format and InvalidCarrierException for a carrier of the wrong type; any
         other failure (a carrier's or a user codec's bug) is logged and counted."""
-        codec = self._codecs.get(format)
+        # A str format is looked up directly (its hash and == cannot fail); anything
+        # else goes through _codec, which turns every failure into UnsupportedFormat.
+        codec = self._codecs.get(format) if format.__class__ is str else None
         if codec is None:
             codec = self._codec(format)  # raises UnsupportedFormatException
         if type(span_context) is not SpanContext:
@@ -78,14 +89,14 @@ class CodecRegistry:
             raise
         except Exception:  # a foreign carrier or codec must not break the application
             self._propagation_errors.inc()
-            _log.debug("jaeger_lite: inject into %s failed", format, exc_info=True)
+            _log.debug("inject into %s failed", format, exc_info=True)
 
     def extract(self, format: str, carrier: Any) -> Optional[SpanContext]:
         """Read a context from ``carrier``; None when it holds none (or only garbage).
 
         Raises UnsupportedFormatException for an unknown format, and
         SpanContextCorruptedException only with ``strict_extract=True`` (see the class)."""
-        codec = self._codecs.get(format)
+        codec = self._codecs.get(format) if format.__class__ is str else None
         if codec is None:
             codec = self._codec(format)  # raises UnsupportedFormatException
         try:
@@ -94,8 +105,16 @@ class CodecRegistry:
             raise
         except SpanContextCorruptedException:
             raise  # only strict codecs raise it, as OpenTracing specifies
-        except Exception:  # a codec bug must not break the application
+        except Exception:  # a carrier that fails while read, or a codec's bug
             self._propagation_errors.inc()
-            _log.debug("jaeger_lite: extract from %s failed", format, exc_info=True)
+            _log.debug("extract from %s failed", format, exc_info=True)
             return None
+
+
+def _describe(format: Any) -> str:
+    """``repr(format)``, cut short, or its type when even repr() fails."""
+    try:
+        return repr(format)[:100]
+    except Exception:  # a foreign __repr__ that raises
+        return f"of type {type(format).__name__}"
 

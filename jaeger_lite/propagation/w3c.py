@@ -50,6 +50,8 @@ _MAX_STATE_INPUT = 64 * 1024
 
 def parse_traceparent(value: str) -> Optional[tuple[int, int, int]]:
     """``(trace_id, span_id, flags)`` of a ``traceparent`` value, or None when invalid."""
+    if len(value) > 2 * _MAX_PARENT:  # garbage, however many blanks pad it: not stripped
+        return None  # (strip(" \t") tests each character: 0.15 s for 10 MB of blanks)
     value = value.strip(" \t")
     if not 55 <= len(value) <= _MAX_PARENT:
         return None

@@ -35,6 +35,7 @@ from typing import Any, Optional
 
 from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
 from .._metrics import Counter
+from .._safe import plural
 from ..senders.base import Sender, as_sender
 from ..span import Span
 from .base import Reporter
@@ -85,6 +86,7 @@ class RemoteReporter(Reporter):
         """Fresh per-process state (also what a forked child starts from)."""
         self._pid = os.getpid()
         self._lock = threading.Lock()  # guards starting and stopping the worker
+        self._flush_lock = threading.Lock()  # guards _flushes (worker and close())
         self._queue: deque[Span] = deque()
         self._held = 0  # spans taken off the queue (encoded) and not yet sent
         self._handed = 0  # spans handed to the sender (or lost to an encode error), in order
@@ -96,6 +98,12 @@ class RemoteReporter(Reporter):
         self._wake = threading.Event()
         self._worker: Optional[threading.Thread] = None
         self._stopping = False
+        # Set once close() has finished waiting (sent all, or gave up): from then on the
+        # spans queued and never handed over are counted as dropped (see metrics()).
+        self._close_done = False
+        # Set when close() gave up on a worker still inside send() or encode(): the worker
+        # sends nothing more once that call returns.
+        self._abandoned = False
         self._queued = Counter()
         self._count_queued = self._queued.inc
         self._dropped_full = Counter()
@@ -126,12 +134,20 @@ class RemoteReporter(Reporter):
         worker = self._worker
         if worker is None:
             with self._lock:
-                if self._worker is None and not self._stopping:
-                    self._worker = threading.Thread(
-                        target=self._run, name="jaeger_lite-reporter", daemon=True
-                    )
-                    self._worker.start()
+                self._start_worker()
         self._wake.set()
+
+    def _start_worker(self) -> bool:
+        """Start the worker unless there is one or the reporter is stopping (the caller
+        holds ``_lock``); False when no thread can be started (interpreter shutdown)."""
+        if self._worker is None and not self._stopping:
+            worker = threading.Thread(target=self._run, name="jaeger_lite-reporter", daemon=True)
+            try:
+                worker.start()
+            except RuntimeError:  # "can't create new thread at interpreter shutdown"
+                return False
+            self._worker = worker
+        return True
 
     def set_process(self, service_name: str, tags: Any) -> None:
         """Pass the tracer's service name and tags on to the sender (for the Process)."""
@@ -143,15 +159,21 @@ class RemoteReporter(Reporter):
         Returns False if that did not happen within ``timeout`` seconds (None: no limit).
         """
         self._check_fork()
-        if self._closed:
-            return not (self._queue or self._held)
         # Spans are counted after they are queued, so every span counted here is queued;
         # the worker hands spans over in queue order and sets ``done`` once it has handed
-        # over this many.
+        # over this many. Checked and registered under the lock close() sets ``_closed``
+        # under, so close() releases every flush registered (one could wait forever).
+        target = self._queued.value
         done = threading.Event()
-        self._flushes.append((self._queued.value, done))
-        self._wake_worker()
-        return done.wait(timeout)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._flushes.append((target, done))
+                self._start_worker()
+        if closed:  # close() sends (or has sent) what there is: nothing to wait for here
+            return not (self._queue or self._held) and self._handed >= target
+        self._wake.set()
+        return done.wait(timeout) and self._handed >= target
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Send what is queued (waiting at most ``timeout`` seconds), stop, close the sender.
@@ -164,21 +186,46 @@ class RemoteReporter(Reporter):
                 return
             self._closed = True
             self._queue_size = 0  # from now on report_span drops (counted as "closed")
+            # The drain runs on the worker even when none was started yet, so that this
+            # call returns after ``timeout`` whatever the sender does; only when no thread
+            # can start (interpreter shutdown) does the caller's thread drain.
+            inline = (self._queue or self._held) and not self._start_worker()
             self._stopping = True
             worker = self._worker
         self._wake.set()
         if worker is not None:
             worker.join(timeout)
             if worker.is_alive():
-                _log.warning("jaeger_lite: reporter close timed out; unsent spans are lost")
+                self._give_up()
                 return
-        else:
-            self._drain(force=True)  # spans queued but never woken for (under WAKE_EVERY)
+        elif inline:
+            self._drain(force=True)
+        self._close_done = True
+        self._release_flushes()
         try:
             self._sender.close()
         except Exception:  # a custom sender's bug must not escape close()
-            _log.warning("jaeger_lite: closing the sender failed", exc_info=True)
+            _log.warning("closing the sender failed", exc_info=True)
         untrack_reporter(self)
+
+    def _give_up(self) -> None:
+        """close() timed out with the worker inside the sender: what it has not handed over
+        counts as spans_dropped_close_timeout, the worker sends nothing more, waiting
+        flushes return False. The sender stays open: the worker is still inside it."""
+        self._abandoned = True
+        self._close_done = True
+        self._release_flushes()
+        lost = self._queued.value - self._handed
+        _log.warning(
+            "reporter close timed out: %s not sent (counted as spans_dropped_close_timeout)",
+            plural(lost, "span"),
+        )
+
+    def _release_flushes(self) -> None:
+        """Wake every flush() still waiting: close() is over, nothing else will."""
+        with self._flush_lock:
+            while self._flushes:
+                self._flushes.popleft()[1].set()
 
     def _flush_at_exit(self, timeout: float) -> bool:
         """Hand what is pending to the sender on the way out, leaving the reporter open
@@ -197,12 +244,19 @@ class RemoteReporter(Reporter):
 
     def metrics(self) -> dict[str, int]:
         """Counters, the sender's included (see README, "Metrics")."""
+        queued = self._queued.value
+        # After close() no span queued and not handed over will ever be: those (inside a
+        # send close() gave up on, still queued, or queued by a report racing close())
+        # are dropped. A send that returns after all hands its spans to the sender's
+        # counters, and they leave this one: each span is counted once.
+        unsent = max(0, queued - self._handed) if self._close_done else 0
         snapshot = {
-            "spans_queued": self._queued.value,
+            "spans_queued": queued,
             "spans_dropped_queue_full": self._dropped_full.value,
             "spans_dropped_closed": self._dropped_closed.value,
             "spans_dropped_encode_error": self._encode_errors.value,
-            "queue_length": len(self._queue) + self._held,
+            "spans_dropped_close_timeout": unsent,
+            "queue_length": 0 if self._close_done else len(self._queue) + self._held,
         }
         snapshot.update(self._sender.metrics())
         snapshot["spans_dropped_send_failed"] = (
@@ -234,7 +288,7 @@ class RemoteReporter(Reporter):
             try:
                 self._drain(force=stopping or not woken)
             except Exception:  # keep the worker alive whatever a bug did
-                _log.warning("jaeger_lite: reporter worker error", exc_info=True)
+                _log.warning("reporter worker error", exc_info=True)
             if stopping:
                 return
 
@@ -242,6 +296,8 @@ class RemoteReporter(Reporter):
         """Encode the queue into batches and send the full ones, one at a time, encoding
         newly queued spans between sends. The batch being filled goes too when ``force``d
         (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
+        if self._abandoned:  # close() gave up: these spans are counted as dropped
+            return
         queue, batches = self._queue, self._batches
         try:
             # At least 1: a Process too big for a datagram leaves no room for spans, and
@@ -286,7 +342,7 @@ class RemoteReporter(Reporter):
                     self._held -= 1
                     self._handed += 1
                     self._encode_errors.inc()
-                    _log.debug("jaeger_lite: could not encode %r", span, exc_info=True)
+                    _log.debug("could not encode %r", span, exc_info=True)
 
     def _add(self, encoded: list[bytes], limit: int) -> None:
         """Append encoded spans to the batch being filled, closing it whenever it is full.
@@ -321,19 +377,24 @@ class RemoteReporter(Reporter):
         self._batch, self._batch_bytes = batch, ends[n] - origin
 
     def _send(self, batch: list[bytes]) -> None:
+        if self._abandoned:  # close() gave up and counted these spans as dropped
+            return
         self._held -= len(batch)
         try:
             self._sender.send(batch)
         except Exception:  # senders count their own I/O errors; this is a sender bug
             self._sender_errors.add(len(batch))
-            _log.warning("jaeger_lite: sender %r failed", self._sender, exc_info=True)
+            _log.warning("sender %r failed", self._sender, exc_info=True)
         self._handed += len(batch)
         self._finish_flushes()
 
     def _finish_flushes(self) -> None:
-        flushes = self._flushes
-        while flushes and flushes[0][0] <= self._handed:
-            flushes.popleft()[1].set()
+        # A lock, as close() may release the same flushes from its own thread; the
+        # application's threads never take it (flush() and close() only).
+        with self._flush_lock:
+            flushes = self._flushes
+            while flushes and flushes[0][0] <= self._handed:
+                flushes.popleft()[1].set()
 
     def __repr__(self) -> str:
         return f"<RemoteReporter sender={self._sender!r} queue_size={self._max_queued}>"

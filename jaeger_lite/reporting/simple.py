@@ -94,7 +94,7 @@ class CompositeReporter(Reporter):
             try:
                 reporter.report_span(span)
             except Exception:  # a user reporter must not break the others or the app
-                _log.debug("jaeger_lite: reporter %r failed", reporter, exc_info=True)
+                _log.debug("reporter %r failed", reporter, exc_info=True)
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Flush every reporter (none is skipped), sharing one deadline."""

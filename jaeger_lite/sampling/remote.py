@@ -39,9 +39,13 @@ class RemoteSampler(Sampler):
     """Samples with the strategy configured in Jaeger for ``service_name``.
 
     Starts with ``initial`` (default ``ProbabilisticSampler(0.001)``, as jaeger-client-go)
-    and polls ``sampling_endpoint`` on a daemon thread: at once (like Java; Go waits one
-    interval, which would leave a newly started service on the initial sampler for a
-    minute), then every ``refresh_interval`` seconds, each request bounded by ``timeout``.
+    and polls ``sampling_endpoint`` on a daemon thread, started by the first sampling
+    decision (no thread before the first trace): at once, then every ``refresh_interval``
+    seconds, each request bounded by ``timeout``. That first decision waits up to
+    ``first_poll_wait`` seconds for the first answer, so the first traces of a process
+    follow the served strategy rather than ``initial`` (a refused connection ends the wait
+    at once; later decisions never wait). Go waits a whole interval before its first poll,
+    which leaves a short program on the initial 0.1%: it records nothing.
     A network error, non-200 status, bad JSON or an invalid strategy keeps the current
     sampler; :meth:`metrics` counts each outcome. A strategy of the current sampler's kind
     updates it in place, so rate limiters keep their credit across refreshes. After
@@ -59,6 +63,7 @@ class RemoteSampler(Sampler):
         refresh_interval: float = 60.0,
         max_operations: int = 2000,
         timeout: float = 10.0,
+        first_poll_wait: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(service_name, str) or not service_name.strip():
@@ -71,6 +76,9 @@ class RemoteSampler(Sampler):
                 raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
         if int(max_operations) < 1:
             raise ValueError(f"max_operations must be >= 1, got {max_operations!r}")
+        if not (float(first_poll_wait) >= 0.0 and math.isfinite(float(first_poll_wait))):
+            raise ValueError(f"first_poll_wait must be >= 0 seconds, got {first_poll_wait!r}")
+        self.first_poll_wait = float(first_poll_wait)
         self.service_name = service_name
         self.sampling_endpoint = str(sampling_endpoint)
         self.refresh_interval = float(refresh_interval)
@@ -93,12 +101,28 @@ class RemoteSampler(Sampler):
         self._thread: Optional[threading.Thread] = None
         self._init_sync()
         track_poller(self)
-        self._start()
+        self._await_first_decision()
 
     def _init_sync(self) -> None:
         self._stop = threading.Event()
         self._apply_lock = threading.Lock()  # serializes refresh() with the poller
+        self._start_lock = threading.Lock()  # the poller starts once
         self._polled = threading.Condition()  # notified after every poll (tests wait on it)
+        self._first_poll = threading.Event()  # set once a poll has ended, however it ended
+
+    def _await_first_decision(self) -> None:
+        # The first is_sampled call goes to _first_decision: this instance attribute
+        # shadows the method until that call removes it, so every later decision is the
+        # plain method again (one delegate call: nothing is checked per trace).
+        self.is_sampled = self._first_decision  # type: ignore[method-assign]
+
+    def _first_decision(self, trace_id: int, operation_name: str = "") -> SamplingDecision:
+        """The first sampling decision: start the poller and give its first answer up to
+        ``first_poll_wait`` seconds to arrive, then decide as every later call does."""
+        self.start()
+        self._first_poll.wait(self.first_poll_wait)
+        self.__dict__.pop("is_sampled", None)
+        return self._delegate.is_sampled(trace_id, operation_name)
 
     @property
     def sampler(self) -> Sampler:
@@ -119,6 +143,12 @@ class RemoteSampler(Sampler):
 
     # -- polling ------------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Start polling now rather than at the first sampling decision. Idempotent."""
+        with self._start_lock:
+            if self._thread is None and not self._closed:
+                self._start()
+
     def _start(self) -> None:
         thread = threading.Thread(
             target=_poll_loop,
@@ -129,7 +159,8 @@ class RemoteSampler(Sampler):
         try:
             thread.start()
         except RuntimeError:  # e.g. at interpreter shutdown: stay on the current sampler
-            _log.warning("jaeger_lite: cannot start the sampling poller", exc_info=True)
+            _log.warning("cannot start the sampling poller", exc_info=True)
+            self._first_poll.set()  # no answer is coming: the first decision need not wait
             return
         self._thread = thread
         # A sampler dropped without close() wakes its thread, which then finds it gone.
@@ -141,6 +172,7 @@ class RemoteSampler(Sampler):
         try:
             return self._poll()
         finally:
+            self._first_poll.set()
             with self._polled:
                 self._poll_count += 1
                 self._polled.notify_all()
@@ -159,11 +191,11 @@ class RemoteSampler(Sampler):
         self._ok.inc()
         if self._failing:
             self._failing = False
-            _log.info("jaeger_lite: sampling strategy fetched from %s", self.sampling_endpoint)
+            _log.info("sampling strategy fetched from %s", self.sampling_endpoint)
         try:
             self._apply(strategy)
         except Exception:  # a bug here must not kill the poller or reach the application
-            _log.warning("jaeger_lite: applying %r failed", strategy, exc_info=True)
+            _log.warning("applying %r failed", strategy, exc_info=True)
             return False
         return True
 
@@ -191,7 +223,7 @@ class RemoteSampler(Sampler):
         self._failing = True
         _log.log(
             level,
-            "jaeger_lite: %s from %s for service %r (%s: %s); keeping %r",
+            "%s from %s for service %r (%s: %s); keeping %r",
             what,
             self.sampling_endpoint,
             self.service_name,
@@ -228,7 +260,7 @@ class RemoteSampler(Sampler):
                 )
             self._strategy = strategy
             self._updates.inc()
-            _log.debug("jaeger_lite: sampling strategy is now %r", strategy)
+            _log.debug("sampling strategy is now %r", strategy)
 
     def _wait_for_polls(self, count: int, timeout: float) -> bool:
         """Wait until at least ``count`` polls have completed (for tests)."""
@@ -246,6 +278,7 @@ class RemoteSampler(Sampler):
             return
         self._closed = True
         self._stop.set()
+        self._first_poll.set()
         untrack_poller(self)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -253,13 +286,17 @@ class RemoteSampler(Sampler):
         try:
             self._delegate.close()
         except Exception:  # a user-supplied initial sampler's bug stays contained
-            _log.debug("jaeger_lite: closing %r failed", self._delegate, exc_info=True)
+            _log.debug("closing %r failed", self._delegate, exc_info=True)
 
     def _after_fork_in_child(self) -> None:
-        # The parent's thread does not exist here and its locks may be held by it.
+        # The parent's thread does not exist here and its locks may be held by it. The
+        # child polls from its own first decision; it need not wait when the parent had
+        # a strategy already (the child inherited it).
         self._init_sync()
         self._thread = None
-        self._start()
+        if self._strategy is not None:
+            self._first_poll.set()
+        self._await_first_decision()
 
     def __repr__(self) -> str:
         return f"RemoteSampler({self.service_name!r}, sampler={self._delegate!r})"
@@ -279,7 +316,7 @@ def _poll_loop(ref: weakref.ref[RemoteSampler], stop: threading.Event, interval:
         try:
             sampler.refresh()
         except Exception:  # refresh() does not raise; this keeps the thread alive if it did
-            _log.debug("jaeger_lite: sampling poll failed", exc_info=True)
+            _log.debug("sampling poll failed", exc_info=True)
         del sampler
         if stop.wait(interval):
             return

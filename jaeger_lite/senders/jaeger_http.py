@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .._encoding.thrift_batch import BinaryEncoder, process_tags
 from .._http import HTTPClient, HTTPRequestError, netloc
+from .._safe import plural
 from ..span import Span
 from .base import Sender
 
@@ -120,7 +121,7 @@ class HTTPSender(Sender):
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: POST of %d spans to %s failed: %s", len(spans), self._endpoint, error
+                "POST of %s to %s failed: %s", plural(len(spans), "span"), self._endpoint, error
             )
             return
         if 200 <= status < 300:
@@ -131,10 +132,10 @@ class HTTPSender(Sender):
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: collector %s answered %d to a batch of %d spans",
+                "collector %s answered %d to a batch of %s",
                 self._endpoint,
                 status,
-                len(spans),
+                plural(len(spans), "span"),
             )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from .._encoding.thrift_batch import (
     emit_batch,
     process_tags,
 )
+from .._safe import plural
 from ..span import Span
 from .base import Sender
 
@@ -66,6 +68,7 @@ class UDPSender(Sender):
         self.max_packet_size = max_packet_size
         self._encoder = CompactEncoder(accelerated)
         self._sock: Optional[socket.socket] = None
+        self._last = (0, 0)  # spans and bytes of the last datagram counted as sent
         self._resolve_after = 0.0
         # Follow an agent whose address changes (a rescheduled pod), as jaeger-client-go
         # does; an IP literal never changes, so it is never looked up again.
@@ -74,6 +77,7 @@ class UDPSender(Sender):
         super().__init__()
 
     def after_fork(self) -> None:
+        self._last = (0, 0)
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()  # our copy of the descriptor only; the parent's stays open
@@ -120,7 +124,7 @@ class UDPSender(Sender):
             if length > budget:
                 self._too_large += 1
                 self._warn.warning(
-                    "jaeger_lite: dropped a span of %d bytes: over max_packet_size=%d",
+                    "dropped a span of %d bytes: over max_packet_size=%d",
                     length,
                     self.max_packet_size,
                 )
@@ -143,13 +147,29 @@ class UDPSender(Sender):
             sock = self._sock or self._connect()
             if sock is None:
                 raise OSError(f"cannot resolve agent host {self.host!r}")
+            # A connected UDP socket learns of an ICMP "port unreachable" only as a
+            # pending error (SO_ERROR), which a plain send() would report on the *next*
+            # datagram, and not send that one: with a dead agent every other datagram
+            # counted as sent. So the pending error is read before sending (a refusal
+            # that came back late, a round trip after the last check, belongs to the
+            # datagram before: see _charge_late_refusal) and right after (on loopback
+            # and on this host the refusal is already there when send() returns).
+            # An unconnected socket would hear of no refusal at all. Two getsockopt
+            # calls per datagram of up to 65 KB: under a microsecond each.
+            late = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if late:
+                self._charge_late_refusal(late)
             sock.send(message)
+            refused = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if refused:
+                raise OSError(refused, os.strerror(refused))
         except OSError as error:  # agent down, refused, unresolvable, EMSGSIZE, ...
+            self._last = (0, 0)
             self._failed += len(spans)
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: UDP send of %d spans to %s:%d failed: %s%s",
-                len(spans),
+                "UDP send of %s to %s:%d failed: %s%s",
+                plural(len(spans), "span"),
                 self.host,
                 self.port,
                 error,
@@ -157,13 +177,35 @@ class UDPSender(Sender):
                 if error.errno == errno.EMSGSIZE
                 else "",
             )
-            if not isinstance(error, ConnectionRefusedError) and self._sock is not None:
+            if error.errno != errno.ECONNREFUSED and self._sock is not None:
                 self._sock.close()
                 self._sock = None  # re-resolve and reconnect next time
         else:
+            self._last = (len(spans), len(message))
             self._spans_sent += len(spans)
             self._batches += 1
             self._bytes += len(message)
+
+    def _charge_late_refusal(self, error: int) -> None:
+        """A refusal found pending before a send: the agent refused the last datagram
+        after it was counted as sent, so its spans move to the failed count (the one way
+        ``spans_sent`` ever goes down; the identity sent + dropped stays exact)."""
+        spans, size = self._last
+        self._last = (0, 0)
+        if not spans:
+            return
+        self._spans_sent -= spans
+        self._batches -= 1
+        self._bytes -= size
+        self._failed += spans
+        self._send_errors += 1
+        self._warn.warning(
+            "UDP send of %s to %s:%d failed: %s",
+            plural(spans, "span"),
+            self.host,
+            self.port,
+            os.strerror(error),
+        )
 
     def _follow_address_change(self) -> None:
         """Every ``resolve_interval`` seconds, look the agent up again and reconnect when
@@ -180,6 +222,7 @@ class UDPSender(Sender):
         if address is not None and current is not None and address[4][:2] != current[:2]:
             self._sock.close()
             self._sock = None
+            self._last = (0, 0)
 
     def _resolve(self) -> Optional[tuple[Any, ...]]:
         """The agent's preferred address info (IPv4 first), or None when it does not resolve."""
@@ -215,6 +258,7 @@ class UDPSender(Sender):
 
     def close(self) -> None:
         """Close the socket; a later send opens a new one."""
+        self._last = (0, 0)
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()
