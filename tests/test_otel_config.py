@@ -51,6 +51,40 @@ def test_only_the_otel_exporter_variables_deliver_to_an_otlp_endpoint(
     ]
 
 
+def test_the_two_otlp_variables_alone_deliver_every_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With nothing but OTEL_TRACES_EXPORTER=otlp and OTEL_EXPORTER_OTLP_ENDPOINT, what is
+    unset follows OpenTelemetry's defaults: every trace is sampled (parentbased_always_on,
+    not a Jaeger agent's strategy) under the service unknown_service:<executable>."""
+    for name in [n for n in __import__("os").environ if n.startswith(("JAEGER_", "OTEL_"))]:
+        monkeypatch.delenv(name)
+    with OTLPCollector() as collector:
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.base_url)
+        tracer = jaeger_lite.init_tracer(set_global=False)
+        for number in range(20):
+            tracer.start_span(f"job-{number}").finish()
+        tracer.close(10)
+        requests = [r.decode() for r in collector.received]
+    spans = [
+        s for r in requests for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans
+    ]
+    assert len(spans) == 20
+    resource = requests[0].resource_spans[0].resource
+    service = {kv.key: kv.value.string_value for kv in resource.attributes}["service.name"]
+    assert service.startswith("unknown_service:")
+    assert tracer.metrics["sampler_errors"] == 0
+
+
+def test_a_jaeger_sampler_setting_still_wins_when_exporting_otlp() -> None:
+    """The OpenTelemetry defaults only fill what nobody set: JAEGER_SAMPLER_* still counts."""
+    options = resolve(
+        OTEL_TRACES_EXPORTER="otlp", JAEGER_SAMPLER_TYPE="probabilistic", JAEGER_SAMPLER_PARAM="0.5"
+    )
+    assert (options.sampler_type, options.sampler_param) == ("probabilistic", 0.5)
+
+
 @pytest.mark.parametrize(
     ("env", "endpoint"),
     [
@@ -200,9 +234,7 @@ def test_jaeger_remote_sampler_argument() -> None:
 def test_exporters() -> None:
     assert resolve().exporter is None
     assert resolve(OTEL_TRACES_EXPORTER="otlp,console").exporter == ("otlp", "console")
-    tracer = jaeger_lite.init_tracer(
-        "svc", set_global=False, exporter="none", sampler_type="const"
-    )
+    tracer = jaeger_lite.init_tracer("svc", set_global=False, exporter="none", sampler_type="const")
     assert isinstance(tracer._reporter, NullReporter)
     tracer.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -132,12 +133,26 @@ def resolve_options(
             sources[name] = "default"
     if "tags" in otel and sources["tags"] != "otel":  # resource attributes under the tags
         values["tags"] = {**otel["tags"], **values["tags"]}
+    if "otlp" in (values["exporter"] or ()):
+        _otel_defaults(values, sources)
     if values["sampler_param"] is None:
         values["sampler_param"] = DEFAULT_SAMPLER_PARAM[values["sampler_type"]]
     used = {name: variables[name] for name, source in sources.items() if source == "otel"}
     resolved = TracerOptions(**values, sources=sources, variables=used)
     _check_combinations(resolved)
     return resolved
+
+
+def _otel_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Exporting OTLP, what nobody set follows OpenTelemetry's defaults rather than those
+    that assume a Jaeger agent beside the process: the sampler is ``parentbased_always_on``
+    (our const sampler: a trace's decision is made at its root), and a missing service
+    name is ``unknown_service:<executable>``, as the OpenTelemetry resource spec says."""
+    if sources["sampler_type"] == "default" and sources["sampler_param"] == "default":
+        values["sampler_type"], values["sampler_param"] = "const", 1.0
+    if not values["service_name"]:
+        executable = os.path.basename(sys.executable or "") or "python"
+        values["service_name"] = f"unknown_service:{executable}"
 
 
 def _check_combinations(options: TracerOptions) -> None:
