@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("propagation", "sampling", "_encoding"),
     ("senders",),
     ("reporting",),
-    ("tracer", "_global", "testing"),
+    ("tracer", "_span_start", "_global", "testing"),
     ("config",),
     ("agent", "integrations", "otel"),
     ("__main__",),
