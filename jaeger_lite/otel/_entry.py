@@ -1,0 +1,87 @@
+"""The zero-code paths: OpenTelemetry's entry points that give a jaeger_lite provider.
+
+* ``OTEL_PYTHON_TRACER_PROVIDER=jaeger_lite``: ``opentelemetry.trace.get_tracer_provider()``
+  loads :func:`tracer_provider` (entry point group ``opentelemetry_tracer_provider``);
+* ``opentelemetry-instrument``: :class:`Configurator` (group ``opentelemetry_configurator``)
+  sets that provider as the global one before the instrumentations load.
+
+The tracer is the global one when the application made it, else ``init_tracer()`` from
+the environment (``JAEGER_*``), where ``OTEL_SERVICE_NAME``, ``OTEL_PROPAGATORS`` and
+``OTEL_SDK_DISABLED`` stand in for the Jaeger variables left unset.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from opentelemetry import trace
+
+from .._global import installed_tracer
+from ..config import init_tracer
+from ._provider import TracerProvider
+from ._scope import ScopeManager
+
+__all__ = ["Configurator", "options_from_environment", "tracer_provider"]
+
+_log = logging.getLogger("jaeger_lite")
+
+#: OTEL_PROPAGATORS names -> jaeger_lite propagation names.
+_PROPAGATORS = {
+    "tracecontext": "w3c",
+    "baggage": "w3c",
+    "b3": "b3-single",
+    "b3multi": "b3",
+    "jaeger": "jaeger",
+}
+
+DEFAULT_SERVICE_NAME = "unknown_service"
+
+
+def options_from_environment(environ: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+    """``init_tracer`` keywords for what only OpenTelemetry's variables say."""
+    env = os.environ if environ is None else environ
+    options: dict[str, Any] = {}
+
+    def unset(name: str) -> bool:
+        return not env.get(name, "").strip()
+
+    if unset("JAEGER_SERVICE_NAME"):
+        options["service_name"] = env.get("OTEL_SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME
+    if unset("JAEGER_PROPAGATION") and not unset("OTEL_PROPAGATORS"):
+        names = [name.strip().lower() for name in env["OTEL_PROPAGATORS"].split(",")]
+        mapped = [_PROPAGATORS.get(name) for name in names if name and name != "jaeger_lite"]
+        if mapped and all(mapped):
+            options["propagation"] = list(dict.fromkeys(mapped))
+    if unset("JAEGER_DISABLED") and env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        options["disabled"] = True
+    return options
+
+
+def tracer_provider() -> TracerProvider:
+    """The provider of ``OTEL_PYTHON_TRACER_PROVIDER=jaeger_lite``. A configuration error
+    is logged and gives a provider over the global tracer (no-op until one is set): a
+    bad variable never stops the application."""
+    tracer = installed_tracer()
+    if tracer is None:
+        try:
+            tracer = init_tracer(scope_manager=ScopeManager(), **options_from_environment())
+        except Exception:  # ConfigError, or a broken environment: never break the application
+            _log.error(
+                "jaeger_lite: could not make a tracer from the environment; OpenTelemetry "
+                "spans go to the global tracer, a no-op one until init_tracer() runs",
+                exc_info=True,
+            )
+            return TracerProvider()
+    return TracerProvider(tracer)
+
+
+class Configurator:
+    """``opentelemetry-instrument``'s configurator: the global tracer provider is
+    jaeger_lite's (select it with ``OTEL_PYTHON_CONFIGURATOR=jaeger_lite`` when another
+    distro is installed)."""
+
+    def configure(self, **kwargs: Any) -> None:
+        trace.set_tracer_provider(tracer_provider())
