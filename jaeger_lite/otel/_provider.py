@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Optional
@@ -115,7 +116,7 @@ class _Resource:
         self.attributes = MappingProxyType(dict(attributes))
 
 
-_warned: set[int] = set()
+_warned: weakref.WeakSet[JaegerTracer] = weakref.WeakSet()
 
 
 def share_active_span(tracer: JaegerTracer) -> None:
@@ -129,10 +130,10 @@ def share_active_span(tracer: JaegerTracer) -> None:
             manager.tracer = tracer
     elif type(manager) is ContextVarsScopeManager:
         tracer.scope_manager = ScopeManager(tracer)
-    elif id(tracer) not in _warned:
-        _warned.add(id(tracer))
+    elif tracer not in _warned:
+        _warned.add(tracer)
         _log.warning(
-            "jaeger_lite: tracer %r keeps its scope manager %r: spans active through "
+            "jaeger_lite: tracer %r keeps its scope manager %s: spans active through "
             "jaeger_lite's API are not current in OpenTelemetry's, and the other way round "
             "(give it jaeger_lite.otel.ScopeManager() to share them)",
             tracer.service_name,
