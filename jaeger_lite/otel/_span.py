@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from opentelemetry.trace import Span as OTelSpan
 from opentelemetry.trace import SpanContext as OTelSpanContext
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 
 from .._safe import safe_str
 from .._values import Nanoseconds
@@ -46,6 +46,9 @@ _KINDS = {
     SpanKind.PRODUCER: "producer",
     SpanKind.CONSUMER: "consumer",
 }
+
+
+_KIND_OF = {tag: kind for kind, tag in _KINDS.items()}
 
 
 def kind_tag(kind: Any) -> Optional[str]:
@@ -102,6 +105,7 @@ class BridgeSpan(OTelSpan):
         "_otel_context",
         "_record_exception",
         "_set_status_on_exception",
+        "_kind",
     )
     _span: Span
     # The jaeger_lite scope that made this bridge current (jaeger_lite's API), if any.
@@ -112,16 +116,58 @@ class BridgeSpan(OTelSpan):
     _otel_context: Optional[OTelSpanContext]
     _record_exception: bool
     _set_status_on_exception: bool
+    _kind: Any  # the SpanKind given at start; None: read the span.kind tag
 
     def __init__(self, span: Span) -> None:
         self._span = span
-        self._scope = self._borrowed = self._otel_context = None
+        self._scope = self._borrowed = self._otel_context = self._kind = None
         self._record_exception = self._set_status_on_exception = True
 
     @property
     def jaeger_span(self) -> Span:
         """The jaeger_lite span this bridge records on."""
         return self._span
+
+    # What instrumentations read of an SDK span besides the API (the Flask instrumentation
+    # reads ``kind``; OpenTelemetry's Jaeger propagator reads ``parent``).
+
+    @property
+    def kind(self) -> SpanKind:
+        """The span kind given at start (for a span started through jaeger_lite's API,
+        what its ``span.kind`` tag says)."""
+        kind = self._kind
+        if kind is None:
+            tags = self._span._tags
+            kind = _KIND_OF.get(tags.get("span.kind", "") if tags else "", SpanKind.INTERNAL)
+        return kind  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str:
+        return self._span.operation_name
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """The tags recorded so far (read-only; empty when not sampled)."""
+        return self._span.tags
+
+    @property
+    def parent(self) -> Optional[OTelSpanContext]:
+        """The parent's context, or None for a root."""
+        span = self._span
+        if not span._parent_id:
+            return None
+        return OTelSpanContext(span._trace_id, span._parent_id, False, TraceFlags(span._flags & 1))
+
+    @property
+    def start_time(self) -> int:
+        """Epoch nanoseconds."""
+        return self._span._start_ns
+
+    @property
+    def end_time(self) -> Optional[int]:
+        """Epoch nanoseconds, None while the span is open."""
+        span = self._span
+        return None if span._duration_ns is None else span._start_ns + span._duration_ns
 
     def get_span_context(self) -> OTelSpanContext:
         context = self._otel_context
@@ -283,11 +329,14 @@ def on_exception(bridge: BridgeSpan, exc: Exception, record: bool, set_status: b
 _new = object.__new__
 
 
-def new_bridge(span: Span, record_exception: bool = True, set_status: bool = True) -> BridgeSpan:
+def new_bridge(
+    span: Span, record_exception: bool = True, set_status: bool = True, kind: Any = None
+) -> BridgeSpan:
     """A bridge over ``span``, built without a class call (~0.1 µs less per span)."""
     bridge: BridgeSpan = _new(BridgeSpan)
     bridge._span = span
     bridge._scope = bridge._borrowed = bridge._otel_context = None
     bridge._record_exception = record_exception
     bridge._set_status_on_exception = set_status
+    bridge._kind = kind
     return bridge

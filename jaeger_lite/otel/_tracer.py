@@ -62,7 +62,7 @@ class Tracer(OTelTracer):
             self, name, get_current() if context is None else context, kind, attributes, links,
             start_time,
         )  # fmt: skip
-        return new_bridge(span, record_exception, set_status_on_exception)
+        return new_bridge(span, record_exception, set_status_on_exception, kind)
 
     def start_as_current_span(  # type: ignore[override]
         self,
@@ -201,6 +201,7 @@ class CurrentSpan:
         bridge._scope = bridge._borrowed = bridge._otel_context = None
         bridge._record_exception = self._record_exception
         bridge._set_status_on_exception = self._set_status_on_exception
+        bridge._kind = self._kind
         self._bridge = bridge
         new = Context(current)
         dict.__setitem__(new, SPAN_KEY, bridge)
