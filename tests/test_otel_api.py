@@ -467,3 +467,32 @@ def test_a_provider_without_tracer_follows_the_global_tracer() -> None:
             pass
     assert [s.operation_name for s in reporter.spans] == ["inner", "after"]
     assert only(reporter, "inner").context.parent_id == span.get_span_context().span_id
+
+
+def test_bytes_attributes_are_binary_tags(env: Env) -> None:
+    """bytes keep their type (a BINARY tag on the wire)."""
+    otel, _, reporter = env
+    otel.start_span("op", attributes={"raw": b"\x00\x01"}).end()
+    assert reporter.spans[0].tags["raw"] == b"\x00\x01"
+
+
+def test_spans_answer_what_instrumentations_read_of_sdk_spans(env: Env) -> None:
+    """kind, name, attributes, parent, start_time and end_time, as an SDK span has them
+    (the Flask instrumentation reads span.kind)."""
+    otel, tracer, _ = env
+    with otel.start_as_current_span("parent", kind=SpanKind.SERVER) as parent:
+        child = otel.start_span("child", attributes={"a": 1})
+        assert (parent.kind, child.kind, child.name) == (
+            SpanKind.SERVER,
+            SpanKind.INTERNAL,
+            "child",
+        )
+        assert child.attributes["a"] == 1
+        assert child.parent is not None
+        assert child.parent.span_id == parent.get_span_context().span_id
+        assert parent.parent is None
+        child.end(end_time=child.start_time + 5)
+        assert child.end_time == child.start_time + 5
+        with tracer.start_active_span("jaeger", tags={"span.kind": "client"}):
+            assert trace.get_current_span().kind == SpanKind.CLIENT  # type: ignore[attr-defined]
+    assert parent.end_time is not None

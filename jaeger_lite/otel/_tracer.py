@@ -37,6 +37,7 @@ class Tracer(OTelTracer):
 
     def __init__(self, provider: TracerProvider, name: str, version: Optional[str]) -> None:
         self._provider = provider
+        self._jaeger = provider._fixed  # None: the global tracer, looked up per span
         # Written straight into a sampled span's tags (two set_tag calls less per span),
         # so held to a length no tag limit is below.
         self._scope_tags = {
@@ -110,25 +111,28 @@ def _start(
     parent: Any = context.get(SPAN_KEY)
     # Ours, or not (none, a remote parent, another SDK's span, OTel baggage alone).
     parent = parent._span if parent.__class__ is BridgeSpan else _foreign_parent(parent, context)
-    provider = tracer._provider
-    # The fixed tracer read directly: the property costs a frame per span.
-    jaeger = provider._fixed or provider.tracer
+    # The fixed tracer read directly: the provider's property costs a frame per span.
+    jaeger = tracer._jaeger or tracer._provider.tracer
     span = jaeger.start_bridged_span(
         name, parent, link_references(links) if links else (), start_time
     )
     if span._recording:
-        tags: dict[str, Any] = span._tags  # type: ignore[assignment]
-        tags.update(tracer._scope_tags)
-        if kind is not _INTERNAL:  # an identity test first: hashing an Enum runs Python code
-            kind_value = kind_tag(kind)
-            if kind_value is not None:
-                tags["span.kind"] = kind_value
-        if attributes:
-            set_tag = span.set_tag
-            for key, value in attributes.items():
-                if value is not None:
-                    set_tag(key, attribute_value(value))
+        span._tags.update(tracer._scope_tags)  # type: ignore[union-attr]
+        _record_start(span, kind, attributes)
     return span
+
+
+def _record_start(span: Span, kind: Any, attributes: Optional[Mapping[str, Any]]) -> None:
+    """The kind and attribute tags of a sampled span at start."""
+    if kind is not _INTERNAL:  # an identity test first: hashing an Enum runs Python code
+        kind_value = kind_tag(kind)
+        if kind_value is not None:
+            span._tags["span.kind"] = kind_value  # type: ignore[index]
+    if attributes:
+        set_tag = span.set_tag
+        for key, value in attributes.items():
+            if value is not None:
+                set_tag(key, attribute_value(value))
 
 
 def _foreign_parent(otel_span: Any, context: Context) -> Any:
@@ -189,13 +193,26 @@ class CurrentSpan:
     _token: Any
 
     def __enter__(self) -> BridgeSpan:
+        # _start() inlined for the common case (a bridge as parent, no links, a fixed
+        # tracer) and new_bridge() and with_span() always: ~0.15 µs less per span.
         current = get_current()
         context = self._context
-        span = _start(
-            self._tracer, self._name, current if context is None else context, self._kind,
-            self._attributes, self._links, self._start_time,
-        )  # fmt: skip
-        # new_bridge() and with_span() inlined: two frames less per span.
+        if context is None:
+            context = current
+        parent: Any = context.get(SPAN_KEY)
+        tracer = self._tracer
+        jaeger = tracer._jaeger
+        if parent.__class__ is BridgeSpan and jaeger is not None and not self._links:
+            span = jaeger.start_bridged_span(self._name, parent._span, (), self._start_time)
+            if span._recording:
+                span._tags.update(tracer._scope_tags)  # type: ignore[union-attr]
+                if self._kind is not _INTERNAL or self._attributes:
+                    _record_start(span, self._kind, self._attributes)
+        else:
+            span = _start(
+                tracer, self._name, context, self._kind, self._attributes, self._links,
+                self._start_time,
+            )  # fmt: skip
         bridge: BridgeSpan = _new(BridgeSpan)
         bridge._span = span
         bridge._scope = bridge._borrowed = bridge._otel_context = None
