@@ -82,8 +82,11 @@ def with_span(context: Context, otel_span: Any) -> Context:
     """A copy of ``context`` whose current span is ``otel_span`` (one dict copy, where
     ``set_span_in_context`` makes two)."""
     new = Context(context)
-    dict.__setitem__(new, SPAN_KEY, otel_span)
+    _set_item(new, SPAN_KEY, otel_span)
     return new
+
+
+_set_item = dict.__setitem__  # Context forbids item assignment: dict's own, bound once
 
 
 class RemoteSpan(NonRecordingSpan):
