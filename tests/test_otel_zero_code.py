@@ -243,3 +243,42 @@ def test_without_opentelemetry_the_package_says_how_to_install_it(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'jaeger-lite[otel]'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, {"service_name": "unknown_service"}),
+        ({"JAEGER_SERVICE_NAME": "jaeger"}, {}),
+        ({"OTEL_SERVICE_NAME": "otel"}, {"service_name": "otel"}),
+        (
+            {"OTEL_RESOURCE_ATTRIBUTES": "team=a,service.name=my%20svc"},
+            {"service_name": "my svc"},
+        ),
+        (
+            {"OTEL_SERVICE_NAME": "wins", "OTEL_RESOURCE_ATTRIBUTES": "service.name=loses"},
+            {"service_name": "wins"},
+        ),
+        (
+            {"JAEGER_SERVICE_NAME": "s", "OTEL_PROPAGATORS": "tracecontext,baggage,b3multi"},
+            {"propagation": ["w3c", "b3"]},
+        ),
+        (
+            {"JAEGER_SERVICE_NAME": "s", "OTEL_PROPAGATORS": "b3,jaeger"},
+            {"propagation": ["b3-single", "jaeger"]},
+        ),
+        ({"JAEGER_SERVICE_NAME": "s", "OTEL_PROPAGATORS": "xray"}, {}),  # not ours to map
+        ({"JAEGER_SERVICE_NAME": "s", "OTEL_PROPAGATORS": "b3", "JAEGER_PROPAGATION": "w3c"}, {}),
+        ({"JAEGER_SERVICE_NAME": "s", "OTEL_SDK_DISABLED": "true"}, {"disabled": True}),
+        ({"JAEGER_SERVICE_NAME": "s", "OTEL_SDK_DISABLED": "true", "JAEGER_DISABLED": "false"}, {}),
+    ],
+)
+def test_otel_variables_stand_in_for_unset_jaeger_ones(
+    environ: dict[str, str], expected: dict[str, object]
+) -> None:
+    """OTEL_SERVICE_NAME (or service.name of OTEL_RESOURCE_ATTRIBUTES), OTEL_PROPAGATORS
+    and OTEL_SDK_DISABLED fill in for JAEGER_SERVICE_NAME, JAEGER_PROPAGATION and
+    JAEGER_DISABLED, never over them."""
+    from jaeger_lite.otel._entry import options_from_environment
+
+    assert options_from_environment(environ) == expected

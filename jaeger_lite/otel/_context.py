@@ -37,6 +37,7 @@ __all__ = [
     "jaeger_context",
     "otel_span_context",
     "reset",
+    "with_missing_baggage",
     "with_span",
 ]
 
@@ -125,7 +126,7 @@ def jaeger_context(
     it names no trace and there is no baggage."""
     if isinstance(otel_span, RemoteSpan):
         context = otel_span.jaeger_context
-        return _with_baggage(context, baggage) if baggage else context
+        return with_missing_baggage(context, baggage) if baggage else context
     try:
         otel = otel_span.get_span_context()
         valid = otel is not None and otel.is_valid
@@ -145,7 +146,7 @@ def jaeger_context(
     )
 
 
-def _with_baggage(context: SpanContext, baggage: Mapping[str, object]) -> SpanContext:
+def with_missing_baggage(context: SpanContext, baggage: Mapping[str, object]) -> SpanContext:
     """``context`` with OpenTelemetry baggage added under the keys it does not have."""
     for key, value in baggage.items():
         if key not in context.baggage:

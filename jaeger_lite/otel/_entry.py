@@ -6,8 +6,9 @@
   sets that provider as the global one before the instrumentations load.
 
 The tracer is the global one when the application made it, else ``init_tracer()`` from
-the environment (``JAEGER_*``), where ``OTEL_SERVICE_NAME``, ``OTEL_PROPAGATORS`` and
-``OTEL_SDK_DISABLED`` stand in for the Jaeger variables left unset.
+the environment (``JAEGER_*``), where ``OTEL_SERVICE_NAME`` (or ``service.name`` in
+``OTEL_RESOURCE_ATTRIBUTES``), ``OTEL_PROPAGATORS`` and ``OTEL_SDK_DISABLED`` stand in for the
+Jaeger variables left unset.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any, Optional
+from urllib.parse import unquote
 
 from opentelemetry import trace
 
@@ -49,7 +51,11 @@ def options_from_environment(environ: Optional[Mapping[str, str]] = None) -> dic
         return not env.get(name, "").strip()
 
     if unset("JAEGER_SERVICE_NAME"):
-        options["service_name"] = env.get("OTEL_SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME
+        options["service_name"] = (
+            env.get("OTEL_SERVICE_NAME", "").strip()
+            or _resource_service_name(env.get("OTEL_RESOURCE_ATTRIBUTES", ""))
+            or DEFAULT_SERVICE_NAME
+        )
     if unset("JAEGER_PROPAGATION") and not unset("OTEL_PROPAGATORS"):
         names = [name.strip().lower() for name in env["OTEL_PROPAGATORS"].split(",")]
         mapped = [_PROPAGATORS.get(name) for name in names if name and name != "jaeger_lite"]
@@ -58,6 +64,16 @@ def options_from_environment(environ: Optional[Mapping[str, str]] = None) -> dic
     if unset("JAEGER_DISABLED") and env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         options["disabled"] = True
     return options
+
+
+def _resource_service_name(attributes: str) -> str:
+    """``service.name`` of an ``OTEL_RESOURCE_ATTRIBUTES`` value (``k=v,k2=v2``,
+    percent-encoded), or ''."""
+    for item in attributes.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "service.name":
+            return unquote(value.strip())
+    return ""
 
 
 def tracer_provider() -> TracerProvider:

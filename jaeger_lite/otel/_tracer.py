@@ -267,7 +267,3 @@ class CurrentSpan:
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
-
-    def _recreate_cm(self) -> CurrentSpan:
-        """What ``contextlib.ContextDecorator`` users call; the same as a fresh activation."""
-        return self._fresh()

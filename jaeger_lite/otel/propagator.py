@@ -28,7 +28,15 @@ from .._global import global_tracer
 from ..context import SpanContext
 from ..propagation.base import Format
 from ..tracer import Tracer as JaegerTracer
-from ._context import SPAN_KEY, RemoteSpan, baggage_of, get_current, jaeger_context, with_span
+from ._context import (
+    SPAN_KEY,
+    RemoteSpan,
+    baggage_of,
+    get_current,
+    jaeger_context,
+    with_missing_baggage,
+    with_span,
+)
 from ._span import BridgeSpan
 
 __all__ = ["Propagator"]
@@ -72,7 +80,7 @@ class Propagator(TextMapPropagator):
             span_context: Optional[SpanContext] = otel_span._span.context
             extra = baggage_of(context)
             if extra and span_context is not None:
-                span_context = _with_missing(span_context, extra)
+                span_context = with_missing_baggage(span_context, extra)
         else:
             span_context = jaeger_context(otel_span, baggage_of(context))
         if span_context is None or not span_context.has_trace:
@@ -110,13 +118,6 @@ class Propagator(TextMapPropagator):
 
     def __repr__(self) -> str:
         return f"<jaeger_lite.otel.Propagator {self.tracer!r}>"
-
-
-def _with_missing(context: SpanContext, baggage: Any) -> SpanContext:
-    for key, value in baggage.items():
-        if key not in context.baggage:
-            context = context.with_baggage_item(key, str(value))
-    return context
 
 
 def _pairs(carrier: Any, getter: Getter[Any]) -> list[tuple[str, str]]:
