@@ -146,7 +146,8 @@ def test_extract_without_a_context_returns_the_context_given() -> None:
 
 def test_extract_reads_a_wsgi_environ_through_its_getter() -> None:
     """OpenTelemetry's WSGI getter (what the Flask instrumentation passes) works."""
-    from opentelemetry.instrumentation.wsgi import wsgi_getter
+    wsgi = pytest.importorskip("opentelemetry.instrumentation.wsgi")
+    wsgi_getter = wsgi.wsgi_getter
 
     tracer, _ = make()
     propagator = jaeger_lite.otel.Propagator(tracer)
