@@ -496,3 +496,12 @@ def test_spans_answer_what_instrumentations_read_of_sdk_spans(env: Env) -> None:
         with tracer.start_active_span("jaeger", tags={"span.kind": "client"}):
             assert trace.get_current_span().kind == SpanKind.CLIENT  # type: ignore[attr-defined]
     assert parent.end_time is not None
+
+
+def test_attributes_that_are_not_a_mapping_are_ignored(env: Env) -> None:
+    """Misused attributes never raise into the application: the span goes on without them."""
+    otel, _, reporter = env
+    with otel.start_as_current_span("op", attributes=["not", "a", "mapping"]) as span:  # type: ignore[arg-type]
+        span.set_attributes(42)  # type: ignore[arg-type]
+        span.add_event("e", attributes="nope")  # type: ignore[arg-type]
+    assert reporter.spans[0].logs[0].fields == {"event": "e"}

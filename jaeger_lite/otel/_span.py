@@ -200,7 +200,12 @@ class BridgeSpan(OTelSpan):
             span.set_tag(key, value)  # may start or stop recording
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        for key, value in attributes.items():
+        try:
+            items = list(attributes.items())
+        except AttributeError:  # not a mapping: ignored, never raised into the caller
+            _log.debug("jaeger_lite: set_attributes needs a mapping, got %r", type(attributes))
+            return
+        for key, value in items:
             self.set_attribute(key, value)
 
     def add_event(

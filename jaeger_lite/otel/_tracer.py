@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["Tracer"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_log = logging.getLogger("jaeger_lite")
 
 
 class Tracer(OTelTracer):
@@ -132,9 +135,12 @@ def _record_start(span: Span, kind: Any, attributes: Optional[Mapping[str, Any]]
             span._tags["span.kind"] = kind_value  # type: ignore[index]
     if attributes:
         set_tag = span.set_tag
-        for key, value in attributes.items():
-            if value is not None:
-                set_tag(key, attribute_value(value))
+        try:
+            for key, value in attributes.items():
+                if value is not None:
+                    set_tag(key, attribute_value(value))
+        except AttributeError:  # not a mapping: documented as ignored, as start_span's tags
+            _log.debug("jaeger_lite: span attributes must be a mapping; ignored")
 
 
 def _foreign_parent(otel_span: Any, context: Context) -> Any:
