@@ -12,12 +12,20 @@ from typing import Any, Optional
 
 from ._safe import safe_str
 
-__all__ = ["normalize_value", "seconds_to_ns"]
+__all__ = ["Nanoseconds", "normalize_value", "seconds_to_ns"]
 
 _log = logging.getLogger("jaeger_lite")
 
 _NS = 1_000_000_000  # nanoseconds a second
 _I64_LIMIT = 1 << 63  # times are signed 64-bit nanoseconds, as on the wire (in µs)
+
+
+class Nanoseconds(int):
+    """An epoch time in integer nanoseconds, taken wherever the API takes seconds: the
+    OpenTelemetry bridge hands its times over this way, exact to the nanosecond (a float
+    of epoch seconds holds them only to ~240 ns)."""
+
+    __slots__ = ()
 
 
 def seconds_to_ns(seconds: float) -> int:
@@ -26,13 +34,17 @@ def seconds_to_ns(seconds: float) -> int:
     Exact to the nanosecond, so the span gives the very float back (``ns / _NS`` divides
     two ints, which Python rounds correctly); ``seconds * 1e9`` would be off by up to 128
     ns. Anything that is not a number of seconds Jaeger can hold (NaN, a string, a time
-    outside the signed 64-bit nanoseconds of years 1677-2262) counts as now.
+    outside the signed 64-bit nanoseconds of years 1677-2262) counts as now. A
+    :class:`Nanoseconds` value is already nanoseconds.
     """
-    try:
-        whole = int(seconds)
-        ns = whole * _NS + round((seconds - whole) * 1e9)
-    except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
-        ns = _I64_LIMIT
+    if isinstance(seconds, Nanoseconds):
+        ns = int.__int__(seconds)
+    else:
+        try:
+            whole = int(seconds)
+            ns = whole * _NS + round((seconds - whole) * 1e9)
+        except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
+            ns = _I64_LIMIT
     if -_I64_LIMIT <= ns < _I64_LIMIT:
         return ns
     _log.debug("%r is not a time in seconds; using now", seconds)

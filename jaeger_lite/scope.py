@@ -162,6 +162,18 @@ class ScopeManager:
         track them."""
         return 0
 
+    def active_getter(self) -> Callable[[], Any]:
+        """A function returning the active scope as fast as the manager can make it (the
+        tracer calls it for every span it starts): an object with ``span`` and ``_closed``,
+        or None. The default reads ``active`` and wraps what it finds, so scopes of one's
+        own need no ``_closed``."""
+
+        def found() -> Optional[_Found]:
+            scope = self.active
+            return None if scope is None else _Found(scope.span)
+
+        return found
+
 
 class _ContextVarScope(Scope):
     """Made by :meth:`ContextVarsScopeManager.activate` only."""
@@ -244,6 +256,9 @@ class ContextVarsScopeManager(ScopeManager):
     def _raw_active(self) -> Optional[Scope]:
         return self._var.get()
 
+    def active_getter(self) -> Callable[[], Optional[Scope]]:
+        return self._var.get  # the C method itself: the fastest lookup there is
+
 
 class _ThreadLocalScope(Scope):
     """Made by :meth:`ThreadLocalScopeManager.activate` only."""
@@ -315,6 +330,10 @@ class ThreadLocalScopeManager(ScopeManager):
     def _raw_active(self) -> Optional[Scope]:
         return getattr(self._local, "active", None)
 
+    def active_getter(self) -> Callable[[], Optional[Scope]]:
+        local = self._local
+        return lambda: getattr(local, "active", None)
+
 
 class _Found:
     """What the tracer's lookup returns for a scope of a foreign manager: its span, and
@@ -327,15 +346,13 @@ class _Found:
         self.span = span
 
 
-def active_scope_getter(manager: ScopeManager) -> Callable[[], Any]:
+def active_scope_getter(manager: Any) -> Callable[[], Any]:
     """The fastest way to read the active scope of ``manager`` (the tracer calls it for
-    every span): an object with ``span`` and ``_closed``, or None. The tracer passes one
-    whose ``_closed`` is set through :func:`live_scope` (see the module docstring)."""
-    if type(manager) is ContextVarsScopeManager:
-        return manager._var.get  # the C method itself: the fastest lookup there is
-    if type(manager) is ThreadLocalScopeManager:
-        local = manager._local
-        return lambda: getattr(local, "active", None)
+    every span): the manager's own :meth:`ScopeManager.active_getter`, or for a manager
+    not built on our base class its ``active`` property, wrapped. The tracer passes a
+    scope whose ``_closed`` is set through :func:`live_scope` (see the module docstring)."""
+    if isinstance(manager, ScopeManager):
+        return manager.active_getter()
 
     def foreign() -> Optional[_Found]:
         scope = manager.active

@@ -10,15 +10,16 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
 from ._baggage import BaggageLimits
-from ._ids import MAX_ID, getrandbits, new_id
+from ._ids import getrandbits
 from ._metrics import Counter
 from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
+from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
-from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
+from .context import Reference, SpanContext
 from .decorators import traced
 from .propagation.base import Codec
 from .propagation.registry import CodecRegistry
@@ -44,7 +45,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ID_TAG = "jaeger-debug-id"
 
 
-class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
+class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
     """Creates spans and moves their contexts across process boundaries.
 
     Without a ``reporter`` finished spans go nowhere (:class:`NullReporter`); without a
@@ -171,25 +172,7 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
                 start_ns,
             )
         elif parent is None:  # a new trace
-            trace_id = getrandbits(self._trace_id_bits) or 1
-            sampler_tags: Optional[Mapping[str, Any]]
-            try:
-                sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
-            except Exception:  # a user sampler's bug must not break the application
-                sampled, sampler_tags = self._sampler_failed()
-            span = new_span(
-                self._owner,
-                operation_name,
-                trace_id,
-                trace_id & MAX_ID or new_id(),  # as in Go: a root's span id is the trace id
-                0,
-                FLAG_SAMPLED if sampled else 0,
-                _NO_BAGGAGE,
-                None,
-                refs,
-                start_ns,
-                sampler_tags if sampled else None,
-            )
+            span = self._new_trace(operation_name, refs, start_ns)
         else:
             span = self._start_from_context(operation_name, parent, refs, is_child, start_ns)
         self._count_started()
@@ -200,67 +183,6 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
             except Exception:  # not a mapping, or a foreign one that fails while read
                 _log.debug("start_span tags must be a mapping; ignored", exc_info=True)
         return span
-
-    def _start_from_context(
-        self,
-        operation_name: str,
-        parent: Any,
-        refs: tuple[Reference, ...],
-        is_child: bool,
-        start_ns: int,
-    ) -> Span:
-        """Start a span from a SpanContext: remote, baggage-only (with or without a
-        ``jaeger-debug-id``) or sampling-deferred; anything else counts as no parent."""
-        if isinstance(parent, Span):  # a Span subclass: use its context
-            parent = parent.context
-        elif not isinstance(parent, SpanContext):
-            _log.debug("ignoring foreign parent %r", type(parent).__name__)
-            parent = _NO_CONTEXT
-        flags = parent.flags
-        sampler_tags: Optional[Mapping[str, Any]] = None
-        if parent.has_trace:
-            trace_id = parent._trace_id
-            span_id = getrandbits(64) or 1
-            parent_id = parent._span_id if is_child else 0
-        else:  # baggage (and maybe a debug id) without a trace: a new local root
-            trace_id = getrandbits(self._trace_id_bits) or 1
-            span_id = trace_id & MAX_ID or new_id()
-            parent_id = 0
-        # jaeger-debug-id only starts a trace: with a real parent it is ignored (as in Go).
-        debug_id = None if parent.has_trace else parent.debug_id
-        if debug_id:
-            flags = FLAG_SAMPLED | FLAG_DEBUG
-        elif parent._sampling_deferred or (
-            parent._sampling_deferred is None and not parent.has_trace
-        ):
-            try:
-                sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
-            except Exception:  # a user sampler's bug must not break the application
-                sampled, sampler_tags = self._sampler_failed()
-            flags = flags | FLAG_SAMPLED if sampled else flags & ~FLAG_SAMPLED
-            if not sampled:
-                sampler_tags = None
-        span = new_span(
-            self._owner,
-            operation_name,
-            trace_id,
-            span_id,
-            parent_id,
-            flags,
-            parent._baggage,
-            parent._trace_state,
-            refs,
-            start_ns,
-            sampler_tags,
-        )
-        if debug_id:
-            span.set_tag(DEBUG_ID_TAG, debug_id)
-        return span
-
-    def _sampler_failed(self) -> tuple[bool, Optional[Mapping[str, Any]]]:
-        self._sampler_errors.inc()
-        _log.debug("sampler %r failed; not sampling", self._sampler, exc_info=True)
-        return False, None
 
     def start_active_span(
         self,
@@ -312,6 +234,14 @@ class Tracer(CodecRegistry, TracerLifecycle, TracerBase):
     @property
     def scope_manager(self) -> ScopeManager:
         return self._scope_manager
+
+    @scope_manager.setter
+    def scope_manager(self, manager: ScopeManager) -> None:
+        """Replace the scope manager; scopes already open close through their own. The
+        OpenTelemetry bridge does this, so both APIs share one active span."""
+        self._scope_manager = manager
+        self._active_scope = active_scope_getter(manager)
+        self._activate = manager.activate
 
     @property
     def sampler(self) -> Any:

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("propagation", "sampling", "_encoding"),
     ("senders",),
     ("reporting",),
-    ("tracer", "_tracer_lifecycle", "_global", "testing"),
+    ("tracer", "_tracer_lifecycle", "_span_start", "_global", "testing"),
     ("config",),
     ("agent", "integrations", "otel"),
     ("__main__",),

@@ -71,6 +71,17 @@ PROMISES: dict[str, tuple[list[str], tuple[int, int]]] = {
         ],
         (1, 3),
     ),
+    "otel_flask": (
+        [
+            "client got: total 126 EUR",
+            "shop: place-order",
+            "shop: GET /checkout/<int:cart>",
+            "shop: load-cart",
+            "shop: price-items",
+            "shop: tax.lookup",
+        ],
+        (1, 6),
+    ),
     "jaeger_client_migration": (
         ["your-app-name: TestSpan", "your-app-name: ChildSpan", "stderr:Reporting span"],
         (1, 2),
@@ -167,4 +178,15 @@ def test_opentracing_example_without_opentracing(tmp_path: Path) -> None:
     result = run_example(ROOT / "examples" / "opentracing_global.py", pythonpath=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pip install 'jaeger-lite[opentracing]'" in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_otel_example_without_opentelemetry(tmp_path: Path) -> None:
+    """Without the OpenTelemetry packages the example says what to install and exits 0."""
+    shadow = tmp_path / "opentelemetry"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('hidden for this test')\n")
+    result = run_example(ROOT / "examples" / "otel_flask.py", pythonpath=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pip install 'jaeger-lite[otel]'" in result.stdout
     assert "Traceback" not in result.stderr, result.stderr

@@ -188,7 +188,7 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     disabled = env.get("OTEL_SDK_DISABLED", "").strip()
     if disabled:
         if disabled.lower() not in ("true", "false"):
-            _log.warning("jaeger_lite: OTEL_SDK_DISABLED=%r is not true or false: false", disabled)
+            _log.warning("OTEL_SDK_DISABLED=%r is not true or false: false", disabled)
         put("disabled", "OTEL_SDK_DISABLED", disabled.lower() == "true")
     attributes: dict[str, str] = {}
     text = env.get("OTEL_RESOURCE_ATTRIBUTES", "").strip()
@@ -287,12 +287,17 @@ def _propagators(env: Mapping[str, str], put: Any) -> None:
     if not text:
         return
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    # "jaeger_lite" names jaeger_lite.otel's propagator, which writes the tracer's own
+    # formats: for the tracer it chooses nothing.
+    names = [n for n in names if n != "jaeger_lite"]
+    if not names and "jaeger_lite" in text.lower():
+        return
     if names == ["none"]:
         put("propagation", variable, ())
         return
     unknown = [n for n in names if n not in _PROPAGATORS]
     if unknown or not names:
-        choices = ", ".join([*_PROPAGATORS, "none"])
+        choices = ", ".join([*_PROPAGATORS, "jaeger_lite", "none"])
         raise _bad(variable, text, f"a comma-separated list of {choices}")
     put("propagation", variable, tuple(dict.fromkeys(_PROPAGATORS[n] for n in names)))
 

@@ -55,7 +55,7 @@ def failed(what: str) -> None:
     """Count and log (at debug level, with the traceback) a failure of tracing that was
     kept from the application. Call it from an ``except`` block."""
     ERRORS.inc()
-    _log.debug("jaeger_lite: %s failed; the application carries on untraced", what, exc_info=True)
+    _log.debug("%s failed; the application carries on untraced", what, exc_info=True)
 
 
 def metrics() -> dict[str, int]:

@@ -219,14 +219,14 @@ class OTLPSender(Sender):
             else:
                 rejected, message = read_export_response(response.body)
         except ValueError:  # a 2xx with a body we cannot read: the spans were taken
-            _log.debug("jaeger_lite: unreadable OTLP answer %r", response.body[:200])
+            _log.debug("unreadable OTLP answer %r", response.body[:200])
         rejected = min(rejected, count)
         self._spans_sent += count - rejected
         if rejected:
             self._failed += rejected
             self._rejected += rejected
             self._warn.warning(
-                "jaeger_lite: %s rejected %d of %d spans: %s",
+                "%s rejected %d of %d spans: %s",
                 self.endpoint, rejected, count, message or "(no reason given)",
             )  # fmt: skip
 
@@ -237,7 +237,7 @@ class OTLPSender(Sender):
         if log:
             self._send_errors += 1
             self._warn.warning(
-                "jaeger_lite: OTLP export of %d spans to %s failed: %s",
+                "OTLP export of %d spans to %s failed: %s",
                 count, self.endpoint, problem,
             )  # fmt: skip
 
