@@ -18,12 +18,15 @@ _SKIP_DIRS = {"build", "dist", "node_modules", "__pycache__"}
 
 
 def tracked_files() -> list[Path]:
-    """The files git tracks; without git (an exported tree), every file but caches/venvs."""
+    """The files git tracks; without git (an exported tree, the wheel test's copy), every
+    file but caches/venvs."""
     try:
         listing = subprocess.run(
             ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=30
         ).stdout
     except (OSError, subprocess.SubprocessError):
+        listing = b""
+    if not listing:  # not a checkout, or a copy inside another one's ignored files
         return [
             path
             for path in ROOT.rglob("*")
