@@ -130,6 +130,10 @@ class UDPAgent:
         self._closed = True
         with contextlib.suppress(OSError):  # already shut down
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked recv on Linux
+        # The receiving thread holds the socket while recv() returns: the port is free for
+        # a new agent (tests restart one on it) only once that thread is gone.
+        if self._thread is not threading.current_thread():
+            self._thread.join(5)
         self.sock.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -159,6 +160,10 @@ def test_a_refusal_that_arrives_late_moves_the_last_datagram_to_failed() -> None
     sock = sender._sock
     assert sock is not None
     sock.send(b"x")
+    # Wait (without reading it) until the refusal is pending: POLLERR, bounded.
+    poller = select.poll()
+    poller.register(sock, select.POLLERR)
+    assert poller.poll(5000)
     sender.send([sender.encode(s) for s in make_spans(3)])
     metrics = sender.metrics()
     assert metrics["spans_sent"] == 0
