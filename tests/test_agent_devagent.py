@@ -342,6 +342,8 @@ def test_two_agents_forwarding_to_each_other_stop() -> None:
             client.sendto(message(batch("svc", [span(1, 1)])), ("127.0.0.1", port_a))
         with a._changed:  # notified on every count (it holds the lock stats takes)
             assert a._changed.wait_for(lambda: a._counts["forward_loops"] >= 1, 10)
+        with b._changed:  # B relays before it counts: A may see the loop first
+            assert b._changed.wait_for(lambda: b._counts["spans"] >= 1, 10)
         stats_a, stats_b = a.stats, b.stats
     assert (stats_a.spans, stats_a.forwarded, stats_a.forward_loops) == (1, 1, 1)
     assert (stats_b.spans, stats_b.forwarded, stats_b.forward_loops) == (1, 1, 0)
