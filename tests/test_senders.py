@@ -121,6 +121,16 @@ def test_agent_down_fails_every_datagram_from_the_first() -> None:
     assert metrics["batches_sent"] == metrics["bytes_sent"] == 0
 
 
+def _wait_for_pending_error(sender: UDPSender, timeout: float) -> None:
+    """Wait (at most ``timeout``) for an error to be pending on the sender's socket; reads
+    nothing, so the sender still finds it."""
+    sock = sender._sock
+    if sock is not None:
+        poller = select.poll()
+        poller.register(sock, select.POLLERR)
+        poller.poll(int(timeout * 1000))
+
+
 def test_restarting_agent_sent_is_what_arrived() -> None:
     """An agent that stops and comes back on the same port: spans_sent counts exactly the
     spans the agent received, and the datagrams sent while it was down count as failed."""
@@ -133,6 +143,9 @@ def test_restarting_agent_sent_is_what_arrived() -> None:
     first.close()
     for _ in range(5):
         sender.send([sender.encode(s) for s in make_spans(3)])
+        # Batches are far apart in use; here, let a refusal still on its way arrive before
+        # the next send (a socket holds one pending error: two would merge into one).
+        _wait_for_pending_error(sender, 0.5)
     second = UDPAgent(port=port)
     try:
         for _ in range(4):
@@ -160,10 +173,7 @@ def test_a_refusal_that_arrives_late_moves_the_last_datagram_to_failed() -> None
     sock = sender._sock
     assert sock is not None
     sock.send(b"x")
-    # Wait (without reading it) until the refusal is pending: POLLERR, bounded.
-    poller = select.poll()
-    poller.register(sock, select.POLLERR)
-    assert poller.poll(5000)
+    _wait_for_pending_error(sender, 5.0)  # without reading it: the sender must find it
     sender.send([sender.encode(s) for s in make_spans(3)])
     metrics = sender.metrics()
     assert metrics["spans_sent"] == 0
