@@ -354,7 +354,9 @@ def test_start_span_tags_that_fail_to_read_are_ignored(fail: str, active: bool) 
 
 
 @pytest.mark.parametrize(
-    "references", [iter([]), 42, [None, "x", 3], RaisingMapping("items")], ids=repr
+    "references",
+    [iter([]), 42, [None, "x", 3], RaisingMapping("items")],
+    ids=["iterator", "int", "junk-list", "raising-mapping"],
 )
 def test_start_span_with_junk_references_is_a_root(references: Any) -> None:
     """References that are not references (or fail to iterate) are ignored, not raised.
