@@ -25,7 +25,7 @@ test: $(VENV)/.test ## lint, type-check, run the whole suite and check branch co
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage run -m pytest -n 2
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
