@@ -6,9 +6,8 @@
   sets that provider as the global one before the instrumentations load.
 
 The tracer is the global one when the application made it, else ``init_tracer()`` from
-the environment (``JAEGER_*``), where ``OTEL_SERVICE_NAME`` (or ``service.name`` in
-``OTEL_RESOURCE_ATTRIBUTES``), ``OTEL_PROPAGATORS`` and ``OTEL_SDK_DISABLED`` stand in for the
-Jaeger variables left unset.
+the environment (``JAEGER_*``, then ``OTEL_*``), with OpenTelemetry's ``unknown_service``
+for a service named nowhere.
 """
 
 from __future__ import annotations
@@ -29,15 +28,6 @@ from ._scope import ScopeManager
 __all__ = ["Configurator", "options_from_environment", "tracer_provider"]
 
 _log = logging.getLogger("jaeger_lite")
-
-#: OTEL_PROPAGATORS names -> jaeger_lite propagation names.
-_PROPAGATORS = {
-    "tracecontext": "w3c",
-    "baggage": "w3c",
-    "b3": "b3-single",
-    "b3multi": "b3",
-    "jaeger": "jaeger",
-}
 
 DEFAULT_SERVICE_NAME = "unknown_service"
 
