@@ -1,11 +1,12 @@
 """A small HTTP/1.1 client: one kept-alive connection, and a deadline for the whole request.
 
 ``http.client`` applies its timeout to each socket operation, so a server that trickles its
-answer (a byte every few seconds) holds a request forever. Here every operation of a
-request (connect, TLS handshake, send, status line, headers, body) gets only the time left
-before the request's deadline, so :meth:`HTTPClient.request` returns or raises
-:class:`HTTPRequestError` within its timeout whatever the server does. Senders and the
-remote sampler use it; it imports nothing of jaeger_lite.
+answer (a byte every few seconds) holds a request forever, and a name lookup has no
+timeout at all. Here every operation of a request (name lookup, connect, TLS handshake,
+send, status line, headers, body) gets only the time left before the request's deadline,
+so :meth:`HTTPClient.request` returns or raises :class:`HTTPRequestError` within its
+timeout whatever the server or the resolver does. Senders and the remote sampler use it;
+it imports nothing of jaeger_lite but the bounded name lookup.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import http.client
 import io
 import socket
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
+
+from ._resolve import AddrInfo, resolve
 
 if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
     import ssl
@@ -142,15 +146,36 @@ class _Connection(http.client.HTTPConnection):
         self.raw: Optional[_DeadlineSocket] = None
 
     def connect(self) -> None:
-        self.timeout = self._deadline.left()  # create_connection's connect timeout
-        super().connect()
-        sock = self.sock
+        # What HTTPConnection.connect does, with the name lookup bounded too: getaddrinfo
+        # has no timeout of its own, and a hung resolver would otherwise hold the request.
+        sys.audit("http.client.connect", self, self.host, self.port)
+        addresses = resolve(self.host, self.port, socket.SOCK_STREAM, self._deadline.left())
+        sock = _connect(addresses, self._deadline)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._tls is not None:
             # The handshake as a whole is bounded by the socket's timeout (CPython's
             # do_handshake keeps one deadline across its retries).
             sock.settimeout(self._deadline.left())
             sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         self.sock = self.raw = _DeadlineSocket(sock, self._deadline)
+
+
+def _connect(addresses: list[AddrInfo], deadline: _Deadline) -> socket.socket:
+    """A connected socket to the first address that answers before the deadline."""
+    error: Optional[OSError] = None
+    for family, kind, proto, _, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(deadline.left())
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            if isinstance(exc, socket.timeout):
+                raise
+            error = exc
+        else:
+            return sock
+    raise error if error is not None else OSError("name lookup returned no address")
 
 
 class HTTPClient:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -174,3 +176,24 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return cert, key
+
+
+@pytest.fixture
+def hung_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """getaddrinfo hangs for names (addresses still resolve): a resolver that never answers
+    cannot be made on loopback, so this one seam is replaced; sockets stay real."""
+    real = socket.getaddrinfo
+    release = threading.Event()
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        flags = args[3] if len(args) > 3 else kwargs.get("flags", 0)
+        if flags & socket.AI_NUMERICHOST or host in ("127.0.0.1", "::1"):
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "resolver gave up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield asked
+    release.set()

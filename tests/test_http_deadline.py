@@ -22,6 +22,7 @@ from ._wire_helpers import accounted
 TIMEOUT = 0.6
 SLACK = 0.75  # scheduling on a shared machine; the old behaviour took 10 s and more
 
+
 @pytest.fixture(params=BEHAVIOURS)
 def bad_server(request: pytest.FixtureRequest) -> Iterator[BadServer]:
     server = BadServer(request.param)
@@ -166,3 +167,43 @@ def test_a_connection_the_server_closed_is_replaced_at_once(
     ports = keepalive_server.ports  # type: ignore[attr-defined]
     assert len(ports) == 3 and len(set(ports)) == 2
     client.close()
+
+
+def test_a_host_name_is_looked_up_and_connected(
+    keepalive_server: http.server.ThreadingHTTPServer,
+) -> None:
+    """A name (not an address) goes through the bounded lookup and reaches the server."""
+    client = HTTPClient(f"http://localhost:{keepalive_server.server_address[1]}", timeout=5)
+    assert client.request("POST", "/", b"{}").status == 200
+    client.close()
+
+
+def test_a_hung_name_lookup_ends_at_the_deadline(hung_resolver: list[str]) -> None:
+    """getaddrinfo has no timeout of its own; the request's deadline covers it, and
+    requests made while a lookup hangs wait for that one instead of starting more."""
+    client = HTTPClient(f"http://localhost:{free_port()}", timeout=TIMEOUT)
+    for _ in range(2):
+        start = time.monotonic()
+        with pytest.raises(HTTPRequestError, match=f"within {TIMEOUT:g}s"):
+            client.request("POST", "/v1/traces", b"x")
+        assert TIMEOUT - 0.05 <= time.monotonic() - start < TIMEOUT + SLACK
+    assert hung_resolver == ["localhost"]  # one lookup, not one per request
+    lookups = [t for t in threading.enumerate() if t.name == "jaeger_lite-dns"]
+    assert len(lookups) == 1
+
+
+def test_close_with_a_hung_resolver_is_bounded(hung_resolver: list[str]) -> None:
+    """An HTTP collector whose name never resolves (the guarded name is "localhost", so
+    nothing could leave the machine if the seam failed): close() returns in time and the
+    spans count as failed sends."""
+    reporter = RemoteReporter(
+        HTTPSender(f"http://localhost:{free_port()}/api/traces", timeout=TIMEOUT)
+    )
+    tracer = Tracer("svc", reporter, ConstSampler(True))
+    for i in range(5):
+        tracer.start_span(f"op{i}").finish()
+    start = time.monotonic()
+    tracer.close(TIMEOUT * 3)
+    assert time.monotonic() - start < TIMEOUT + SLACK
+    assert tracer.metrics["spans_dropped_send_failed"] == 5
+    assert accounted(tracer.metrics) == 5

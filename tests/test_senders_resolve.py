@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import socket
+import time
+
+import pytest
 
 from jaeger_lite import InMemoryReporter, Tracer, UDPSender
+from jaeger_lite.senders import jaeger_udp
 from tests._wire_helpers import UDPAgent, decode_emit_batch
 
 WAIT = 5.0
@@ -50,4 +54,21 @@ def test_a_failed_lookup_keeps_the_current_connection(udp_agent: UDPAgent) -> No
     sender.send(_encoded(sender, "second"))
     datagrams = udp_agent.wait_for_datagrams(2)
     assert [decode_emit_batch(d).spans[0].operationName for d in datagrams] == ["first", "second"]
+    sender.close()
+
+
+def test_a_hung_name_lookup_costs_the_lookup_timeout(
+    hung_resolver: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """getaddrinfo has no timeout: a resolver that never answers holds the worker only for
+    the lookup timeout, and the batch counts as failed (not sent, not stuck)."""
+    monkeypatch.setattr(jaeger_udp, "_LOOKUP_TIMEOUT", 0.3)
+    sender = UDPSender("localhost", 9)  # "localhost" (guarded by the port guard), port unused
+    sender.set_process("svc", {})
+    start = time.monotonic()
+    sender.send(_encoded(sender, "lost"))
+    assert time.monotonic() - start < 0.3 + 0.75
+    assert sender.metrics()["spans_sent"] == 0
+    assert sender.metrics()["spans_dropped_send_failed"] == 1
+    assert hung_resolver == ["localhost"]
     sender.close()

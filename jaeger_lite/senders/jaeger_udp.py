@@ -24,6 +24,7 @@ from .._encoding.thrift_batch import (
     emit_batch,
     process_tags,
 )
+from .._resolve import resolve
 from .._safe import plural
 from ..span import Span
 from .base import Sender
@@ -33,6 +34,9 @@ __all__ = ["UDPSender"]
 _log = logging.getLogger("jaeger_lite")
 
 _RESOLVE_RETRY = 30.0  # seconds between attempts to resolve an agent host that failed
+#: Seconds the worker waits for the agent's name to resolve (glibc retries a silent DNS
+#: server for 10 s by default); a slower lookup counts as "does not resolve" this time.
+_LOOKUP_TIMEOUT = 2.0
 
 
 class UDPSender(Sender):
@@ -227,7 +231,7 @@ class UDPSender(Sender):
     def _resolve(self) -> Optional[tuple[Any, ...]]:
         """The agent's preferred address info (IPv4 first), or None when it does not resolve."""
         try:
-            infos = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_DGRAM)
+            infos = resolve(self.host, self.port, socket.SOCK_DGRAM, _LOOKUP_TIMEOUT)
         except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
             return None
         infos.sort(key=lambda info: info[0] != socket.AF_INET)
