@@ -1,20 +1,26 @@
-"""Cost per span of the core API against a floor measured in the same run.
+"""Cost per span of the core API as a multiple of the API-shape skeleton, in the same run.
 
-The floor is the least any tracer could do: build a ``__slots__`` object holding a name,
-two random 64-bit ids and two ``time.time()`` reads. We measure
+Workload: ``with tracer.start_active_span("op") as scope: scope.span.set_tag("k", "v")``
+with a ``NullReporter``, in four cases: unsampled root, unsampled child (of an active
+parent), sampled root, sampled child. The yardstick is the same workload on
+``benchmarks/_skeletons.py``: the API's shape (span, scope, context variable, clock, ids,
+reporter call) with none of the rules, i.e. the least any pure-Python tracer with this API
+costs on this interpreter; roots are divided by the skeleton's root, children by its child.
 
-* sampled:   ``with tracer.start_active_span("op") as scope: scope.span.set_tag("k", "v")``
-  (reporter: NullReporter, and InMemoryReporter cleared between rounds)
-* unsampled: the same with ``ConstSampler(False)``
-* id generation: our fork-safe private PRNG against ``random.getrandbits`` and ``os.urandom``
+Each round runs every case in a fresh process (the order rotates each round), each process
+taking the best of ``--repeat`` timeit repeats of ``--number`` spans. Headline: the median
+over rounds of the per-round ratio case / skeleton (unpinned), with its spread (min-max);
+an extra row gives best-of (the least time of any round over the skeleton's least).
 
-Targets (issue 2): sampled <= 2x floor, unsampled <= 1.5x floor. A reference row measures
-the same workload on ``benchmarks/_skeletons.py``: the API's shape (scope, span, context
-variable, reporter call) with none of the rules, i.e. the least any pure-Python tracer
-with this API can cost here.
-Run: ``make bench`` or ``python benchmarks/bench_core.py [--no-opentracing]``.
-``--no-opentracing`` hides the optional package, so the classes lose their OpenTracing
-base classes (and the per-instance ``__dict__`` those bring).
+Targets (issue 18): unsampled <= 1.25x the skeleton, sampled <= 1.5x.
+
+``--instructions`` counts instructions per span instead, under ``valgrind --tool=callgrind``
+(repeatable on a loaded machine, so it is the development metric): each case runs twice with
+different span counts after the same warm-up, and the difference is divided by the
+difference in spans, so interpreter start and imports cancel out.
+
+Run: ``make bench`` or ``python benchmarks/bench_core.py [--rounds R] [--instructions]``.
+``--no-opentracing`` hides the optional package (classes lose their OpenTracing markers).
 """
 
 from __future__ import annotations
@@ -22,109 +28,139 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
+import re
+import statistics
+import subprocess
 import sys
-import time
 import timeit
-from typing import Callable
 
-ROUNDS = 7
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
+from _span_cases import CASES, WORKLOAD, make_tracer  # noqa: E402
 
-def best_ns(func: Callable[[], object], number: int) -> float:
-    """Best-of-ROUNDS nanoseconds per call (the minimum is the least noisy estimate)."""
-    return min(timeit.repeat(func, number=number, repeat=ROUNDS)) / number * 1e9
-
-
-class _Floor:
-    __slots__ = ("name", "trace_id", "span_id", "start", "end")
-
-    def __init__(self, name: str, trace_id: int, span_id: int, start: float, end: float) -> None:
-        self.name = name
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.start = start
-        self.end = end
+TARGETS = {"unsampled": 1.25, "sampled": 1.5}
+WARMUP = 3_000  # spans before counting: lets 3.11+'s specialising interpreter settle
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--number", type=int, default=200_000, help="calls per round")
-    parser.add_argument("--no-opentracing", action="store_true")
-    args = parser.parse_args()
-    if args.no_opentracing:
-        sys.modules["opentracing"] = None  # type: ignore[assignment]
+def child(case: str, number: int, repeat: int, no_opentracing: bool) -> None:
+    """In a fresh process: print the best of ``repeat`` rounds, in ns a span."""
+    tracer = make_tracer(case, no_opentracing)
+    timer = timeit.Timer(WORKLOAD, globals={"tracer": tracer})
+    timer.timeit(WARMUP)
+    print(min(timer.repeat(repeat, number)) / number * 1e9)
 
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-    from _skeletons import SkeletonTracer
 
+def counted(case: str, spans: int, no_opentracing: bool) -> None:
+    """Under callgrind: warm up, then run ``spans`` spans (the caller diffs two counts)."""
+    tracer = make_tracer(case, no_opentracing)
+    timer = timeit.Timer(WORKLOAD, globals={"tracer": tracer})
+    timer.timeit(WARMUP)
+    timer.timeit(spans)
+
+
+def run(args: list[str]) -> str:
+    return subprocess.run(
+        [sys.executable, os.path.abspath(__file__), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def instructions(case: str, low: int, high: int, no_opentracing: bool) -> float:
+    """Instructions per span of ``case`` (callgrind, high minus low spans)."""
+    counts = []
+    for spans in (low, high):
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            os.path.abspath(__file__),
+            "--count",
+            case,
+            "--number",
+            str(spans),
+        ] + (["--no-opentracing"] if no_opentracing else [])
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        match = re.search(r"Collected : (\d+)", done.stderr)
+        if match is None:
+            raise SystemExit(f"no callgrind total for {case}:\n{done.stderr}")
+        counts.append(int(match.group(1)))
+    return (counts[1] - counts[0]) / (high - low)
+
+
+def header(extra: str) -> None:
     import jaeger_lite
-    from jaeger_lite import _ids
     from jaeger_lite._opentracing import OPENTRACING_AVAILABLE
-
-    getrandbits, now = random.getrandbits, time.time
-
-    def floor() -> object:
-        return _Floor("op", getrandbits(64), getrandbits(64), now(), now())
-
-    sampled_tracer = jaeger_lite.Tracer("bench", jaeger_lite.NullReporter())
-    memory = jaeger_lite.InMemoryReporter()
-    memory_tracer = jaeger_lite.Tracer("bench", memory)
-    unsampled_tracer = jaeger_lite.Tracer(
-        "bench", jaeger_lite.NullReporter(), jaeger_lite.ConstSampler(False)
-    )
-
-    def workload(tracer: jaeger_lite.Tracer) -> Callable[[], None]:
-        def run() -> None:
-            with tracer.start_active_span("op") as scope:
-                scope.span.set_tag("k", "v")
-
-        return run
-
-    n = args.number
-    floor_ns = best_ns(floor, n)
-    results = {
-        "sampled (NullReporter)": best_ns(workload(sampled_tracer), n),
-        "sampled (InMemoryReporter)": 0.0,
-        "unsampled": best_ns(workload(unsampled_tracer), n),
-    }
-    memory_run = workload(memory_tracer)
-
-    def memory_round() -> None:
-        memory_run()
-
-    timings = []
-    for _ in range(ROUNDS):
-        memory.clear()
-        timings.append(timeit.timeit(memory_round, number=n))
-    results["sampled (InMemoryReporter)"] = min(timings) / n * 1e9
-    memory.clear()
-    skeleton_ns = best_ns(workload(SkeletonTracer(jaeger_lite.NullReporter())), n)  # type: ignore[arg-type]
 
     print(
         f"jaeger_lite {jaeger_lite.__version__} on {platform.python_implementation()} "
         f"{platform.python_version()} ({'with' if OPENTRACING_AVAILABLE else 'without'} "
-        f"opentracing base classes), best of {ROUNDS} x {n}"
-    )
-    print(f"{'case':<30}{'ns/span':>10}{'x floor':>10}  target")
-    print(f"{'floor':<30}{floor_ns:>10.0f}{1.0:>10.2f}")
-    targets = {"unsampled": 1.5}
-    for name, ns in results.items():
-        target = targets.get(name, 2.0)
-        verdict = "ok" if ns / floor_ns <= target else "MISSED"
-        print(f"{name:<30}{ns:>10.0f}{ns / floor_ns:>10.2f}  <= {target} {verdict}")
-    print(
-        f"{'API-shape skeleton (no rules)':<30}{skeleton_ns:>10.0f}{skeleton_ns / floor_ns:>10.2f}"
+        f"opentracing markers), {extra}"
     )
 
-    print("\nid generation (ns/id)")
-    private = _ids.getrandbits
-    for name, func in (
-        ("jaeger_lite private PRNG (fork-safe)", lambda: private(64) or 1),
-        ("random.getrandbits (shared, seedable)", lambda: getrandbits(64)),
-        ("os.urandom(8)", lambda: int.from_bytes(os.urandom(8), "big")),
-    ):
-        print(f"  {name:<40}{best_ns(func, n):>8.0f}")
+
+def verdict(case: str, ratio: float) -> str:
+    target = TARGETS[case.split()[0]]
+    return f"<= {target} {'ok' if ratio <= target else 'MISSED'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="fresh processes per case")
+    parser.add_argument("--number", type=int, default=50_000, help="spans per repeat")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats per process (best)")
+    parser.add_argument("--instructions", action="store_true", help="callgrind counts")
+    parser.add_argument("--no-opentracing", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    flags = ["--no-opentracing"] if args.no_opentracing else []
+    if args.child:
+        return child(args.child, args.number, args.repeat, args.no_opentracing)
+    if args.count:
+        return counted(args.count, args.number, args.no_opentracing)
+    if args.no_opentracing:
+        sys.modules["opentracing"] = None  # type: ignore[assignment]
+
+    if args.instructions:
+        low, high = 2_000, 12_000
+        header(f"instructions a span (callgrind, {high} - {low} spans after {WARMUP} warm-up)")
+        per = {case: instructions(case, low, high, args.no_opentracing) for case in CASES}
+        print(f"{'case':<18}{'instr/span':>12}{'x skeleton':>12}")
+        for case in CASES:
+            skeleton = per["skeleton " + case.split()[1]]
+            print(f"{case:<18}{per[case]:>12.0f}{per[case] / skeleton:>12.2f}")
+        return
+
+    times: dict[str, list[float]] = {case: [] for case in CASES}
+    for round_ in range(args.rounds):
+        shift = round_ % len(CASES)
+        for case in CASES[shift:] + CASES[:shift]:
+            options = ["--child", case, "--number", str(args.number)]
+            times[case].append(float(run(options + ["--repeat", str(args.repeat)] + flags)))
+    header(
+        f"unpinned, {args.rounds} rounds of fresh processes (interleaved), each the best of "
+        f"{args.repeat} x {args.number} spans; ratios: median over rounds (min-max)"
+    )
+    print(f"{'case':<18}{'ns/span':>9}{'x skeleton':>12}{'spread':>14}{'best-of':>9}  target")
+    for case in CASES:
+        position = case.split()[1]
+        skeleton = times["skeleton " + position]
+        ns = statistics.median(times[case])
+        if case.startswith("skeleton"):
+            print(f"{case:<18}{ns:>9.0f}")
+            continue
+        ratios = [mine / base for mine, base in zip(times[case], skeleton)]
+        ratio = statistics.median(ratios)
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        best = min(times[case]) / min(skeleton)
+        print(
+            f"{case:<18}{ns:>9.0f}{ratio:>12.2f}{spread:>14}{best:>9.2f}  {verdict(case, ratio)}"
+        )
 
 
 if __name__ == "__main__":

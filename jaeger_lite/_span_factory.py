@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._metrics import Counter
+from ._span_extras import extras
 from .context import FLAG_SAMPLED, Reference
 from .span import Span
 
@@ -85,14 +86,16 @@ def new_span(
     span._span_id = span_id
     span._parent_id = parent_id
     span._flags = flags
-    span._baggage = baggage
-    span._trace_state = trace_state
-    span._references = references
     span._start_ns = start_ns
     span._duration_ns = None
-    span._log_fields = span._logs = None
-    span._context = None
+    span._log_fields = None
     span._unfinished = True
+    # The rare fields go to a side object only when one is set (see _span_extras).
+    span._extras = (
+        extras(baggage, trace_state, references)
+        if baggage or trace_state is not None or references
+        else None
+    )
     if flags & FLAG_SAMPLED:
         span._recording = True
         span._tags = dict(tags) if tags else {}

@@ -80,7 +80,8 @@ class SpanStarts:
             self._owner,
             operation_name,
             trace_id,
-            trace_id & MAX_ID or new_id(),  # as in Go: a root's span id is the trace id
+            # As in Go, a root's span id is the trace id (for 64-bit ids the same object).
+            trace_id if trace_id <= MAX_ID else trace_id & MAX_ID or new_id(),
             0,
             FLAG_SAMPLED if sampled else 0,
             _NO_BAGGAGE,

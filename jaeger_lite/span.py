@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 from ._client_compat import JaegerClientSpan
 from ._opentracing import opentracing_class
 from ._safe import safe_str
+from ._span_extras import RareFields
 from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 
@@ -34,7 +35,7 @@ class Log(NamedTuple):
     fields: Mapping[str, Any]
 
 
-class Span(JaegerClientSpan):
+class Span(JaegerClientSpan, RareFields):
     """A timed operation. Created by :meth:`Tracer.start_span`, never directly.
 
     Only sampled spans record tags and logs; an unsampled span still carries its context
@@ -44,7 +45,9 @@ class Span(JaegerClientSpan):
     With ``opentracing`` installed, ``isinstance(span, opentracing.Span)`` is true and the
     span keeps its ``__slots__`` (see ``_opentracing``). ``is_sampled``, ``is_debug``,
     ``trace_id`` and the rest of jaeger-client's span surface come from
-    :class:`~jaeger_lite._client_compat.JaegerClientSpan`.
+    :class:`~jaeger_lite._client_compat.JaegerClientSpan`; baggage, trace state,
+    references, logs after the first and the cached context live in ``_extras`` (see
+    :mod:`~jaeger_lite._span_extras`), None for most spans.
     """
 
     __slots__ = (
@@ -54,18 +57,14 @@ class Span(JaegerClientSpan):
         "_span_id",
         "_parent_id",
         "_flags",
-        "_baggage",
-        "_trace_state",
-        "_references",
         "_start_ns",
         "_duration_ns",
         "_tags",
         "_log_ns",
         "_log_fields",
-        "_logs",
         "_recording",
-        "_context",
         "_unfinished",
+        "_extras",
     )
     if not TYPE_CHECKING:
         __class__ = opentracing_class("Span")
@@ -76,20 +75,16 @@ class Span(JaegerClientSpan):
     _span_id: int
     _parent_id: int
     _flags: int
-    _baggage: Mapping[str, str]
-    _trace_state: Optional[str]
-    _references: tuple[Reference, ...]
     _start_ns: int  # times are integer nanoseconds: cheaper to take and to encode
     _duration_ns: Optional[int]
     _tags: Optional[dict[str, Any]]
     # The first log lives in the span itself: a span with one log needs no list and no
     # tuple, two objects fewer to allocate, free and count for the garbage collector (see
-    # remote.WAKE_EVERY). From the second log on, _logs lists them all as (epoch ns, fields).
+    # remote.WAKE_EVERY). From the second log on, _logs (in _extras) lists them all as
+    # (epoch ns, fields).
     _log_ns: int
     _log_fields: Optional[dict[str, Any]]  # None: no log yet
-    _logs: Optional[list[tuple[int, dict[str, Any]]]]
     _recording: bool
-    _context: Optional[SpanContext]
     # Present until the one call of finish() that ends the span deletes it: deleting a
     # slot is a single step under the GIL, so threads racing to finish a span cannot both
     # get past it (a check-then-set could, and reported the span twice).
@@ -103,15 +98,16 @@ class Span(JaegerClientSpan):
     @property
     def context(self) -> SpanContext:
         """The span's immutable context (rebuilt after baggage or sampling changes)."""
-        context = self._context
+        side = self._side()  # the cache lives in the side object: few spans need it
+        context = side.context
         if context is None:
-            context = self._context = SpanContext(
+            context = side.context = SpanContext(
                 self._trace_id,
                 self._span_id,
                 self._parent_id,
                 self._flags,
-                self._baggage,
-                trace_state=self._trace_state,
+                side.baggage,
+                trace_state=side.trace_state,
             )
         return context
 

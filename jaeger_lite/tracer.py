@@ -10,16 +10,17 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
 from ._baggage import BaggageLimits
-from ._ids import getrandbits
+from ._ids import MAX_ID, getrandbits, new_id
 from ._metrics import Counter
 from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
+from ._span_extras import inherit
 from ._span_factory import SpanOwner, new_span
 from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
-from .context import Reference, SpanContext
+from .context import FLAG_SAMPLED, Reference, SpanContext
 from .decorators import traced
 from .propagation.base import Codec
 from .propagation.registry import CodecRegistry
@@ -43,6 +44,8 @@ _log = logging.getLogger("jaeger_lite")
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEBUG_ID_TAG = "jaeger-debug-id"
+
+_new = object.__new__  # spans are built without a class call (see new_span)
 
 
 class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
@@ -195,29 +198,64 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         finish_on_close: bool = True,
     ) -> Scope:
         """Start a span and make it active; use the returned scope as a context manager."""
-        if child_of is None and start_time is None and references is None and tags is None:
-            # The common call, a child of the active span: start_span's first case inlined,
-            # saving a call (~60 ns, 7% of a traced call).
+        if (
+            child_of is None
+            and start_time is None
+            and references is None
+            and tags is None
+            and operation_name.__class__ is str
+        ):
+            # The common call, a root or a child of the active span, built right here: no
+            # start_span, _new_trace or new_span frames (the fields are new_span's; keep
+            # the two in step). Saves ~2,900 instructions a span (callgrind).
             scope = None if ignore_active_span else self._active_scope()
-            if scope is not None:
-                parent = scope.span
-                if type(parent) is Span and operation_name.__class__ is str:
-                    span = new_span(
-                        self._owner,
-                        operation_name,
-                        parent._trace_id,
-                        getrandbits(64) or 1,
-                        parent._span_id,
-                        parent._flags,
-                        parent._baggage,
-                        parent._trace_state,
-                        (),
-                        time_ns(),
-                    )
-                    self._count_started()
-                    return self._activate(span, finish_on_close)
+            if scope is None:
+                trace_id = getrandbits(self._trace_id_bits) or 1
+                try:
+                    sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
+                except Exception:  # a user sampler's bug must not break the application
+                    sampled, sampler_tags = self._sampler_failed()
+                span = _new(Span)
+                span._trace_id = trace_id
+                # As in Go, a root's span id is its trace id: for 64-bit ids the same int
+                # object, 40 bytes less per held root span (bench_memory.py).
+                span._span_id = trace_id if trace_id <= MAX_ID else trace_id & MAX_ID or new_id()
+                span._parent_id = 0
+                span._extras = None
+                if sampled:
+                    span._flags = FLAG_SAMPLED
+                    span._recording = True
+                    span._tags = dict(sampler_tags) if sampler_tags else {}
+                else:
+                    span._flags = 0
+                    span._recording = False
+                    span._tags = None
             else:
-                ignore_active_span = True  # nothing is active: start_span need not look again
+                parent = scope.span
+                if type(parent) is not Span:  # a foreign or stand-in parent: the long way
+                    span = self.start_span(operation_name)
+                    return self._activate(span, finish_on_close)
+                span = _new(Span)
+                span._trace_id = parent._trace_id
+                span._span_id = getrandbits(64) or 1
+                span._parent_id = parent._span_id
+                span._flags = flags = parent._flags
+                extras = parent._extras
+                span._extras = None if extras is None else inherit(extras)
+                if flags & FLAG_SAMPLED:
+                    span._recording = True
+                    span._tags = {}
+                else:
+                    span._recording = False
+                    span._tags = None
+            span._owner = self._owner
+            span._operation_name = operation_name
+            span._start_ns = time_ns()
+            span._duration_ns = None
+            span._log_fields = None
+            span._unfinished = True
+            self._count_started()
+            return self._activate(span, finish_on_close)
         span = self.start_span(
             operation_name, child_of, references, tags, start_time, ignore_active_span
         )

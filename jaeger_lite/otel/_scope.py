@@ -150,6 +150,7 @@ def stand_in(context: SpanContext, tracer: Tracer) -> StandInSpan:
     span._span_id = context._span_id
     span._parent_id = context._parent_id
     span._flags = context._flags
+    span._extras = None  # then the rare fields below (see _span_extras)
     span._baggage = context._baggage
     span._trace_state = context._trace_state
     span._references = ()
