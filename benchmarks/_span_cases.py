@@ -38,8 +38,9 @@ def make_tracer(case: str, no_opentracing: bool = False) -> Any:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     sys.path.insert(0, os.path.dirname(here))
-    import jaeger_lite
     from _skeletons import SkeletonTracer
+
+    import jaeger_lite
 
     kind, position = case.split()
     if kind == "skeleton":

@@ -104,7 +104,7 @@ def header(extra: str) -> None:
 
 
 def verdict(case: str, ratio: float) -> str:
-    target = TARGETS[case.split()[0]]
+    target = TARGETS[case.split(maxsplit=1)[0]]
     return f"<= {target} {'ok' if ratio <= target else 'MISSED'}"
 
 
@@ -120,9 +120,11 @@ def main() -> None:
     args = parser.parse_args()
     flags = ["--no-opentracing"] if args.no_opentracing else []
     if args.child:
-        return child(args.child, args.number, args.repeat, args.no_opentracing)
+        child(args.child, args.number, args.repeat, args.no_opentracing)
+        return
     if args.count:
-        return counted(args.count, args.number, args.no_opentracing)
+        counted(args.count, args.number, args.no_opentracing)
+        return
     if args.no_opentracing:
         sys.modules["opentracing"] = None  # type: ignore[assignment]
 

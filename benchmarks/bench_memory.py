@@ -100,7 +100,10 @@ else:
 
 PEERS = {
     "jaeger-client 4.8": ("jaeger-client", ["jaeger-client==4.8.0", "six"]),
-    "OTel SDK": ("otel", ["opentelemetry-sdk==1.21.0", "opentelemetry-exporter-jaeger-thrift==1.21.0"]),
+    "OTel SDK": (
+        "otel",
+        ["opentelemetry-sdk==1.21.0", "opentelemetry-exporter-jaeger-thrift==1.21.0"],
+    ),
 }
 
 

@@ -62,7 +62,7 @@ class RareFields:
     def _side(self) -> SpanExtras:
         side = self._extras
         if side is None:
-            side = self._extras = extras()
+            side = self._extras = extras()  # type: ignore[misc]  # a slot of Span
         return side
 
     @property

@@ -31,8 +31,8 @@ class SpanOwner:
         "report",
         "finished_sampled",
         "finished_unsampled",
-        "count_finished_sampled",
-        "count_finished_unsampled",
+        "sampled_ticks",
+        "unsampled_ticks",
         "report_errors",
     )
 
@@ -52,9 +52,9 @@ class SpanOwner:
         self.baggage_limits = baggage_limits
         self.finished_sampled = Counter()
         self.finished_unsampled = Counter()
-        # Bound once: finish() calls them with no attribute lookup on the Counter.
-        self.count_finished_sampled = self.finished_sampled.inc
-        self.count_finished_unsampled = self.finished_unsampled.inc
+        # finish() counts with next() on these (see Counter), no lookup on the Counter.
+        self.sampled_ticks = self.finished_sampled.ticks
+        self.unsampled_ticks = self.finished_unsampled.ticks
         self.report_errors = Counter()
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._span_factory import SpanOwner
     from .tracer import Tracer
 
-__all__ = ["Log", "Span", "log_entries", "record_error"]
+__all__ = ["Log", "Span", "log_entries", "record_error", "report_failed"]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -267,14 +267,13 @@ class Span(JaegerClientSpan, RareFields):
         owner = self._owner
         if self._recording:
             self._recording = False
-            owner.count_finished_sampled()
+            next(owner.sampled_ticks)
             try:
                 owner.report(self)
             except Exception:  # a reporter's bug must not escape into user code
-                owner.report_errors.inc()
-                _log.debug("reporter failed", exc_info=True)
+                report_failed(owner)
         else:
-            owner.count_finished_unsampled()
+            next(owner.unsampled_ticks)
 
     def _set_sampling_priority(self, value: Any) -> None:
         if self._duration_ns is not None:
@@ -312,6 +311,12 @@ class Span(JaegerClientSpan, RareFields):
     def __repr__(self) -> str:
         state = "finished" if self._duration_ns is not None else "open"
         return f"<Span {self._operation_name!r} {self.context} {state}>"
+
+
+def report_failed(owner: SpanOwner) -> None:
+    """Count and log a reporter that raised while handed a finished span."""
+    owner.report_errors.inc()
+    _log.debug("reporter failed", exc_info=True)
 
 
 def log_entries(span: Span) -> Sequence[tuple[int, dict[str, Any]]]:

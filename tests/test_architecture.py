@@ -21,7 +21,10 @@ LAYERS: list[tuple[str, ...]] = [
         "_version", "errors", "_ids", "_safe", "_metrics", "_opentracing", "_values",
         "_baggage", "_lifecycle", "_gen", "_resolve", "_http",
     ),
-    ("context", "_span_extras", "span", "_span_factory", "scope", "_references", "decorators", "_client_compat"),
+    (
+        "context", "_span_extras", "span", "_span_factory", "scope", "_references",
+        "decorators", "_client_compat",
+    ),
     ("propagation", "sampling", "_encoding"),
     ("senders",),
     ("reporting",),
