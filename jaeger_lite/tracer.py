@@ -17,6 +17,7 @@ from ._references import resolve_references
 from ._safe import safe_str
 from ._span_extras import inherit
 from ._span_factory import SpanOwner, new_span
+from ._span_scope import SpanScope
 from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
@@ -32,7 +33,6 @@ from .scope import (
     ContextVarsScopeManager,
     Scope,
     ScopeManager,
-    _ContextVarScope,
     active_scope_getter,
     live_scope,
 )
@@ -269,7 +269,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                 return self._activate(span, finish_on_close)
             # ContextVarsScopeManager.activate inlined (keep the two in step): a Python
             # call fewer, ~N instructions a span (callgrind).
-            made: _ContextVarScope = _new(_ContextVarScope)
+            made: SpanScope = _new(SpanScope)
             made._manager = self._scope_manager
             made.span = span
             made._finish_on_close = finish_on_close

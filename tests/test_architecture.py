@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "_baggage", "_lifecycle", "_gen", "_resolve", "_http",
     ),
     (
-        "context", "_span_extras", "span", "_span_factory", "scope", "_references",
+        "context", "_span_extras", "span", "_span_factory", "scope", "_span_scope", "_references",
         "decorators", "_client_compat",
     ),
     ("propagation", "sampling", "_encoding"),

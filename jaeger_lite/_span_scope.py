@@ -1,0 +1,62 @@
+"""The scope ``Tracer.start_active_span`` makes under the default scope manager: one that
+holds the tracer's own :class:`~jaeger_lite.Span`, so its end can finish the span inline."""
+
+from __future__ import annotations
+
+from contextvars import Token
+from time import time_ns
+from types import TracebackType
+from typing import Optional
+
+from .scope import _ContextVarScope
+from .span import Span, record_error, report_failed
+
+__all__ = ["SpanScope"]
+
+
+class SpanScope(_ContextVarScope):
+    """A :class:`ContextVarsScopeManager` scope around a span the tracer built (never a
+    foreign span, so no type check): ``__exit__`` is ``_ContextVarScope.__exit__`` with
+    ``Span.finish()`` inlined (keep all three in step), a Python call fewer on every traced
+    call: ~350 instructions, and ~150 more for the type check it needs not make (callgrind)."""
+
+    __slots__ = ()
+    span: Span
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_val: Optional[BaseException],
+        exc_tb: Optional[TracebackType],
+    ) -> None:
+        if exc_val is not None:
+            record_error(self.span, exc_val, exc_tb)
+        var = self._manager._var  # type: ignore[attr-defined]
+        if self._closed or var.get() is not self:
+            self._end_out_of_order()  # a leak: never on the common path
+            return
+        self._closed = True
+        try:
+            var.reset(self._token)
+        except ValueError:
+            previous = self._token.old_value
+            var.set(None if previous is Token.MISSING else previous)
+        if self._finish_on_close:
+            span = self.span
+            end = time_ns()
+            try:
+                del span._unfinished  # the claim, as in Span.finish
+            except AttributeError:
+                return
+            duration = end - span._start_ns
+            span._duration_ns = duration if duration > 0 else 0
+            owner = span._owner
+            if span._recording:
+                span._recording = False
+                next(owner.sampled_ticks)
+                try:
+                    owner.report(span)
+                except Exception:  # a reporter's bug must not escape into user code
+                    report_failed(owner)
+            else:
+                next(owner.unsampled_ticks)
