@@ -234,7 +234,13 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                 if sampled:
                     span._flags = FLAG_SAMPLED
                     span._recording = True
-                    span._tags = dict(sampler_tags) if sampler_tags else {}
+                    # Samplers hand out a shared dict (sampler_tags()): dict.copy() is ~270
+                    # instructions cheaper than dict() (callgrind); any other mapping is copied.
+                    span._tags = (
+                        sampler_tags.copy()
+                        if sampler_tags.__class__ is dict
+                        else dict(sampler_tags or {})
+                    )
                 else:
                     span._flags = 0
                     span._recording = False
