@@ -17,9 +17,8 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Optional
 
 _getrandbits = random.Random().getrandbits
-_now = time.time_ns  # the clock jaeger_lite reads: integer nanoseconds
+_now = time.time  # a float: cheaper to take and subtract than time_ns's int (~350 instructions)
 _active: ContextVar[Optional[SkeletonScope]] = ContextVar("skeleton", default=None)
-_new = object.__new__
 
 
 class SkeletonSpan:
@@ -40,8 +39,8 @@ class SkeletonScope:
     def __enter__(self) -> SkeletonScope:
         return self
 
-    # Named parameters, as any tracer's __exit__ has (``*exc_info`` would build a tuple
-    # per call: a skeleton that is slower than it needs to be flatters the ratio).
+    # Named parameters: ``*exc_info`` builds a tuple per call (~200 instructions more,
+    # callgrind), and a skeleton slower than it need be flatters the ratios against it.
     def __exit__(
         self,
         exc_type: Optional[type[BaseException]],
@@ -61,7 +60,9 @@ class SkeletonTracer:
         self.reporter = reporter
 
     def start_active_span(self, operation_name: str) -> SkeletonScope:
-        span: SkeletonSpan = _new(SkeletonSpan)
+        # Class calls, not object.__new__: ~300 instructions cheaper each (callgrind, 3.11);
+        # jaeger_lite cannot do so for its Span (Span() must raise TypeError).
+        span = SkeletonSpan()
         span.name = operation_name
         span.start = _now()
         parent = _active.get()
@@ -75,7 +76,7 @@ class SkeletonTracer:
             span.parent_id = parent.span.span_id
             span.flags = parent.span.flags
         span.tags = {}
-        scope: SkeletonScope = _new(SkeletonScope)
+        scope = SkeletonScope()
         scope.span = span
         scope.reporter = self.reporter
         scope.token = _active.set(scope)

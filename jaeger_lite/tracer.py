@@ -275,7 +275,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                 return self._activate(span, finish_on_close)
             # ContextVarsScopeManager.activate inlined (keep the two in step): a Python
             # call fewer, ~N instructions a span (callgrind).
-            made: SpanScope = _new(SpanScope)
+            made: SpanScope = SpanScope()
             made._manager = self._scope_manager
             made.span = span
             made._finish_on_close = finish_on_close
