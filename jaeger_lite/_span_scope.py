@@ -17,8 +17,8 @@ __all__ = ["SpanScope"]
 class SpanScope(_ContextVarScope):
     """A :class:`ContextVarsScopeManager` scope around a span the tracer built (never a
     foreign span, so no type check): ``__exit__`` is ``_ContextVarScope.__exit__`` with
-    ``Span.finish()`` inlined (keep all three in step), a Python call fewer on every traced
-    call: ~350 instructions, and ~150 more for the type check it needs not make (callgrind)."""
+    ``Span.finish()`` inlined (keep all three in step): a Python call fewer on every traced
+    call, and no type check (with the inlined activate, ~1,250 instructions; callgrind)."""
 
     __slots__ = ()
     span: Span

@@ -106,7 +106,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         self._reporter: Reporter = as_reporter(self._given_reporter)
         self._sampler: Sampler = as_sampler(self._given_sampler)
         # A ConstSampler's answer never changes (it is made once, in its __init__): read
-        # here, not asked for on each root span, a Python call fewer (~N instructions).
+        # here, not asked for on each root span: a Python call fewer, ~500 instructions a
+        # root span (callgrind, 3.11; a ProbabilisticSampler or a remote one is still asked).
         self._fixed_decision: Optional[tuple[bool, Optional[Mapping[str, Any]]]] = (
             self._sampler._result if type(self._sampler) is ConstSampler else None
         )
@@ -213,7 +214,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         ):
             # The common call, a root or a child of the active span, built right here: no
             # start_span, _new_trace or new_span frames (the fields are new_span's; keep
-            # the two in step). Saves ~2,900 instructions a span (callgrind).
+            # the two in step). Saves ~3,000 instructions a root span, ~800 a child
+            # (whose start was inlined already; callgrind, 3.11).
             scope = None if ignore_active_span else self._active_scope()
             if scope is None:
                 trace_id = getrandbits(self._trace_id_bits) or 1
@@ -273,8 +275,9 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             var = self._scope_var
             if var is None:  # not the default scope manager: its own activate
                 return self._activate(span, finish_on_close)
-            # ContextVarsScopeManager.activate inlined (keep the two in step): a Python
-            # call fewer, ~N instructions a span (callgrind).
+            # ContextVarsScopeManager.activate inlined (keep the two in step), making a
+            # SpanScope, which finishes the span inline: two Python calls fewer, ~1,250
+            # instructions a span (callgrind, 3.11).
             made: SpanScope = SpanScope()
             made._manager = self._scope_manager
             made.span = span
