@@ -32,8 +32,9 @@ test: $(VENV)/.test ## lint, type-check, run the whole suite and check branch co
 test-all: ## the suite on every CPython 3.9-3.13 found (one venv each: .venv-3.X)
 	./scripts/test-all
 
-bench: $(VENV)/.test ## benchmarks against the peers (installed into .bench/ on first run)
+bench: $(VENV)/.test ## benchmarks against the skeleton and the peers (installed into .bench/ on first run)
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_wire.py
 	$(BIN)/python benchmarks/bench_otlp.py
 
