@@ -212,3 +212,26 @@ def test_only_the_sender_in_use_is_loaded() -> None:
     loaded = loaded_by("from jaeger_lite import UDPSender")
     unused = {"http.client", "ssl", "jaeger_lite._http", "jaeger_lite.senders.otlp_http"}
     assert sorted(loaded & unused) == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="POSIX fork")
+def test_ids_are_reseeded_in_a_child_forked_before_the_tracer_loads() -> None:
+    """SpanContext loads the id generator but not _lifecycle (the tracer's fork hooks):
+    a child forked then still draws ids of its own."""
+    differ = run(
+        """
+        import os
+        import jaeger_lite
+        jaeger_lite.SpanContext
+        from jaeger_lite import _ids
+        assert "jaeger_lite._lifecycle" not in sys.modules
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.write(write, str(_ids.new_id()).encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print(int(os.read(read, 64)) != _ids.new_id())
+        """
+    )
+    assert differ is True
