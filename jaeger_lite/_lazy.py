@@ -7,11 +7,10 @@ interpreter start. With the table below it loads this module and ``_version`` on
 (~1 ms; ``benchmarks/bench_import.py``); each name loads its module when first read.
 """
 
-from __future__ import annotations
-
 import sys
 
-TYPE_CHECKING = False  # typing costs ~2 ms to import; mypy reads this name as True
+# Neither typing (~2 ms) nor __future__ (~0.1 ms) is loaded here: annotations are quoted.
+TYPE_CHECKING = False  # mypy reads this name as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["FACADE", "lazy_names"]
 
 #: Every public name of ``jaeger_lite`` but ``__version__`` -> the module defining it.
-FACADE: dict[str, str] = {
+FACADE: "dict[str, str]" = {
     "BaggageLimits": "_baggage",
     **dict.fromkeys(
         ["global_tracer", "reset_global_tracer", "set_global_tracer", "trace"], "_global"
@@ -71,8 +70,8 @@ FACADE: dict[str, str] = {
 
 
 def lazy_names(
-    namespace: dict[str, Any], table: Mapping[str, str]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    namespace: "dict[str, Any]", table: "Mapping[str, str]"
+) -> "tuple[Callable[[str], Any], Callable[[], list[str]]]":
     """A package's ``__getattr__`` and ``__dir__`` for ``table`` (name -> submodule,
     relative to the package whose globals are ``namespace``).
 
@@ -80,7 +79,7 @@ def lazy_names(
     so later reads are plain attribute reads (``__getattr__`` runs once a name)."""
     package = namespace["__name__"]
 
-    def __getattr__(name: str) -> Any:
+    def __getattr__(name: str) -> "Any":
         submodule = table.get(name)
         if submodule is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
@@ -93,7 +92,7 @@ def lazy_names(
         namespace[name] = value
         return value
 
-    def __dir__() -> list[str]:
+    def __dir__() -> "list[str]":
         return sorted({*namespace, *table})
 
     return __getattr__, __dir__
