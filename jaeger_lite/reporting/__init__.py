@@ -29,4 +29,5 @@ _LAZY = {
     "DEFAULT_QUEUE_SIZE": "remote",
     "RemoteReporter": "remote",
 }
-__getattr__, __dir__ = lazy_names(globals(), _LAZY)
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+    __getattr__, __dir__ = lazy_names(globals(), _LAZY)

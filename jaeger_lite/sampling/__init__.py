@@ -30,4 +30,5 @@ __all__ = [
 _LAZY = {
     "RemoteSampler": "remote",
 }
-__getattr__, __dir__ = lazy_names(globals(), _LAZY)
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+    __getattr__, __dir__ = lazy_names(globals(), _LAZY)

@@ -24,4 +24,5 @@ _LAZY = {
     "UDPSender": "jaeger_udp",
     "OTLPSender": "otlp_http",
 }
-__getattr__, __dir__ = lazy_names(globals(), _LAZY)
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+    __getattr__, __dir__ = lazy_names(globals(), _LAZY)
