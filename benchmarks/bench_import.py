@@ -150,16 +150,16 @@ def main() -> None:
         for name, imports in PEER_IMPORTS.items():
             rows.append(Row(PEER_LABELS[name], venv_python(name, PEERS[name]), imports, base_env))
 
+    pythons = sorted({row.python for row in rows})
+    for row in rows:  # warm the page cache and write the .pyc files before measuring
+        run(row.python, row.code, row.env)
+    for python in pythons:
+        run(python, "pass", base_env)
+
     if args.importtime:
         for row in rows:
             if row.label.startswith(("import jaeger_lite", "from jaeger_lite")):
                 importtime(row, args.top)
-
-    pythons = sorted({row.python for row in rows})
-    for row in rows:  # warm the page cache and the .pyc files before measuring
-        run(row.python, row.code, row.env)
-    for python in pythons:
-        run(python, "pass", base_env)
     for round_index in range(args.rounds):
         shift = round_index % len(rows)
         for row in rows[shift:] + rows[:shift]:
