@@ -2,7 +2,7 @@
 
 Ids come from a private ``random.Random`` seeded from ``os.urandom``: an application's
 ``random.seed()`` cannot make them repeat, and the generator is reseeded in every forked
-child (see ``_lifecycle``) so prefork workers never draw their parent's ids. A
+child (a fork hook of its own) so prefork workers never draw their parent's ids. A
 Mersenne Twister draw costs ~40 ns against ~290 ns for ``os.urandom(8)``; ids only need to
 be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 """
@@ -21,8 +21,15 @@ getrandbits = _rng.getrandbits
 
 
 def reseed_ids() -> None:
-    """Reseed from ``os.urandom`` (``_lifecycle`` calls it in every forked child)."""
+    """Reseed from ``os.urandom``: in every forked child, by the hook below."""
     _rng.seed(os.urandom(32))
+
+
+# Registered here rather than in _lifecycle: `import jaeger_lite` loads neither module (the
+# facade is lazy), and a process may load this one (through SpanContext, say) and fork
+# before anything loads _lifecycle; its children must not draw its ids all the same.
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
+    os.register_at_fork(after_in_child=reseed_ids)
 
 
 def new_id() -> int:
