@@ -42,6 +42,10 @@ class HTTPSender(Sender):
     Credentials never appear in ``repr`` or in logs.
     """
 
+    #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
+    #: time, and the Process is built with an encoder of its own).
+    inline_encode = True
+
     def __init__(
         self,
         endpoint: str,
@@ -91,7 +95,8 @@ class HTTPSender(Sender):
         self._check_fork()
         if self._process is None:
             tags = process_tags(self._tracer_tags)
-            self._process = self._encoder.process(self._service_name, tags)
+            # An encoder of its own: the sender's may be encoding spans on another thread.
+            self._process = BinaryEncoder().process(self._service_name, tags)
         return self._process
 
     def send(self, spans: Sequence[bytes]) -> None:

@@ -54,6 +54,10 @@ class UDPSender(Sender):
     the socket reconnected if the agent moved, as jaeger-client-go does.
     """
 
+    #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
+    #: time, and the Process is built with an encoder of its own).
+    inline_encode = True
+
     def __init__(
         self,
         host: str = "localhost",
@@ -111,7 +115,9 @@ class UDPSender(Sender):
         self._check_fork()
         if self._process is None:
             tags = process_tags(self._tracer_tags)
-            self._process = compact_process(self._encoder, self._service_name, tags)
+            # An encoder of its own: the sender's may be encoding spans on another thread.
+            encoder = CompactEncoder(self._encoder.accelerated)
+            self._process = compact_process(encoder, self._service_name, tags)
         return self._process
 
     def send(self, spans: Sequence[bytes]) -> None:
