@@ -41,8 +41,9 @@ class Batches:
         self.open_bytes = 0
         self.started = 0.0  # monotonic time of the open batch's first span
 
-    def add(self, encoded: list[bytes], limit: int) -> None:
-        """Append encoded spans to the open batch, closing it whenever it is full.
+    def add(self, encoded: list[bytes], limit: int) -> int:
+        """Append encoded spans to the open batch, closing it whenever it is full; returns
+        their bytes.
 
         Works on running byte totals (``ends[i]``: bytes up to span ``i``) with bisect, so
         the per-span cost is C code; Python runs once per batch.
@@ -72,6 +73,7 @@ class Batches:
                 batch, origin = [], ends[k]
                 self.started = time.monotonic()
         self.open, self.open_bytes = batch, ends[n] - origin
+        return ends[n] - ends[0]
 
     def close_open(self) -> None:
         """The open batch joins the full ones (to be sent now)."""
@@ -111,7 +113,8 @@ class Encoding:
     _encoded: deque[tuple[list[Any], Optional[list[int]]]]
     _taken: int
     _handed: int
-    _encoded_bytes: int
+    _limit: int
+    _queue_size: int
     _out: Batches
     _encode_errors: Counter
     _inline_errors: Counter
@@ -131,14 +134,12 @@ class Encoding:
         del queue[:count]
         try:
             encoded = self._sender.encode_spans(spans)
-            size = sum(map(len, encoded))
         except Exception:  # the worker encodes them one by one and counts what fails
             self._inline_errors.inc()
             _log.debug("inline encode failed; the worker retries", exc_info=True)
             self._encoded.append((spans, None))
             return
         self._encoded.append((encoded, _NONE_LOST))
-        self._encoded_bytes += size
 
     def _encode_rest(self) -> None:
         """Encode every queued span on this thread (the caller holds _turn_lock)."""
@@ -150,22 +151,25 @@ class Encoding:
             del queue[:count]
             self._encoded.append(encode_each(self._sender, spans))
 
-    def _take_chunks(self, limit: int) -> None:
+    def _take_chunks(self, limit: int) -> tuple[int, int]:
         """Move every encoded chunk into batches, in order; raw chunks are encoded here,
-        and a span that cannot be encoded is counted once the spans before it are sent."""
+        and a span that cannot be encoded is counted once the spans before it are sent.
+        Returns the spans and bytes moved (the worker's measure of a span's size)."""
         chunks, out = self._encoded, self._out
+        spans = size = 0
         while chunks:
             done, lost = chunks.popleft()
             if lost is None:  # an inline encode raised: one by one, as turns do not
                 with self._turn_lock:
                     done, lost = encode_each(self._sender, done)
+            spans += len(done)
             if not lost:
-                out.add(done, limit)
+                size += out.add(done, limit)
                 continue
             start = 0
             for position, index in enumerate(lost):
                 end = index - position  # encoded spans before this lost one
-                out.add(done[start:end], limit)
+                size += out.add(done[start:end], limit)
                 start = end
                 # Send what came before it first, so spans are handed over in order and
                 # flush() never counts the lost span ahead of earlier ones.
@@ -173,5 +177,7 @@ class Encoding:
                 while out.full:
                     self._send(out.full.popleft())
                 self._handed += 1
+                self._limit = self._handed + self._queue_size
                 self._encode_errors.inc()
-            out.add(done[start:], limit)
+            size += out.add(done[start:], limit)
+        return spans, size
