@@ -2,18 +2,15 @@
 
 The application thread appends each finished span to a list (a length check, an append
 and a counter bump; no lock, no I/O). Every ``WAKE_EVERY`` spans it takes a turn: when the
-sender declares ``inline_encode`` (the built-in ones do), the thread that reported the
-span takes a try-lock and encodes up to ``TURN_MAX`` queued spans into bytes itself, while
-they are still in the CPU caches and young for the garbage collector (128 spans of 3
-tracked objects stay under CPython's generation-0 threshold of 700). Encoding where the
-span was made costs the application its own CPU time and nothing else: the worker used to
-be woken every 128 spans to do it, and the GIL hand-offs that took made the whole path
-~25% dearer than its parts (benchmarks/bench_reporter.py --study). The worker now wakes
+sender declares ``inline_encode`` (the built-in ones do), it takes a try-lock and encodes
+up to ``TURN_MAX`` queued spans itself, while they are in the CPU caches and young for the
+garbage collector (128 spans of 3 tracked objects stay under CPython's generation-0
+threshold of 700). Waking the worker every 128 spans to encode made the whole path ~25%
+dearer than its parts (GIL hand-offs: benchmarks/bench_reporter.py --study); now it wakes
 when ``WAKE_BYTES`` of encoded spans wait (or half the queue is held), every
-``flush_interval`` seconds, and on ``flush()`` / ``close()``; it only cuts batches of up to
-``sender.batch_bytes`` and sends them, and encodes what is still raw (the last spans before
-a flush, or everything for a sender without ``inline_encode``, whose worker is woken and
-given the GIL every ``WAKE_EVERY`` spans as before).
+``flush_interval``, and on ``flush()`` / ``close()``, cuts batches of ``sender.batch_bytes``
+and sends them, and encodes what is still raw (the last spans before a flush; everything
+for a sender without ``inline_encode``, whose worker is woken every ``WAKE_EVERY`` spans).
 """
 
 from __future__ import annotations
