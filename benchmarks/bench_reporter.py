@@ -43,16 +43,22 @@ from typing import Optional
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
-# argv: root, mode, spans, port, batch, study, switch interval. Prints one line of
+# argv: root, mode, spans, port, batch, study, switch interval, encode repeats, patches.
+# Prints one line of
 # "key=value" pairs once the spans are handed over (flush), then closes the reporter.
 PROGRAM = r"""
 import gc, sys, time, threading
-root, mode, n, port, batch, study, switch = sys.argv[1:8]
-n, port, batch, study = int(n), int(port), int(batch), study == "1"
+root, mode, n, port, batch, study, switch, repeats = sys.argv[1:9]
+n, port, batch, study, repeats = int(n), int(port), int(batch), study == "1", int(repeats)
 if switch != "-":
     sys.setswitchinterval(float(switch))
 sys.path.insert(0, root)
+import importlib
 import jaeger_lite
+for patch in sys.argv[9:]:  # module.NAME=expression, for studies
+    target, expression = patch.split("=", 1)
+    module, name = target.rsplit(".", 1)
+    setattr(importlib.import_module(module), name, eval(expression))
 from jaeger_lite import NullReporter, RemoteReporter, Tracer, UDPSender
 
 class Collect(NullReporter):
@@ -104,8 +110,9 @@ if mode == "encode":
     groups = [spans[i : i + batch] for i in range(0, len(spans), batch)]
     c0 = time.process_time()
     t0 = perf()
-    for group in groups:
-        encode(group)
+    for _ in range(repeats):
+        for group in groups:
+            encode(group)
     out["encode"] = (perf() - t0) / n * 1e6
     out["encode_cpu"] = (time.process_time() - c0) / n * 1e6
 elif mode == "allin":
@@ -148,13 +155,16 @@ def run(
     batch: int,
     study: bool,
     switch: Optional[float],
+    patches: list[str],
     prefix: Optional[list[str]] = None,
+    repeats: int = 1,
 ) -> dict[str, str]:
     """One fresh process; for all-in, the time until the last datagram arrived is added."""
     receiver = receiver_socket()
     port = receiver.getsockname()[1]
     argv = [sys.executable, "-c", PROGRAM, root, mode, str(n), str(port), str(batch)]
-    argv += ["1" if study else "0", "-" if switch is None else str(switch)]
+    argv += ["1" if study else "0", "-" if switch is None else str(switch), str(repeats)]
+    argv += patches
     child = subprocess.Popen(
         (prefix or []) + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -196,17 +206,19 @@ def run(
     return result
 
 
-def instructions(root: str, mode: str, n: int, batch: int) -> float:
-    """Instructions per span of ``mode`` under callgrind: (Ir(n) - Ir(n/4)) / (3n/4)."""
+def instructions(root: str, mode: str, n: int, batch: int, patches: list[str]) -> float:
+    """Instructions per span of ``mode`` under callgrind: (Ir(n) - Ir(n/4)) / (3n/4); for
+    the encoder, (Ir(encode twice) - Ir(encode once)) / n, the encoding alone."""
     counts = []
-    for spans in (n, n // 4):
+    runs = [(n, 2), (n, 1)] if mode == "encode" else [(n, 1), (n // 4, 1)]
+    for spans, repeats in runs:
         prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-        result = run(root, mode, spans, batch, False, None, prefix)
+        result = run(root, mode, spans, batch, False, None, patches, prefix, repeats)
         match = re.search(r"Collected : (\d+)", result["stderr"])
         if match is None:
             raise SystemExit(f"no instruction count from valgrind:\n{result['stderr']}")
         counts.append(int(match.group(1)))
-    return (counts[0] - counts[1]) / (n - n // 4)
+    return (counts[0] - counts[1]) / (n if mode == "encode" else n - n // 4)
 
 
 def spread(values: list[float]) -> str:
@@ -222,6 +234,13 @@ def main() -> None:
     parser.add_argument("--study", action="store_true", help="wake-ups, CPU and wait times")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (s)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per span")
+    parser.add_argument(
+        "--patch",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME=EXPR",
+        help="set a module attribute in the children first (studies; this checkout only)",
+    )
     args = parser.parse_args()
     roots = {"this": ROOT}
     if args.versus:
@@ -240,14 +259,15 @@ def main() -> None:
         print("\ninstructions per span (callgrind, whole process, all threads)")
         irs: dict[str, dict[str, float]] = {}
         for name, root in roots.items():
-            irs[name] = {m: instructions(root, m, args.spans, args.batch) for m in modes}
+            patches = args.patch if name == "this" else []
+            irs[name] = {m: instructions(root, m, args.spans, args.batch, patches) for m in modes}
             ir = irs[name]
             print(
-                f"  {name:<7} (a) {ir['loop']:>8.0f}  (b) {ir['encode'] - ir['loop']:>8.0f}  "
-                f"(c) {ir['allin']:>8.0f}  (c)/((a)+(b)) {ir['allin'] / ir['encode']:.3f}",
+                f"  {name:<7} (a) {ir['loop']:>8.0f}  (b) {ir['encode']:>8.0f}  "
+                f"(c) {ir['allin']:>8.0f}  (b)/(a) {ir['encode'] / ir['loop']:.3f}  "
+                f"(c)/((a)+(b)) {ir['allin'] / (ir['loop'] + ir['encode']):.3f}",
                 flush=True,
             )
-        print("  ((b) here is encode-mode minus loop-mode: the loop runs in both)")
         return
 
     steps = [(name, mode) for name in roots for mode in modes]
@@ -255,8 +275,17 @@ def main() -> None:
     for round_no in range(args.rounds):
         shift = round_no % len(steps)
         for name, mode in steps[shift:] + steps[:shift]:
+            patches = args.patch if name == "this" else []
             results[(name, mode)].append(
-                run(roots[name], mode, args.spans, args.batch, args.study, args.switch_interval)
+                run(
+                    roots[name],
+                    mode,
+                    args.spans,
+                    args.batch,
+                    args.study,
+                    args.switch_interval,
+                    patches,
+                )
             )
         print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr, flush=True)
 

@@ -84,6 +84,8 @@ class HTTPSender(Sender):
 
     def after_fork(self) -> None:
         self._client.after_fork()  # the parent's connection: never write to it from the child
+        # A fork can land while an application thread encodes (inline_encode): fresh caches.
+        self._encoder = BinaryEncoder()
         super().after_fork()
 
     def encode(self, span: Span) -> bytes:
