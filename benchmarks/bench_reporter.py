@@ -19,7 +19,10 @@ starting one step later, so load from elsewhere hits all of them alike.
 returns) and the application's ``set()`` calls, the worker's CPU time (it holds the GIL
 whenever it runs Python), the main thread's CPU time against its wall time (the rest it
 waited, mostly for the GIL), and the garbage collections run during the loop.
-``--switch-interval S`` sets ``sys.setswitchinterval`` in the children.
+``--switch-interval S`` sets ``sys.setswitchinterval`` in the children; ``--patch
+MODULE.NAME=EXPR`` sets a module attribute in this checkout's children first (e.g.
+``jaeger_lite.reporting.remote.WAKE_BYTES=10**9``: the worker never woken before the flush,
+the floor of the design).
 ``--callgrind`` counts instructions per span instead of timing (valgrind; repeatable on a
 loaded machine): each mode at ``--spans`` and at a quarter of it, the difference divided
 by the difference in spans, so interpreter start and imports cancel out.
