@@ -151,7 +151,6 @@ class SpanStarts:
         _log.debug("sampler %r failed; not sampling", self._sampler, exc_info=True)
         return False, None
 
-
 _NO_CONTEXT = SpanContext(0, 0)
 
 _NO_BAGGAGE: Mapping[str, str] = _NO_CONTEXT.baggage

@@ -146,6 +146,8 @@ def headers(name: str, value: Any) -> dict[str, str]:
     return parse_key_values(name, value)
 
 
+
+
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
     """(variable, value) of the first of ``names`` set to something, or ("", "")."""
     for name in names:
@@ -245,7 +247,9 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
     )
     if text:
         put("otlp_protocol", variable, text)
-    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
+    variable, text = _first(
+        env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"
+    )
     if text:
         put("otlp_headers", variable, parse_key_values(variable, text))
     variable, text = _first(

@@ -117,3 +117,4 @@ def _describe(format: Any) -> str:
         return repr(format)[:100]
     except Exception:  # a foreign __repr__ that raises
         return f"of type {type(format).__name__}"
+
