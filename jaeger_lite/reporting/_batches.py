@@ -13,6 +13,7 @@ import time
 from bisect import bisect_right
 from collections import deque
 from itertools import accumulate
+from time import sleep as _sleep
 from typing import TYPE_CHECKING, Any, Optional
 
 from .._metrics import Counter
@@ -106,7 +107,23 @@ def encode_each(sender: Sender, spans: list[Span]) -> tuple[list[bytes], list[in
 class Encoding:
     """RemoteReporter's encoding: turns on the reporting thread, the rest on the worker."""
 
+    __slots__ = (
+        "_encode_errors",
+        "_encoded",
+        "_handed",
+        "_inline",
+        "_inline_errors",
+        "_limit",
+        "_out",
+        "_queue",
+        "_queue_size",
+        "_sender",
+        "_taken",
+        "_turn_lock",
+    )
+
     _sender: Sender
+    _inline: bool
     _queue: list[Span]
     _turn_lock: threading.Lock
     # (encoded bytes, positions of spans that could not be encoded), or (spans, None)
@@ -119,8 +136,43 @@ class Encoding:
     _encode_errors: Counter
     _inline_errors: Counter
 
+    # RemoteReporter's (in its slots)
+    _lock: threading.Lock
+    _worker: Optional[threading.Thread]
+    _wake: threading.Event
+    _woken_at: int
+    _wake_spans: int
+
+    def _start_worker(self) -> bool:
+        raise NotImplementedError
+
     def _send(self, batch: list[bytes]) -> None:
         raise NotImplementedError
+
+    def _turn(self) -> None:
+        """Every WAKE_EVERY spans: encode the queue here (inline) or have the worker do it."""
+        if self._worker is None:
+            with self._lock:
+                self._start_worker()
+        if not self._inline:
+            self._wake.set()
+            # Yield the GIL so the worker encodes these spans now, while they are young
+            # for the garbage collector and still in the CPU caches, rather than after a
+            # whole switch interval (5 ms) of more spans: this makes reporting ~25% cheaper.
+            _sleep(0)
+            return
+        lock = self._turn_lock
+        if lock.acquire(False):  # taken: another thread is encoding the queue right now
+            try:
+                self._encode_turn()
+            finally:
+                lock.release()
+        taken = self._taken
+        if (
+            taken - self._woken_at >= self._wake_spans
+            or taken - self._handed >= self._queue_size >> 1
+        ):
+            self._wake.set()
 
     def _encode_turn(self) -> None:
         """Encode up to TURN_MAX queued spans on this thread (the caller holds _turn_lock);
