@@ -12,11 +12,15 @@ subprocess and venv). Measured per span:
 * delivered fraction and the largest datagram (decoded with thrift after the run)
 
 "tuned" gives every client a queue larger than N (and OTel ``udp_split_oversized_batches``,
-without which its 512-span batches exceed a datagram); "defaults" changes nothing. Best
-(lowest all-in) of ``--repeat`` rounds, each round running every configuration once and
-starting one configuration later than the last. ``--cpu N`` runs every client on CPU N
-only (Linux), for numbers the scheduler's thread placement does not move. Peers are
-installed into ``.bench/`` on first use.
+without which its 512-span batches exceed a datagram); "defaults" changes nothing.
+
+The headline is the **median of ``--repeat`` fresh processes, unpinned** (as users run
+on multi-core machines), each round running every configuration once and starting one
+configuration later than the last; the ratios to the peers are medians of the per-round
+ratios (peers and jaeger_lite of the same round), with their spread. Extra rows: the best
+(lowest all-in) of the rounds, and with ``--cpu N`` the same rounds also run with every
+client on CPU N only (Linux), median and best, numbers the scheduler's thread placement
+does not move. Peers are installed into ``.bench/`` on first use.
 
 Run: ``make bench`` or ``python benchmarks/bench_wire.py [--spans N] [--repeat R] [--cpu N]``.
 """
@@ -30,6 +34,7 @@ import os
 import platform
 import select
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -251,8 +256,8 @@ def main() -> None:
     parser.add_argument(
         "--cpu",
         type=int,
-        help="run every client on this CPU only (Linux): the scheduler then cannot put a "
-        "client's threads on different CPUs, which is much slower for all of them",
+        help="also run every round with every client on this CPU only (Linux): extra rows, "
+        "the scheduler then cannot put a client's threads on different CPUs",
     )
     args = parser.parse_args()
     os.makedirs(BENCH, exist_ok=True)
@@ -275,21 +280,27 @@ def main() -> None:
         ("jaeger-client", "defaults", peer_env),
         ("otel", "defaults", peer_env),
     ]
-    # Rounds go through every configuration once, so a burst of load from elsewhere on the
-    # machine hits all clients alike rather than all the runs of one of them. Each round
-    # starts one configuration later: a run can leave the machine slower for the next one
-    # (on a 2-CPU VM, runs right after jaeger-client's "defaults" run were often ~35%
-    # slower, unless pinned to one CPU with --cpu), and no configuration should always be
-    # the one that follows it.
-    runs: list[list[Result]] = [[] for _ in configs]
+    placements: list[Optional[int]] = [None] if args.cpu is None else [None, args.cpu]
+    # Rounds go through every configuration once (unpinned, then pinned when asked), so a
+    # burst of load from elsewhere on the machine hits all clients alike rather than all
+    # the runs of one of them. Each round starts one configuration later: a run can leave
+    # the machine slower for the next one (on a 2-CPU VM, runs right after jaeger-client's
+    # "defaults" run were often ~35% slower), and no configuration should always be the
+    # one that follows it.
+    steps = [(i, cpu) for cpu in placements for i in range(len(configs))]
+    runs: dict[tuple[int, Optional[int]], list[Result]] = {step: [] for step in steps}
     for round_no in range(1, args.repeat + 1):
-        shift = (round_no - 1) % len(configs)
-        for i in [*range(shift, len(configs)), *range(shift)]:
+        shift = (round_no - 1) % len(steps)
+        for i, cpu in steps[shift:] + steps[:shift]:
             client, mode, client_env = configs[i]
             label = " pure Python" if client_env is pure_env else ""
-            print(f"round {round_no}: {client} ({mode}{label}) ...", file=sys.stderr, flush=True)
-            runs[i].append(run_once(client, pythons[client], n, mode, client_env, args.cpu))
-    results = [min(r, key=lambda result: result.all_in_us) for r in runs]
+            where = "" if cpu is None else f", CPU {cpu}"
+            print(
+                f"round {round_no}: {client} ({mode}{label}{where}) ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            runs[(i, cpu)].append(run_once(client, pythons[client], n, mode, client_env, cpu))
 
     def version(python: str) -> str:
         return subprocess.run(
@@ -298,50 +309,87 @@ def main() -> None:
             text=True,
         ).stdout.strip()
 
-    pinned = "" if args.cpu is None else f", every client on CPU {args.cpu}"
-    print(f"\n{n:,} spans (3 tags + 1 log), best of {args.repeat}{pinned}; ", end="")
-    print(f"{platform.machine()}, ", end="")
+    def find(client: str, mode: str, cpu: Optional[int], note: str = "") -> list[Result]:
+        for (i, where), results in runs.items():
+            name, config_mode, client_env = configs[i]
+            label = "pure Python" if client_env is pure_env else ""
+            if (name, config_mode, where, label) == (client, mode, cpu, note):
+                return results
+        raise KeyError((client, mode, cpu, note))
+
+    def spread(values: list[float], digits: int = 2, suffix: str = "") -> str:
+        middle = statistics.median(values)
+        return f"{middle:.{digits}f}{suffix} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+    print(f"\n{n:,} spans (3 tags + 1 log), {args.repeat} rounds; ", end="")
+    print(f"{platform.machine()}, {os.cpu_count()} CPUs, ", end="")
     print(", ".join(f"{k} on Python {version(p)}" for k, p in pythons.items()))
-    peers = {(r.client, r.mode): r.all_in_us for r in results if not r.note}
     header = (
-        f"| {'client':<26} | {'settings':<8} | {'main µs/span':>12} | {'all-in µs/span':>14} "
-        f"| {'jaeger-client ÷ this':>20} | {'OTel ÷ this':>11} | {'delivered':>9} "
-        f"| {'largest datagram':>16} |"
+        f"| {'client':<26} | {'settings':<8} | {'statistic':<16} | {'main µs/span':>12} "
+        f"| {'all-in µs/span':>22} | {'jaeger-client ÷ this':>22} | {'OTel ÷ this':>22} "
+        f"| {'delivered':>9} | {'largest datagram':>16} |"
     )
     print(header)
     print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
-    for r in results:
-        name = r.client + (f" ({r.note})" if r.note else "")
-        jc = peers[("jaeger-client", r.mode)] / r.all_in_us
-        otel = peers[("otel", r.mode)] / r.all_in_us
-        print(
-            f"| {name:<26} | {r.mode:<8} | {r.main_us:>12.2f} | {r.all_in_us:>14.2f} "
-            f"| {jc:>19.1f}x | {otel:>10.1f}x | {r.delivered:>9.1%} | {r.largest:>16,} |"
-        )
+    headline: dict[tuple[str, str, str], float] = {}
+    for cpu in placements:
+        where = "unpinned" if cpu is None else f"CPU {cpu}"
+        for statistic in ("median", "best"):
+            for i, (client, mode, client_env) in enumerate(configs):
+                note = "pure Python" if client_env is pure_env else ""
+                mine = runs[(i, cpu)]
+                jc = find("jaeger-client", mode, cpu)
+                otel = find("otel", mode, cpu)
+                name = client + (f" ({note})" if note else "")
+                if statistic == "median":
+                    main_us = f"{statistics.median(r.main_us for r in mine):.2f}"
+                    all_in = spread([r.all_in_us for r in mine])
+                    # Ratios within a round (the same load), then their median and spread.
+                    jc_ratio = [p.all_in_us / r.all_in_us for p, r in zip(jc, mine)]
+                    otel_ratio = [p.all_in_us / r.all_in_us for p, r in zip(otel, mine)]
+                    ratios = (spread(jc_ratio, 1, "x"), spread(otel_ratio, 1, "x"))
+                    if cpu is None:
+                        headline[(client, mode, note)] = statistics.median(jc_ratio)
+                        headline[(client, mode, note + "otel")] = statistics.median(otel_ratio)
+                    delivered = min(r.delivered for r in mine)
+                else:
+                    best = min(mine, key=lambda result: result.all_in_us)
+                    main_us = f"{best.main_us:.2f}"
+                    all_in = f"{best.all_in_us:.2f}"
+                    best_jc = min(r.all_in_us for r in jc)
+                    best_otel = min(r.all_in_us for r in otel)
+                    ratios = (
+                        f"{best_jc / best.all_in_us:.1f}x",
+                        f"{best_otel / best.all_in_us:.1f}x",
+                    )
+                    delivered = best.delivered
+                largest = max(r.largest for r in mine)
+                print(
+                    f"| {name:<26} | {mode:<8} | {statistic + ', ' + where:<16} | {main_us:>12} "
+                    f"| {all_in:>22} | {ratios[0]:>22} | {ratios[1]:>22} "
+                    f"| {delivered:>9.1%} | {largest:>16,} |"
+                )
 
-    def all_in(client: str, note: str = "") -> float:
-        return next(
-            r.all_in_us
-            for r in results
-            if r.client == client and r.mode == "tuned" and r.note == note
-        )
-
+    defaults = find("jaeger_lite", "defaults", None)
     checks = [
         (
-            "all-in >= 15x less than jaeger-client",
-            all_in("jaeger-client") / all_in("jaeger_lite"),
+            "all-in >= 15x less than jaeger-client (median, unpinned)",
+            headline[("jaeger_lite", "tuned", "")],
             15,
         ),
-        ("all-in >= 40x less than the OTel exporter", all_in("otel") / all_in("jaeger_lite"), 40),
         (
-            "pure Python all-in >= 4x less than jaeger-client",
-            all_in("jaeger-client") / all_in("jaeger_lite", "pure Python"),
+            "all-in >= 40x less than the OTel exporter (median, unpinned)",
+            headline[("jaeger_lite", "tuned", "otel")],
+            40,
+        ),
+        (
+            "pure Python all-in >= 4x less than jaeger-client (median, unpinned)",
+            headline[("jaeger_lite", "tuned", "pure Python")],
             4,
         ),
         (
-            "jaeger_lite delivers 100% with default settings",
-            next(r.delivered for r in results if r.client == "jaeger_lite" and r.mode == "defaults")
-            * 100,
+            "jaeger_lite delivers 100% with default settings (every round)",
+            min(r.delivered for r in defaults) * 100,
             100,
         ),
     ]
@@ -350,7 +398,15 @@ def main() -> None:
         print(f"{'MET ' if value >= target else 'MISSED'} {label}: {value:.1f}")
     if args.json:
         with open(args.json, "w") as out:
-            json.dump([r.__dict__ for r in results], out, indent=1)
+            json.dump(
+                [
+                    dict(r.__dict__, cpu=cpu, round=k + 1)
+                    for (i, cpu), results in runs.items()
+                    for k, r in enumerate(results)
+                ],
+                out,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

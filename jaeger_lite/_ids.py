@@ -1,8 +1,9 @@
 """Span and trace id generation, hex formatting, and reading signed i64 ids back.
 
-Ids come from a private ``random.Random`` seeded from ``os.urandom``: an application's
-``random.seed()`` cannot make them repeat, and the generator is reseeded in every forked
-child (see ``_lifecycle``) so prefork workers never draw their parent's ids. A
+Ids come from a private Mersenne Twister (``random.Random``'s C core) seeded from
+``os.urandom``: an application's ``random.seed()`` cannot make them repeat, and the
+generator is reseeded in every forked child (a fork hook of its own) so prefork workers
+never draw their parent's ids. A
 Mersenne Twister draw costs ~40 ns against ~290 ns for ``os.urandom(8)``; ids only need to
 be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 """
@@ -10,19 +11,34 @@ be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 from __future__ import annotations
 
 import os
-import random
+
+# The C generator under random.Random (CPython and PyPy both have it): `import random`
+# itself costs ~2.3 ms more at start-up (hashlib, bisect, math; python -S -X importtime, 3.11).
+from _random import Random
 
 MAX_ID = (1 << 64) - 1
 MAX_TRACE_ID = (1 << 128) - 1
 
-_rng = random.Random(os.urandom(32))  # noqa: S311  (unique, not secret: see above)
+
+def _seed() -> int:
+    return int.from_bytes(os.urandom(32), "big")
+
+
+_rng = Random(_seed())  # unique, not secret: see above
 #: Bound method used on the hot path: ``getrandbits(64)`` is a single C call.
 getrandbits = _rng.getrandbits
 
 
 def reseed_ids() -> None:
-    """Reseed from ``os.urandom`` (``_lifecycle`` calls it in every forked child)."""
-    _rng.seed(os.urandom(32))
+    """Reseed from ``os.urandom``: in every forked child, by the hook below."""
+    _rng.seed(_seed())
+
+
+# Registered here rather than in _lifecycle: `import jaeger_lite` loads neither module (the
+# facade is lazy), and a process may load this one (through SpanContext, say) and fork
+# before anything loads _lifecycle; its children must not draw its ids all the same.
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
+    os.register_at_fork(after_in_child=reseed_ids)
 
 
 def new_id() -> int:

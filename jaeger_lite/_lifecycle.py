@@ -1,10 +1,10 @@
-"""Every fork and exit hook of jaeger_lite, in one place.
+"""The fork and exit hooks of jaeger_lite, in one place (but the id reseed: ``_ids``).
 
-In a forked child (``os.register_at_fork``), in this order: span ids are reseeded (so
-prefork workers never draw their parent's ids), locks that sit on the path of every new
-trace are replaced (one held by another thread at the moment of fork would stay locked
-forever), reporters start empty with their own worker, sender and stats, and sampling
-pollers start a thread of their own.
+In a forked child (``os.register_at_fork``): locks that sit on the path of every new trace
+are replaced (one held by another thread at the moment of fork would stay locked forever),
+reporters start empty with their own worker, sender and stats, and sampling pollers start
+a thread of their own. Span ids are reseeded by ``_ids``'s own fork hook (so prefork
+workers never draw their parent's ids), as that module can load without this one.
 
 At exit, reporters drain within one budget of :data:`EXIT_TIMEOUT` seconds in all: first
 when threading shuts down (multiprocessing's forked children end with ``os._exit()``,
@@ -25,8 +25,6 @@ import threading
 import time
 import weakref
 from typing import Any, Optional, Protocol
-
-from ._ids import reseed_ids
 
 __all__ = [
     "EXIT_TIMEOUT",
@@ -101,7 +99,6 @@ def exit_remaining() -> float:
 def _after_fork_in_child() -> None:
     global _exit_deadline
     _exit_deadline = None
-    reseed_ids()
     for owner in list(_lock_owners):
         owner._lock = threading.Lock()
     for reporter in list(_reporters):

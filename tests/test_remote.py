@@ -427,6 +427,7 @@ def test_background_threads_import_nothing(agent: UDPAgent) -> None:
         result, _ = run_script(
             f"""
             import sys
+            jaeger_lite.HTTPSender, jaeger_lite.RemoteSampler  # lazy names: loaded here
             before = set(sys.modules)
             http = jaeger_lite.RemoteReporter(jaeger_lite.HTTPSender({collector.url!r}))
             udp = jaeger_lite.RemoteReporter(jaeger_lite.UDPSender("localhost", {agent.port}))

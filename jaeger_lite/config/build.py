@@ -9,21 +9,15 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from .._global import set_global_tracer
-from .._http import safe_url
 from ..context import SpanContext
 from ..errors import ConfigError
 from ..propagation import Format
-from ..reporting import CompositeReporter, LoggingReporter, NullReporter, RemoteReporter, Reporter
-from ..sampling import (
-    ConstSampler,
-    ProbabilisticSampler,
-    RateLimitingSampler,
-    RemoteSampler,
-    Sampler,
-)
+from ..reporting.base import Reporter
+from ..reporting.simple import CompositeReporter, LoggingReporter, NullReporter
+from ..sampling.base import Sampler
+from ..sampling.local import ConstSampler, ProbabilisticSampler, RateLimitingSampler
 from ..scope import ScopeManager
-from ..senders import HTTPSender, OTLPSender, Sender, UDPSender
-from ..senders.otlp_http import DEFAULT_OTLP_ENDPOINT
+from ..senders.base import Sender
 from ..tracer import Tracer
 from .resolve import TracerOptions, host_for_url, resolve_options
 
@@ -124,6 +118,10 @@ def _build_sampler(options: TracerOptions) -> Sampler:
         return ProbabilisticSampler(param)
     if kind == "ratelimiting":
         return RateLimitingSampler(param)
+    # The remote sampler, each sender and RemoteReporter load here, when chosen: an OTLP
+    # tracer never loads the Thrift senders, a const-sampled one never the HTTP client.
+    from ..sampling.remote import RemoteSampler
+
     return RemoteSampler(
         options.service_name or "",
         sampling_endpoint=options.effective_sampling_endpoint,
@@ -141,6 +139,8 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
     for exporter in options.exporter or ("jaeger",):
         sender: Optional[Sender] = None
         if exporter == "otlp":
+            from ..senders.otlp_http import OTLPSender
+
             sender = OTLPSender(
                 options.otlp_endpoint,
                 protocol=options.otlp_protocol,
@@ -150,6 +150,8 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
                 certificate_file=options.otlp_certificate,
             )
         elif exporter == "jaeger" and options.endpoint:
+            from ..senders.jaeger_http import HTTPSender
+
             sender = HTTPSender(
                 options.endpoint,
                 user=options.user,
@@ -157,6 +159,8 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
                 auth_token=options.auth_token,
             )
         elif exporter == "jaeger" and local_agent_enabled:
+            from ..senders.jaeger_udp import UDPSender
+
             sender = UDPSender(
                 options.agent_host,
                 options.agent_port,
@@ -168,6 +172,8 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
         elif exporter == "console":
             reporters.append(LoggingReporter(_console_logger()))
         if sender is not None:
+            from ..reporting.remote import RemoteReporter
+
             reporters.append(RemoteReporter(sender, **queue))
     if options.reporter_log_spans:
         reporters.append(LoggingReporter())
@@ -192,6 +198,9 @@ def _destination(options: TracerOptions, local_agent_enabled: bool) -> str:
     if len(exporters) > 1:
         return " and ".join(_destination(_only(options, e), local_agent_enabled) for e in exporters)
     if exporters[0] == "otlp":
+        from .._http import safe_url
+        from ..senders.otlp_http import DEFAULT_OTLP_ENDPOINT
+
         protocol = options.otlp_protocol
         return f"{safe_url(options.otlp_endpoint or DEFAULT_OTLP_ENDPOINT)} (OTLP {protocol})"
     if exporters[0] in ("console", "none"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Optional
-from urllib.parse import quote, unquote
 
 #: RFC 7230 ``token``: what an HTTP header name (and a W3C baggage key) may hold.
 TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -75,6 +74,8 @@ def url_encode(value: str) -> str:
         return value
     if value.isascii():  # str.translate runs in C: twice as fast as quote()
         return value.translate(_URL_ESCAPES)
+    from urllib.parse import quote  # rare (non-ASCII): urllib.parse loads on first use
+
     return quote(value, safe="", errors="surrogatepass")
 
 
@@ -119,6 +120,8 @@ def url_decode(value: str, plus: bool = True) -> str:
     for part in parts[1:]:
         char = escapes.get(part[:2])
         if char is None:  # a non-ASCII byte or a stray "%": the general decoder
+            from urllib.parse import unquote  # rare: loads on first use
+
             return unquote(value, errors="replace")
         out.append(char)
         out.append(part[2:])

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, Optional
-from urllib.parse import quote, unquote
 
 from .._baggage import BaggageLimits
 from .._metrics import Counter
@@ -45,6 +44,8 @@ def encode_value(value: str) -> str:
     """Percent-encode a baggage value as the module docstring says."""
     if _SAFE_RE.fullmatch(value):
         return value
+    from urllib.parse import quote  # urllib.parse loads when a value needs escaping
+
     return quote(value, safe=_SAFE)
 
 
@@ -80,6 +81,8 @@ def parse_baggage(values: list[str], dropped: Optional[Counter] = None) -> dict[
         if not eq or not TOKEN_RE.fullmatch(key) or not _VALUE_RE.fullmatch(value):
             continue  # malformed: skipped, not counted against the limits
         if "%" in value:
+            from urllib.parse import unquote  # loads when a value has escapes
+
             value = unquote(value, errors="replace")
         size += cost
         kept += 1

@@ -26,7 +26,6 @@ import re
 import struct
 from types import MappingProxyType
 from typing import Any, Optional
-from urllib.parse import unquote
 
 from .._baggage import BaggageLimits
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
@@ -88,6 +87,8 @@ def _parse_ids(value: str) -> Optional[tuple[int, int, int]]:
         if len(value) > _MAX_TRACE_VALUE:
             return None
         if "%" in value:  # jaeger-client-python URL-encodes the colons
+            from urllib.parse import unquote  # rare: loads on first use
+
             value = unquote(value)
         match = _IDS_RE.fullmatch(value.strip(" \t"))
         if match is None:

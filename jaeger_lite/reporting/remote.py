@@ -1,21 +1,16 @@
-"""``RemoteReporter``: batches finished spans on a worker thread and hands them to a sender.
+"""``RemoteReporter``: batches finished spans and hands them to a sender on a worker thread.
 
-The application thread only appends to a deque (a length check, an append and a counter
-bump; no lock, no I/O). Every ``WAKE_EVERY`` spans it also wakes the worker and yields the
-GIL once, so the worker encodes those spans while they are still in the CPU caches (a
-quarter less time per span than letting them wait a whole 5 ms switch interval) and before
-the garbage collector has to look at them: a queued span with tags and a log is 3 objects
-the collector counts (the span, its tags and its log's fields), and 128 of them stay under
-CPython's generation-0 threshold of 700, so a burst runs (almost) no collections. With
-light traffic the worker wakes by itself every ``flush_interval`` seconds.
-
-The worker encodes spans as soon as it takes them off the queue, all it took in one call
-(an encoded span is ~0.2 KB, a live one ~0.7 KB), fills batches of up to
-``sender.batch_bytes`` and sends each full batch, encoding newly queued spans between
-sends: under load a send is slow to come round (it releases the GIL, and a busy
-application thread then keeps it for up to the switch interval) while encoding is not.
-The batch being filled goes out after ``flush_interval``, on ``flush()`` and on
-``close()``.
+The application thread appends each finished span to a list (a length check, an append
+and a counter bump; no lock, no I/O). Every ``WAKE_EVERY`` spans it takes a turn: when the
+sender declares ``inline_encode`` (the built-in ones do), it takes a try-lock and encodes
+up to ``TURN_MAX`` queued spans itself, while they are in the CPU caches and young for the
+garbage collector (128 spans of 3 tracked objects stay under CPython's generation-0
+threshold of 700). Waking the worker every 128 spans to encode made the whole path ~25%
+dearer than its parts (GIL hand-offs: benchmarks/bench_reporter.py --study); now it wakes
+when ``WAKE_BYTES`` of encoded spans wait (or half the queue is held), every
+``flush_interval``, and on ``flush()`` / ``close()``, cuts batches of ``sender.batch_bytes``
+and sends them, and encodes what is still raw (the last spans before a flush; everything
+for a sender without ``inline_encode``, whose worker is woken every ``WAKE_EVERY`` spans).
 """
 
 from __future__ import annotations
@@ -26,11 +21,7 @@ import encodings.idna  # noqa: F401
 import logging
 import os
 import threading
-import time
-from bisect import bisect_right
 from collections import deque
-from itertools import accumulate, repeat, starmap
-from time import sleep as _sleep
 from typing import Any, Optional
 
 from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
@@ -38,9 +29,17 @@ from .._metrics import Counter
 from .._safe import plural
 from ..senders.base import Sender, as_sender
 from ..span import Span
+from ._batches import TURN_MAX, Batches, Encoding
 from .base import Reporter
 
-__all__ = ["DEFAULT_QUEUE_SIZE", "EXIT_TIMEOUT", "WAKE_EVERY", "RemoteReporter"]
+__all__ = [
+    "DEFAULT_QUEUE_SIZE",
+    "EXIT_TIMEOUT",
+    "TURN_MAX",
+    "WAKE_BYTES",
+    "WAKE_EVERY",
+    "RemoteReporter",
+]
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -48,11 +47,14 @@ _log = logging.getLogger("jaeger_lite")
 #: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Held as a live
 #: Span with 3 tags and a log, a span takes about 0.7 KB; encoded, about 0.2 KB.
 DEFAULT_QUEUE_SIZE = 65_536
-#: The worker is woken each time this many spans have been reported (a power of two).
+#: Every this many reported spans (a power of two) the reporting thread takes a turn:
+#: encodes the queue itself (``Sender.inline_encode``) or wakes the worker to (otherwise).
 WAKE_EVERY = 128
+#: Encoded bytes waiting that wake the worker to send them (about 4 datagrams).
+WAKE_BYTES = 250_000
 
 
-class RemoteReporter(Reporter):
+class RemoteReporter(Encoding, Reporter):
     """Reports finished spans to Jaeger through a :class:`~jaeger_lite.senders.Sender`.
 
     ``queue_size`` bounds the spans held (see :data:`DEFAULT_QUEUE_SIZE`); past it new spans
@@ -61,6 +63,16 @@ class RemoteReporter(Reporter):
     span, and again in a forked child, which gets its own queue, worker, socket, seqNo,
     stats and client-uuid; spans the parent had queued stay the parent's.
     """
+
+    # Slots (with Encoding's): report_span reads slots rather than an instance dict, which
+    # past CPython's 30 shared keys is a dict lookup each: ~280 instructions a span less
+    # (callgrind). __weakref__: _lifecycle tracks reporters in a WeakSet.
+    __slots__ = (
+        "__weakref__", "_abandoned", "_close_done", "_closed", "_dropped_closed",
+        "_dropped_full", "_flushes", "_flush_interval", "_flush_lock", "_lock", "_max_queued",
+        "_pid", "_queued", "_sender_errors", "_stopping", "_tickets", "_wake", "_wake_spans",
+        "_woken_at", "_worker",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -74,6 +86,10 @@ class RemoteReporter(Reporter):
         if not flush_interval > 0:
             raise ValueError(f"flush_interval must be positive, got {flush_interval!r}")
         self._sender: Sender = as_sender(sender)
+        try:
+            self._inline = bool(self._sender.inline_encode)
+        except Exception:  # a duck-typed sender's property that raises: encode on the worker
+            self._inline = False
         self._max_queued = queue_size
         self._queue_size = queue_size
         self._flush_interval = flush_interval
@@ -87,14 +103,26 @@ class RemoteReporter(Reporter):
         self._pid = os.getpid()
         self._lock = threading.Lock()  # guards starting and stopping the worker
         self._flush_lock = threading.Lock()  # guards _flushes (worker and close())
-        self._queue: deque[Span] = deque()
-        self._held = 0  # spans taken off the queue (encoded) and not yet sent
-        self._handed = 0  # spans handed to the sender (or lost to an encode error), in order
+        # Held by whoever encodes (a reporting thread's turn, or the worker): the sender's
+        # encoder is used by one thread at a time, and chunks join _encoded in queue order.
+        self._turn_lock = threading.Lock()
+        self._queue: list[Span] = []  # reported, not yet encoded (a list: cheapest append)
+        # Chunks of spans taken off the queue, in order: (encoded bytes, positions of the
+        # spans that could not be encoded) or, when an inline encode raised, (the spans,
+        # None) for the worker to encode one by one.
+        self._encoded: deque[tuple[list[Any], Optional[list[int]]]] = deque()
+        # Counters each written by one side only (no read-modify-write races): spans taken
+        # off the queue (under _turn_lock), spans handed to the sender or lost to an encode
+        # error, in order (worker). Held = _taken - _handed.
+        self._taken = 0
+        self._handed = 0
+        self._limit = self._queue_size  # _handed + _queue_size (worker; close, fork)
+        # The worker wakes once this many spans were taken since it last looked (worker
+        # writes both): WAKE_BYTES over the mean encoded size it has seen (guess: 128 B).
+        self._woken_at = 0
+        self._wake_spans = WAKE_BYTES // 128
         self._flushes: deque[tuple[int, threading.Event]] = deque()  # (spans_queued, done)
-        self._batches: deque[list[bytes]] = deque()  # full batches waiting to be sent
-        self._batch: list[bytes] = []  # the batch being filled
-        self._batch_bytes = 0
-        self._batch_started = 0.0  # monotonic time of the current batch's first span
+        self._out = Batches()  # the worker's batches
         self._wake = threading.Event()
         self._worker: Optional[threading.Thread] = None
         self._stopping = False
@@ -105,10 +133,13 @@ class RemoteReporter(Reporter):
         # sends nothing more once that call returns.
         self._abandoned = False
         self._queued = Counter()
-        self._count_queued = self._queued.inc
+        # next() on the Counter's own itertools.count is its inc(), ~200 instructions a
+        # span cheaper than calling the bound inc (callgrind): a method-wrapper call.
+        self._tickets = self._queued._count
         self._dropped_full = Counter()
         self._dropped_closed = Counter()
         self._encode_errors = Counter()
+        self._inline_errors = Counter()  # turns whose encode_spans raised (spans went on raw)
         self._sender_errors = Counter()
 
     # -- application thread -----------------------------------------------------------
@@ -116,26 +147,22 @@ class RemoteReporter(Reporter):
     def report_span(self, span: Span) -> None:
         """Queue a finished span (drops and counts it when the queue is full)."""
         queue = self._queue
-        if len(queue) + self._held >= self._queue_size:
+        # _limit (_handed + _queue_size, kept by the worker: ~200 instructions a span less
+        # than adding them here, callgrind) is read first: _handed only grows, and never
+        # past _taken, so the held count (_taken - _handed) is never under the truth.
+        if self._limit <= len(queue) + self._taken:
             self._drop()
             return
         queue.append(span)
-        if not self._count_queued() & (WAKE_EVERY - 1):
-            self._wake_worker()
-            # Yield the GIL so the worker encodes these spans now, while they are young
-            # for the garbage collector and still in the CPU caches, rather than after a
-            # whole switch interval (5 ms) of more spans: this makes reporting ~25% cheaper.
-            _sleep(0)
+        if not next(self._tickets) & (WAKE_EVERY - 1):
+            self._turn()
+
+    def _holds(self) -> bool:
+        """True while spans are queued, or taken off the queue and not yet handed over."""
+        return bool(self._queue) or self._taken > self._handed
 
     def _drop(self) -> None:
         (self._dropped_closed if self._closed else self._dropped_full).inc()
-
-    def _wake_worker(self) -> None:
-        worker = self._worker
-        if worker is None:
-            with self._lock:
-                self._start_worker()
-        self._wake.set()
 
     def _start_worker(self) -> bool:
         """Start the worker unless there is one or the reporter is stopping (the caller
@@ -171,7 +198,7 @@ class RemoteReporter(Reporter):
                 self._flushes.append((target, done))
                 self._start_worker()
         if closed:  # close() sends (or has sent) what there is: nothing to wait for here
-            return not (self._queue or self._held) and self._handed >= target
+            return not self._holds() and self._handed >= target
         self._wake.set()
         return done.wait(timeout) and self._handed >= target
 
@@ -185,11 +212,11 @@ class RemoteReporter(Reporter):
             if self._closed:
                 return
             self._closed = True
-            self._queue_size = 0  # from now on report_span drops (counted as "closed")
+            self._queue_size = self._limit = 0  # report_span drops (counted as "closed")
             # The drain runs on the worker even when none was started yet, so that this
             # call returns after ``timeout`` whatever the sender does; only when no thread
             # can start (interpreter shutdown) does the caller's thread drain.
-            inline = (self._queue or self._held) and not self._start_worker()
+            inline = self._holds() and not self._start_worker()
             self._stopping = True
             worker = self._worker
         self._wake.set()
@@ -232,7 +259,7 @@ class RemoteReporter(Reporter):
         (spans finished later still go at atexit, when the process gets there); False
         when that took longer than ``timeout``."""
         self._check_fork()
-        if self._closed or not (self._queue or self._held):
+        if self._closed or not self._holds():
             return True
         with self._lock:
             if self._worker is None and not self._stopping:
@@ -250,13 +277,14 @@ class RemoteReporter(Reporter):
         # are dropped. A send that returns after all hands its spans to the sender's
         # counters, and they leave this one: each span is counted once.
         unsent = max(0, queued - self._handed) if self._close_done else 0
+        held = self._taken - self._handed
         snapshot = {
             "spans_queued": queued,
             "spans_dropped_queue_full": self._dropped_full.value,
             "spans_dropped_closed": self._dropped_closed.value,
             "spans_dropped_encode_error": self._encode_errors.value,
             "spans_dropped_close_timeout": unsent,
-            "queue_length": 0 if self._close_done else len(self._queue) + self._held,
+            "queue_length": 0 if self._close_done else len(self._queue) + held,
         }
         snapshot.update(self._sender.metrics())
         snapshot["spans_dropped_send_failed"] = (
@@ -275,7 +303,7 @@ class RemoteReporter(Reporter):
         a sender that has its own socket, seqNo, stats and client-uuid."""
         self._reset()
         self._sender.after_fork()
-        self._queue_size = 0 if self._closed else self._max_queued
+        self._queue_size = self._limit = 0 if self._closed else self._max_queued
 
     # -- worker thread ----------------------------------------------------------------
 
@@ -293,99 +321,53 @@ class RemoteReporter(Reporter):
                 return
 
     def _drain(self, force: bool) -> None:
-        """Encode the queue into batches and send the full ones, one at a time, encoding
-        newly queued spans between sends. The batch being filled goes too when ``force``d
-        (flush interval, close), when a flush waits, or once it is ``flush_interval`` old."""
+        """Cut the encoded chunks into batches and send the full ones, one at a time, taking
+        newly encoded chunks between sends. Raw spans are encoded here too, and the open
+        batch sent, when ``force``d (flush interval, close) or a flush waits; raw spans also
+        whenever the sender encodes on the worker only, the open batch once it is
+        ``flush_interval`` old."""
         if self._abandoned:  # close() gave up: these spans are counted as dropped
             return
-        queue, batches = self._queue, self._batches
         try:
             # At least 1: a Process too big for a datagram leaves no room for spans, and
             # each span then goes alone, for the sender to drop as too large.
             limit = max(1, self._sender.batch_bytes)
         except Exception:  # a custom sender's bug: fall back to a datagram's worth
             limit = 65000
+        wake_bytes = max(WAKE_BYTES, 4 * limit)
+        out = self._out
         while True:
-            count = len(queue)
-            if count:
-                self._held += count  # counted before they leave the queue: never under
-                self._encode(list(starmap(queue.popleft, repeat((), count))), limit)
-            if not batches:
-                batch = self._batch
-                if not batch or not (
+            if self._queue and (force or not self._inline or self._flushes):
+                with self._turn_lock:
+                    self._encode_rest()
+            self._woken_at = self._taken
+            spans, size = self._take_chunks(limit)
+            if size:
+                self._wake_spans = max(WAKE_EVERY, wake_bytes * spans // size)
+            if not out.full:
+                if not (
                     force
                     or self._flushes
-                    or time.monotonic() - self._batch_started >= self._flush_interval
+                    or out.due(self._flush_interval)
+                    or self._taken - self._handed >= self._queue_size >> 1  # woken by it
                 ):
                     break
-                batches.append(batch)
-                self._batch, self._batch_bytes = [], 0
-            self._send(batches.popleft())
+                out.close_open()
+                if not out.full:
+                    break
+            self._send(out.full.popleft())
         self._finish_flushes()
-
-    def _encode(self, spans: list[Span], limit: int) -> None:
-        sender = self._sender
-        encode = sender.encode
-        try:
-            self._add(sender.encode_spans(spans), limit)
-        except Exception:  # some span cannot be encoded: go one by one and lose only it
-            for span in spans:
-                try:
-                    self._add([encode(span)], limit)
-                except Exception:  # this span is the one: it is counted as an encode error
-                    # Send what came before it first, so spans are handed over in order
-                    # and flush() never counts the lost span ahead of earlier ones.
-                    self._batches.append(self._batch)
-                    self._batch, self._batch_bytes = [], 0
-                    while self._batches:
-                        self._send(self._batches.popleft())
-                    self._held -= 1
-                    self._handed += 1
-                    self._encode_errors.inc()
-                    _log.debug("could not encode %r", span, exc_info=True)
-
-    def _add(self, encoded: list[bytes], limit: int) -> None:
-        """Append encoded spans to the batch being filled, closing it whenever it is full.
-
-        Works on running byte totals (``ends[i]``: bytes up to span ``i``) with bisect, so
-        the per-span cost is C code; Python runs once per batch.
-        """
-        batches, batch = self._batches, self._batch
-        if not batch:
-            self._batch_started = time.monotonic()
-        ends = list(accumulate(map(len, encoded), initial=self._batch_bytes))
-        origin = 0  # ends[k] - origin = bytes in the batch once spans before k are in it
-        k, n = 0, len(encoded)
-        while k < n:
-            j = bisect_right(ends, origin + limit, k) - 1  # spans k..j-1 fit
-            # j < k: the open batch is over the limit already (a span too big on its own
-            # ended the last drain); j == k: not even one more span fits.
-            if j <= k:
-                if not batch:
-                    j = k + 1  # a span over the limit on its own: the sender drops it
-                else:
-                    batches.append(batch)
-                    batch, origin = [], ends[k]
-                    self._batch_started = time.monotonic()
-                    continue
-            batch.extend(encoded[k:j])
-            k = j
-            if k < n:  # stopped because the batch is full
-                batches.append(batch)
-                batch, origin = [], ends[k]
-                self._batch_started = time.monotonic()
-        self._batch, self._batch_bytes = batch, ends[n] - origin
 
     def _send(self, batch: list[bytes]) -> None:
         if self._abandoned:  # close() gave up and counted these spans as dropped
             return
-        self._held -= len(batch)
         try:
             self._sender.send(batch)
         except Exception:  # senders count their own I/O errors; this is a sender bug
             self._sender_errors.add(len(batch))
             _log.warning("sender %r failed", self._sender, exc_info=True)
         self._handed += len(batch)
+        self._limit = self._handed + self._queue_size
         self._finish_flushes()
 
     def _finish_flushes(self) -> None:

@@ -6,10 +6,14 @@ the agent's strategies call for; ``strategy`` parses those strategies; ``remote`
 :class:`RemoteSampler`, which polls for them.
 """
 
+from .._lazy import lazy_names
 from .base import Sampler, SamplingDecision
 from .local import ConstSampler, ProbabilisticSampler, RateLimitingSampler
 from .per_operation import GuaranteedThroughputSampler, PerOperationSampler
-from .remote import RemoteSampler
+
+TYPE_CHECKING = False  # mypy reads this name as True
+if TYPE_CHECKING:
+    from .remote import RemoteSampler
 
 __all__ = [
     "ConstSampler",
@@ -21,3 +25,10 @@ __all__ = [
     "Sampler",
     "SamplingDecision",
 ]
+
+# RemoteSampler loads the HTTP client, urllib.parse and json (~20 ms): only when first read.
+_LAZY = {
+    "RemoteSampler": "remote",
+}
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+    __getattr__, __dir__ = lazy_names(globals(), _LAZY)

@@ -6,9 +6,23 @@ exports OTLP/HTTP to Jaeger v2 or an OpenTelemetry Collector. The encoders they 
 in :mod:`jaeger_lite._encoding`.
 """
 
+from .._lazy import lazy_names
 from .base import Sender
-from .jaeger_http import HTTPSender
-from .jaeger_udp import UDPSender
-from .otlp_http import OTLPSender
+
+TYPE_CHECKING = False  # mypy reads this name as True
+if TYPE_CHECKING:
+    from .jaeger_http import HTTPSender
+    from .jaeger_udp import UDPSender
+    from .otlp_http import OTLPSender
 
 __all__ = ["HTTPSender", "OTLPSender", "Sender", "UDPSender"]
+
+# Each sender loads its own encoders and transport (the HTTP ones http.client and ssl):
+# only the one a tracer uses is loaded, when first read.
+_LAZY = {
+    "HTTPSender": "jaeger_http",
+    "UDPSender": "jaeger_udp",
+    "OTLPSender": "otlp_http",
+}
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+    __getattr__, __dir__ = lazy_names(globals(), _LAZY)

@@ -38,7 +38,8 @@ class RateLimitedLog:
 
 
 class Sender:
-    """Base class of transports, driven by one thread at a time (the reporter's worker).
+    """Base class of transports, driven by one thread at a time (the reporter's worker;
+    with ``inline_encode``, ``encode_spans`` also runs on the reporting thread).
 
     ``batch_bytes`` tells the reporter how many encoded bytes one ``send`` call should carry
     (about one datagram or request). ``encode`` turns a finished span into bytes early, so
@@ -49,6 +50,10 @@ class Sender:
 
     #: Encoded span bytes one ``send`` call should carry; subclasses set their own.
     batch_bytes: int = 65000
+    #: True when ``encode_spans`` may run on an application thread (the one that reported
+    #: the span, at most one at a time) while ``send`` runs on the worker: the reporter
+    #: then encodes where the spans are made and wakes its worker far less often.
+    inline_encode: bool = False
 
     # Per-process state, as class defaults so a subclass need not call __init__.
     _service_name = "unknown_service"
@@ -153,6 +158,10 @@ class _ForeignSender(Sender):
     @property
     def batch_bytes(self) -> int:  # type: ignore[override]  # read from the wrapped sender
         return int(self.wrapped.batch_bytes)
+
+    @property
+    def inline_encode(self) -> bool:  # type: ignore[override]  # the wrapped sender's say
+        return getattr(self.wrapped, "inline_encode", False) is True
 
     def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
         method = getattr(self.wrapped, "set_process", None)

@@ -42,6 +42,10 @@ class HTTPSender(Sender):
     Credentials never appear in ``repr`` or in logs.
     """
 
+    #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
+    #: time, and the Process is built with an encoder of its own).
+    inline_encode = True
+
     def __init__(
         self,
         endpoint: str,
@@ -80,6 +84,8 @@ class HTTPSender(Sender):
 
     def after_fork(self) -> None:
         self._client.after_fork()  # the parent's connection: never write to it from the child
+        # A fork can land while an application thread encodes (inline_encode): fresh caches.
+        self._encoder = BinaryEncoder()
         super().after_fork()
 
     def encode(self, span: Span) -> bytes:
@@ -91,7 +97,8 @@ class HTTPSender(Sender):
         self._check_fork()
         if self._process is None:
             tags = process_tags(self._tracer_tags)
-            self._process = self._encoder.process(self._service_name, tags)
+            # An encoder of its own: the sender's may be encoding spans on another thread.
+            self._process = BinaryEncoder().process(self._service_name, tags)
         return self._process
 
     def send(self, spans: Sequence[bytes]) -> None:

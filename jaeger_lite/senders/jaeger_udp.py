@@ -54,6 +54,10 @@ class UDPSender(Sender):
     the socket reconnected if the agent moved, as jaeger-client-go does.
     """
 
+    #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
+    #: time, and the Process is built with an encoder of its own).
+    inline_encode = True
+
     def __init__(
         self,
         host: str = "localhost",
@@ -111,16 +115,22 @@ class UDPSender(Sender):
         self._check_fork()
         if self._process is None:
             tags = process_tags(self._tracer_tags)
-            self._process = compact_process(self._encoder, self._service_name, tags)
+            # An encoder of its own: the sender's may be encoding spans on another thread.
+            encoder = CompactEncoder(self._encoder.accelerated)
+            self._process = compact_process(encoder, self._service_name, tags)
         return self._process
 
     def send(self, spans: Sequence[bytes]) -> None:
         """Pack encoded spans into datagrams and send them all."""
         process = self.process_bytes()
+        if spans:  # as RemoteReporter cuts them, the whole batch fits one datagram
+            # Built first and measured, rather than summing the spans' lengths before:
+            # saves a pass over ~700 spans (~10 µs a datagram) on the worker.
+            message = emit_batch(process, spans, self._seq_no + 1, self._stats())
+            if len(message) <= self.max_packet_size:
+                self._emit(process, spans, message)
+                return
         budget = self.batch_bytes
-        if spans and sum(map(len, spans)) <= budget:  # as RemoteReporter cuts them: no loop
-            self._emit(process, spans)
-            return
         batch: list[bytes] = []
         size = 0
         for span in spans:
@@ -141,10 +151,14 @@ class UDPSender(Sender):
         if batch:
             self._emit(process, batch)
 
-    def _emit(self, process: bytes, spans: Sequence[bytes]) -> None:
+    def _stats(self) -> tuple[int, int, int]:
+        """ClientStats: (fullQueueDroppedSpans, tooLargeDroppedSpans, failedToEmitSpans)."""
+        return (self._queue_dropped(), self._too_large, self._failed)
+
+    def _emit(self, process: bytes, spans: Sequence[bytes], message: bytes = b"") -> None:
         self._seq_no += 1
-        stats = (self._queue_dropped(), self._too_large, self._failed)
-        message = emit_batch(process, spans, self._seq_no, stats)
+        if not message:
+            message = emit_batch(process, spans, self._seq_no, self._stats())
         try:
             if self._sock is not None and self.resolve_interval is not None:
                 self._follow_address_change()

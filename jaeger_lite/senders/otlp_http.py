@@ -71,6 +71,10 @@ class OTLPSender(Sender):
     carries at most ``batch_bytes`` of encoded spans (before compression).
     """
 
+    #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
+    #: time; the Resource is built by functions that keep no state).
+    inline_encode = True
+
     def __init__(
         self,
         endpoint: Optional[str] = None,
