@@ -7,15 +7,14 @@ value length (2048). They apply both to ``Span.set_baggage_item`` and to context
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from ._log import LOG as _log
 from ._metrics import Counter
 
 __all__ = ["BaggageLimits"]
 
-_log = logging.getLogger("jaeger_lite")
 
 
 def utf8_len(text: str) -> int:

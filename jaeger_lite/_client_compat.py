@@ -10,13 +10,11 @@ until it is read, so the hot path does not change.
 
 from __future__ import annotations
 
-import concurrent.futures
-from collections.abc import Generator
 from typing import Any, Optional
 
 from .context import FLAG_DEBUG, FLAG_SAMPLED
 
-__all__ = ["CallableFlag", "ClosedFuture", "JaegerClientSpan"]
+__all__ = ["CallableFlag", "JaegerClientSpan"]
 
 _NS = 1_000_000_000
 
@@ -110,18 +108,3 @@ class JaegerClientSpan:
         span: Any = self
         span.set_tag("error", True)
         return span.log_event(message, payload)
-
-
-class ClosedFuture(concurrent.futures.Future):  # type: ignore[type-arg]
-    """What ``Tracer.close()`` returns: a Future already done (with None), as close() has
-    finished when it returns. Code written for jaeger-client, whose ``close()`` returned a
-    Tornado Future, keeps working: ``yield tracer.close()`` in a Tornado coroutine,
-    ``await tracer.close()``, ``tracer.close().add_done_callback(...)``,
-    ``IOLoop.run_sync(tracer.close)``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.set_result(None)
-
-    def __await__(self) -> Generator[None, None, None]:
-        yield from ()  # done already: the await returns at once, with None

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import logging
 import os
 import threading
 import time
 import weakref
 from typing import Any, Optional, Protocol
+
+from ._log import LOG as _log
 
 __all__ = [
     "EXIT_TIMEOUT",
@@ -36,7 +37,6 @@ __all__ = [
     "untrack_reporter",
 ]
 
-_log = logging.getLogger("jaeger_lite")
 
 #: Seconds the interpreter-exit drain may take, for all reporters together.
 EXIT_TIMEOUT = 2.0

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
+from ._log import LOG as _log
 from .context import Reference, ReferenceType, SpanContext
 from .span import Span
 
 __all__ = ["resolve_references"]
 
-_log = logging.getLogger("jaeger_lite")
 
 
 def as_references(references: Any) -> list[Any]:

@@ -3,12 +3,12 @@ sampler decides), a remote or baggage-only parent, and spans for another tracing
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from time import time_ns
 from typing import Any, Callable, Optional, Union
 
 from ._ids import MAX_ID, getrandbits, new_id
+from ._log import LOG as _log
 from ._metrics import Counter
 from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
@@ -18,7 +18,6 @@ from .span import Span
 
 __all__ = ["DEBUG_ID_TAG", "SpanStarts"]
 
-_log = logging.getLogger("jaeger_lite")
 
 DEBUG_ID_TAG = "jaeger-debug-id"
 

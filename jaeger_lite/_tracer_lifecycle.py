@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import TYPE_CHECKING, Any, Optional, cast
 
-from ._client_compat import ClosedFuture
+from ._log import LOG as _log
 from ._metrics import Counter
 from ._span_factory import SpanOwner
 from .reporting.base import Reporter
@@ -15,11 +14,11 @@ from .sampling.base import Sampler
 from .scope import ScopeManager
 
 if TYPE_CHECKING:
+    from ._closed_future import ClosedFuture
     from .tracer import Tracer
 
 __all__ = ["TracerLifecycle"]
 
-_log = logging.getLogger("jaeger_lite")
 
 
 class TracerLifecycle:
@@ -75,6 +74,8 @@ class TracerLifecycle:
         Idempotent; a call made while another thread is closing returns once that close
         has finished. Returns a Future that is already done, for code written for
         jaeger-client (``yield``/``await tracer.close()``, ``add_done_callback``)."""
+        from ._closed_future import ClosedFuture
+
         with self._close_lock:
             if not self._closed:
                 for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):

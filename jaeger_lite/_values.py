@@ -6,15 +6,14 @@ happens to odd input" documents.
 
 from __future__ import annotations
 
-import logging
 from time import time_ns
 from typing import Any, Optional
 
+from ._log import LOG as _log
 from ._safe import safe_str
 
 __all__ = ["Nanoseconds", "normalize_value", "seconds_to_ns"]
 
-_log = logging.getLogger("jaeger_lite")
 
 _NS = 1_000_000_000  # nanoseconds a second
 _I64_LIMIT = 1 << 63  # times are signed 64-bit nanoseconds, as on the wire (in µs)

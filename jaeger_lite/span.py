@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import traceback
 from collections.abc import Mapping, Sequence
 from time import time_ns
@@ -10,6 +9,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ._client_compat import JaegerClientSpan
+from ._log import LOG as _log
 from ._opentracing import opentracing_class
 from ._safe import safe_str
 from ._span_extras import RareFields
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Log", "Span", "log_entries", "record_error", "report_failed"]
 
-_log = logging.getLogger("jaeger_lite")
 
 SAMPLING_PRIORITY = "sampling.priority"
 _NS = 1_000_000_000  # nanoseconds a second; an int, so int / _NS is correctly rounded

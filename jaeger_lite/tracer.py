@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from time import time_ns
@@ -11,6 +10,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
 from ._baggage import BaggageLimits
 from ._ids import MAX_ID, getrandbits, new_id
+from ._log import LOG as _log
 from ._metrics import Counter
 from ._opentracing import TracerBase
 from ._references import resolve_references
@@ -40,7 +40,6 @@ from .span import Span
 
 __all__ = ["Tracer"]
 
-_log = logging.getLogger("jaeger_lite")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

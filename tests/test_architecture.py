@@ -19,11 +19,11 @@ ARCHITECTURE = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
 LAYERS: list[tuple[str, ...]] = [
     (
         "_version", "errors", "_ids", "_safe", "_metrics", "_opentracing", "_values",
-        "_baggage", "_lifecycle", "_gen", "_resolve", "_http", "_lazy",
+        "_baggage", "_lifecycle", "_gen", "_resolve", "_http", "_lazy", "_log",
     ),
     (
         "context", "_span_extras", "span", "_span_factory", "scope", "_span_scope", "_references",
-        "decorators", "_client_compat",
+        "decorators", "_client_compat", "_closed_future",
     ),
     ("propagation", "sampling", "_encoding"),
     ("senders",),

@@ -118,6 +118,38 @@ def test_tracer_spans_and_propagation_load_no_heavy_module() -> None:
     assert sorted(loaded & {*HEAVY_STDLIB, *HEAVY_OWN}) == []
 
 
+def test_spans_load_no_logging_until_a_message_or_close() -> None:
+    """Until something is logged or the tracer closes, the tracer's path needs neither
+    ``logging`` nor ``concurrent.futures`` (the two cost ~8 ms of start-up); the first
+    debug message loads the logger, and it names the module that logged, not the proxy."""
+    results = run(
+        """
+        from jaeger_lite import ConstSampler, InMemoryReporter, Tracer
+
+        tracer = Tracer("svc", InMemoryReporter(), ConstSampler(True))
+        with tracer.start_active_span("op") as scope:
+            scope.span.set_tag("k", "v")
+        quiet = sorted(m for m in ("logging", "concurrent.futures") if m in sys.modules)
+
+        import logging
+
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        logger = logging.getLogger("jaeger_lite")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        live = tracer.start_span("live")
+        live.log_kv("not a mapping")  # ignored, with a debug message
+        live.finish()
+        where = sorted({record.module for record in records})
+        future = tracer.close()
+        print((quiet, where, future.done(), "concurrent.futures" in sys.modules))
+        """
+    )
+    assert results == ([], ["span"], True, True)
+
+
 def test_every_public_name_loads_on_first_read_and_is_the_defining_modules_object() -> None:
     from jaeger_lite._lazy import FACADE
 

@@ -27,19 +27,18 @@ any other carrier yields None.
 
 from __future__ import annotations
 
-import logging
 import struct
 from typing import Any, Optional
 
 from .._baggage import BaggageLimits
 from .._ids import MAX_ID, MAX_TRACE_ID
+from .._log import LOG as _log
 from .._safe import plural
 from ..context import FLAG_DEBUG, FLAG_SAMPLED, SpanContext
 from ..errors import InvalidCarrierException
 
 __all__ = ["BinaryCodec"]
 
-_log = logging.getLogger("jaeger_lite")
 
 _MAGIC = 0x4A
 _VERSION = 1

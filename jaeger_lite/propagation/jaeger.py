@@ -21,13 +21,13 @@ context), unless the codec is ``strict``: then it raises SpanContextCorruptedExc
 
 from __future__ import annotations
 
-import logging
 import re
 import struct
 from types import MappingProxyType
 from typing import Any, Optional
 
 from .._baggage import BaggageLimits
+from .._log import LOG as _log
 from ..context import EMPTY_BAGGAGE, FLAG_DEBUG, FLAG_SAMPLED, SpanContext, remote_context
 from ..errors import SpanContextCorruptedException
 from ._carriers import PairList, inject_through_dict, pair_list
@@ -41,7 +41,6 @@ __all__ = [
     "read_jaeger_baggage",
 ]
 
-_log = logging.getLogger("jaeger_lite")
 
 _IDS_RE = re.compile(
     r"([0-9a-fA-F]{1,32}):([0-9a-fA-F]{1,16}):[0-9a-fA-F]{0,16}:([0-9a-fA-F]{1,2})"

@@ -4,11 +4,11 @@ contexts across process boundaries)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, Union
 
 from .._baggage import BaggageLimits
+from .._log import LOG as _log
 from .._metrics import Counter
 from ..context import SpanContext
 from ..errors import (
@@ -22,7 +22,6 @@ from .composite import LimitedCodec, codecs_for_propagation
 
 __all__ = ["CodecRegistry"]
 
-_log = logging.getLogger("jaeger_lite")
 
 
 class CodecRegistry:

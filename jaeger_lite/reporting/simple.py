@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
+from .._log import LOG as _log
 from ..span import Span
 from .base import Reporter, as_reporter
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = ["CompositeReporter", "InMemoryReporter", "LoggingReporter", "NullReporter"]
 
-_log = logging.getLogger("jaeger_lite")
+_INFO = 20  # logging.INFO, without importing logging for the tracer's default NullReporter
 
 
 class NullReporter(Reporter):
@@ -57,8 +60,12 @@ class LoggingReporter(Reporter):
 
     __slots__ = ("_logger", "_level", "_service_name")
 
-    def __init__(self, logger: Optional[logging.Logger] = None, level: int = logging.INFO) -> None:
-        self._logger = logger or _log
+    def __init__(self, logger: Optional[logging.Logger] = None, level: int = _INFO) -> None:
+        if logger is None:
+            import logging
+
+            logger = logging.getLogger("jaeger_lite")
+        self._logger = logger
         self._level = level
         self._service_name = ""
 
