@@ -136,9 +136,16 @@ class BadServer:
         self.stop()
 
 
+_HELD: list[socket.socket] = []
+
+
 def free_port() -> int:
-    """A port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port nothing listens on, and nothing else can take: the socket stays bound (not
+    listening, so a connection is refused) until the test process ends. A port that was
+    bound and then closed could be taken by another xdist worker's server meanwhile (seen
+    in CI: a "dead" collector answered 404)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    port: int = sock.getsockname()[1]
     return port
