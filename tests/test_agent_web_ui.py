@@ -327,6 +327,34 @@ def test_a_json_file_opens_by_upload(page: Any, agent: Any, tmp_path: Path) -> N
     assert page.text_content(".trace-title .badge") == "from two.json"
 
 
+def test_a_file_opened_while_the_first_search_is_still_answering_stays(
+    page: Any, agent: Any, tmp_path: Path
+) -> None:
+    """The page's own first search answers after the file is open (its /api/traces
+    request held back 1.5 s in the page): the file's traces stay on screen."""
+    running, sent = agent
+    page.add_init_script(
+        """(() => {
+            const realFetch = window.fetch;
+            window.fetch = (url, options) => String(url).startsWith('/api/traces')
+                ? new Promise(done => setTimeout(done, 1500)).then(() => {
+                    window.__lateAnswers = (window.__lateAnswers || 0) + 1;
+                    return realFetch(url, options);
+                  })
+                : realFetch(url, options);
+        })()"""
+    )
+    path = json_file(running, tmp_path / "one-of-two.json", sent["ok"], sent["slow"])
+    open_ui(page, running)
+    page.set_input_files("#file-input", str(path))
+    wait_for_results(page, [hex_id(sent["slow"]), hex_id(sent["ok"])])
+    page.wait_for_function("() => window.__lateAnswers >= 1")  # the late answer came
+    page.wait_for_timeout(300)  # and had its chance to be drawn
+    assert page.text_content("#file-name") == "one-of-two.json"
+    ids = page.eval_on_selector_all(".result", "rs => rs.map(r => r.dataset.traceId)")
+    assert ids == [hex_id(sent["slow"]), hex_id(sent["ok"])]
+
+
 def test_a_json_file_opens_by_drag_and_drop(page: Any, agent: Any, tmp_path: Path) -> None:
     running, sent = agent
     text = json_file(running, tmp_path / "one.json", sent["slow"]).read_text(encoding="utf-8")

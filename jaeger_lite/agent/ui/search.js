@@ -174,7 +174,15 @@
   }
 
   /* Run the search described by the hash parameters (and show them in the form). */
+  /* Each search, and each opened file, takes the next number; a search still waiting for
+     the agent when a newer one (or a file) arrives drops its answer instead of drawing
+     it over the newer results (seen: a file's traces replaced by the page's first search,
+     whose answer came late on a loaded machine). */
+  let generation = 0;
+
   search.run = async function (params, live) {
+    const mine = ++generation;
+    const current = () => mine === generation;
     search.lastParams = params;
     search.fileTraces = null;
     $("file-banner").hidden = true;
@@ -185,8 +193,10 @@
         $(name).value = params.get(name) || (name === "limit" ? "20" : "");
       }
       await loadServices(params.get("service") || "");
+      if (!current()) return;
       await loadOperations(params.get("service") || "", params.get("operation") || "");
     }
+    if (!current()) return;
     let query;
     try {
       query = apiQuery(params);
@@ -196,15 +206,17 @@
     }
     try {
       const doc = await JL.fetchJSON("/api/traces?" + query.toString());
+      if (!current()) return;
       JL.status("");
       showResults(doc.data || [], null);
     } catch (err) {
-      JL.status(err.message, true);
+      if (current()) JL.status(err.message, true);
     }
   };
 
   /* Show traces opened from a file (they are not sent to the agent). */
   search.showFile = function (name, traces) {
+    generation++; // a search still in flight must not replace these results
     search.fileName = name;
     search.fileTraces = new Map(traces.map((t) => [t.traceID, t]));
     $("file-banner").hidden = false;
