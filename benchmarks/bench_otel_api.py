@@ -48,6 +48,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
+from bench_wire import receiver_socket  # the benchmarks' directory is sys.path[0]
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BENCH = os.path.join(ROOT, ".bench")
 sys.path.insert(0, ROOT)
@@ -273,15 +275,7 @@ def run_delivery(
         receiver = OTLPReceiver()
         port = receiver.server_address[1]
     else:
-        receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
-        for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
-            try:
-                receiver.setsockopt(socket.SOL_SOCKET, option, 64 << 20)
-                break
-            except OSError:
-                pass
-        receiver.bind(("127.0.0.1", 0))
+        receiver = receiver_socket()
         port = receiver.getsockname()[1]
     child = subprocess.Popen(
         [python, "-c", PROGRAMS[client], str(n), str(port)],

@@ -44,6 +44,8 @@ import sys
 import time
 from typing import Optional
 
+from bench_wire import receiver_socket  # the benchmarks' directory is sys.path[0]
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 # argv: root, mode, spans, port, batch, study, switch interval, encode repeats, patches.
@@ -136,19 +138,6 @@ elif mode == "allin":
     reporter.close()
 print(" ".join(f"{k}={v}" for k, v in out.items()), flush=True)
 """
-
-
-def receiver_socket() -> socket.socket:
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
-    for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
-        try:
-            receiver.setsockopt(socket.SOL_SOCKET, option, 64 << 20)
-            break
-        except OSError:
-            pass
-    receiver.bind(("127.0.0.1", 0))
-    return receiver
 
 
 def run(

@@ -189,9 +189,8 @@ def count_spans(datagrams: list[bytes]) -> int:
     return total
 
 
-def run_once(
-    client: str, python: str, n: int, mode: str, env: dict[str, str], cpu: Optional[int] = None
-) -> Result:
+def receiver_socket() -> socket.socket:
+    """A UDP socket on 127.0.0.1 with a receive buffer large enough for a whole burst."""
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # SO_RCVBUFFORCE (Linux, 33; needs root) lifts the rmem_max cap; else SO_RCVBUF.
     for option in ((33,) if sys.platform.startswith("linux") else ()) + (socket.SO_RCVBUF,):
@@ -201,6 +200,13 @@ def run_once(
         except OSError:
             pass
     receiver.bind(("127.0.0.1", 0))
+    return receiver
+
+
+def run_once(
+    client: str, python: str, n: int, mode: str, env: dict[str, str], cpu: Optional[int] = None
+) -> Result:
+    receiver = receiver_socket()
     port = receiver.getsockname()[1]
     child = subprocess.Popen(
         [python, "-c", PROGRAMS[client], str(n), str(port), mode],
