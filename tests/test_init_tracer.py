@@ -110,7 +110,9 @@ def test_no_thread_until_the_first_span(agent: UDPAgent, tracers: list[Tracer]) 
             assert scope.span.context.is_sampled
         assert tracer.flush(5)
         assert [s.operationName for s in agent.wait_for_spans(1)] == ["first"]
-        assert {t.name for t in set(threading.enumerate()) - before} == {
+        # The strategy server's own request threads may still be finishing (seen in CI).
+        started = {t.name for t in set(threading.enumerate()) - before}
+        assert {n for n in started if not n.endswith("(process_request_thread)")} == {
             "jaeger_lite-sampler",
             "jaeger_lite-reporter",
         }
