@@ -230,7 +230,11 @@ JL.prepareTrace = function (raw) {
     start: start,
     end: end,
     duration: end - start,
-    services: [...counts.entries()].map(([name, count]) => ({ name: name, count: count })),
+    // Most spans first, then by name: not the order the spans happened to arrive in
+    // (each service's reporter sends on its own schedule).
+    services: [...counts.entries()]
+      .map(([name, count]) => ({ name: name, count: count }))
+      .sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     errors: spans.filter((s) => s.error).length,
     depth: spans.length ? Math.max(...spans.map((s) => s.depth)) + 1 : 0,
     root: root,
