@@ -14,7 +14,7 @@ from ._safe import safe_str
 from ._span_factory import SpanOwner, new_span
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
 from .sampling.base import Sampler
-from .span import Span
+from .span import Span, TracerSpan
 
 __all__ = ["DEBUG_ID_TAG", "SpanStarts"]
 
@@ -47,16 +47,17 @@ class SpanStarts:
             operation_name = safe_str(operation_name)
         if start_ns is None:
             start_ns = time_ns()
-        if type(parent) is Span:  # as in start_span: a local child inherits the decision
+        if type(parent) is TracerSpan:  # as in start_span: a local child inherits the decision
+            local: Any = parent  # a Span (mypy does not narrow on a subclass's type() check)
             span = new_span(
                 self._owner,
                 operation_name,
-                parent._trace_id,
+                local._trace_id,
                 getrandbits(64) or 1,
-                parent._span_id,
-                parent._flags,
-                parent._baggage,
-                parent._trace_state,
+                local._span_id,
+                local._flags,
+                local._baggage,
+                local._trace_state,
                 links,
                 start_ns,
             )

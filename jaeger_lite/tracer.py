@@ -36,7 +36,7 @@ from .scope import (
     active_scope_getter,
     live_scope,
 )
-from .span import Span
+from .span import Span, TracerSpan
 
 __all__ = ["Tracer"]
 
@@ -44,8 +44,6 @@ __all__ = ["Tracer"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEBUG_ID_TAG = "jaeger-debug-id"
-
-_new = object.__new__  # spans are built without a class call (see new_span)
 
 
 class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
@@ -167,7 +165,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             if scope is not None:
                 parent = scope.span
 
-        if type(parent) is Span:  # the common case: a local child inherits the decision
+        if type(parent) is TracerSpan:  # the common case: a local child inherits the decision
             span = new_span(
                 self._owner,
                 operation_name,
@@ -225,7 +223,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                     except Exception:  # a user sampler's bug must not break the application
                         decision = self._sampler_failed()
                 sampled, sampler_tags = decision
-                span = _new(Span)
+                span = TracerSpan()
                 span._trace_id = trace_id
                 # As in Go, a root's span id is its trace id: for 64-bit ids the same int
                 # object, 40 bytes less per held root span (bench_memory.py).
@@ -248,10 +246,10 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                     span._tags = None
             else:
                 parent = scope.span
-                if type(parent) is not Span:  # a foreign or stand-in parent: the long way
+                if type(parent) is not TracerSpan:  # a foreign or stand-in parent: the long way
                     span = self.start_span(operation_name)
                     return self._activate(span, finish_on_close)
-                span = _new(Span)
+                span = TracerSpan()
                 span._trace_id = parent._trace_id
                 span._span_id = getrandbits(64) or 1
                 span._parent_id = parent._span_id

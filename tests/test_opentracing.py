@@ -13,6 +13,7 @@ from opentracing.harness.scope_check import ScopeCompatibilityCheckMixin  # noqa
 
 import jaeger_lite  # noqa: E402
 from jaeger_lite import ContextVarsScopeManager, Span, ThreadLocalScopeManager, Tracer  # noqa: E402
+from jaeger_lite.span import TracerSpan  # noqa: E402
 
 
 def _is_parent(parent: Optional[Span], span: Span) -> bool:
@@ -75,7 +76,7 @@ def test_spans_keep_their_slots_and_pass_isinstance() -> None:
             assert not hasattr(obj, "__dict__"), type(obj)
         with pytest.raises(AttributeError):
             span.operation_nmae = "typo"  # type: ignore[attr-defined]
-        assert type(span) is Span
+        assert isinstance(span, Span) and type(span) is TracerSpan
 
 
 class TestTracerAPI(_SlottedSpanChecks, APICompatibilityCheckMixin):
