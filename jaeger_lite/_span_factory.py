@@ -3,6 +3,7 @@ tracer, and :func:`new_span`, the only way a span is built."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -15,7 +16,36 @@ if TYPE_CHECKING:
     from ._baggage import BaggageLimits
     from .tracer import Tracer
 
-__all__ = ["SpanOwner", "new_span"]
+__all__ = ["NO_INBOX", "DiscardInbox", "SpanInbox", "SpanOwner", "new_span"]
+
+
+class SpanInbox(list["Span"]):
+    """A reporter's list of finished spans that the tracer appends to itself, without the
+    reporter's ``report_span`` call, while ``len(inbox) < inbox.room``; from ``room`` on it
+    calls ``report_span``, which bounds the queue and takes the turns. The reporter that
+    owns the list keeps ``room`` (0: always call). On a RemoteReporter this saves ~120 ns
+    a span (the call, its bound check and counter; bench_reporter.py)."""
+
+    __slots__ = ("room",)
+
+    def __init__(self, room: int = 0) -> None:
+        super().__init__()
+        self.room = room
+
+
+class DiscardInbox(deque["Span"]):
+    """The inbox of a reporter that discards spans (NullReporter): ``append`` on a deque of
+    ``maxlen=0`` drops the span in C, a Python call fewer than ``report_span``."""
+
+    __slots__ = ("room",)
+
+    def __init__(self) -> None:
+        super().__init__(maxlen=0)
+        self.room = 1
+
+
+#: The inbox of a reporter without one: never appended to (room 0), report_span always.
+NO_INBOX = SpanInbox()
 
 
 class SpanOwner:
@@ -29,6 +59,7 @@ class SpanOwner:
         "max_traceback_length",
         "baggage_limits",
         "report",
+        "inbox",
         "finished_sampled",
         "finished_unsampled",
         "sampled_ticks",
@@ -47,6 +78,7 @@ class SpanOwner:
     ) -> None:
         self.tracer = tracer
         self.report = report
+        self.inbox: SpanInbox | DiscardInbox = NO_INBOX  # the tracer sets the reporter's
         self.max_tag_value_length = max_tag_value_length
         self.max_traceback_length = max_traceback_length
         self.baggage_limits = baggage_limits

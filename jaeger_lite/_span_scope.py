@@ -57,6 +57,10 @@ class SpanScope(_ContextVarScope):
             if span._recording:
                 span._recording = False
                 next(owner.sampled_ticks)
+                inbox = owner.inbox  # as in Span.finish
+                if len(inbox) < inbox.room:
+                    inbox.append(span)
+                    return
                 try:
                     owner.report(span)
                 except Exception:  # a reporter's bug must not escape into user code

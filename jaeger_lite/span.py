@@ -267,6 +267,10 @@ class Span(JaegerClientSpan, RareFields):
         if self._recording:
             self._recording = False
             next(owner.sampled_ticks)
+            inbox = owner.inbox  # the reporter's list, while it has room (see SpanInbox)
+            if len(inbox) < inbox.room:
+                inbox.append(self)
+                return
             try:
                 owner.report(self)
             except Exception:  # a reporter's bug must not escape into user code

@@ -132,6 +132,12 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             max_traceback_length=int(max_traceback_length),
             baggage_limits=self._baggage_limits,
         )
+        try:
+            inbox = self._reporter.span_inbox()
+        except Exception:  # a user reporter's bug: report_span it is
+            inbox = None
+        if inbox is not None:
+            self._owner.inbox = inbox
         self._started = Counter()
         self._count_started = self._started.inc
         self._started_ticks = self._started.ticks  # next() on it: see Counter

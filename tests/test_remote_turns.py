@@ -3,6 +3,7 @@ sent by the worker; bounds, drops, flush, close, fork and failing encoders aroun
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -69,6 +70,26 @@ class GateUDP(UDPSender):
         super().send(spans)
 
 
+@contextlib.contextmanager
+def held_by_another_thread(lock: Any) -> Iterator[None]:
+    """Hold ``lock`` on another thread (the turn lock is re-entrant for its holder)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(5)
+
+
 def test_builtin_senders_encode_inline_and_user_senders_do_not() -> None:
     from jaeger_lite import HTTPSender, OTLPSender
 
@@ -77,9 +98,10 @@ def test_builtin_senders_encode_inline_and_user_senders_do_not() -> None:
 
 
 def test_turns_encode_on_the_reporting_thread_and_the_worker_sends(agent: UDPAgent) -> None:
-    """Turns (with spans 1, WAKE_EVERY + 1, ...) are encoded by the thread that reported
-    the spans; the worker sends."""
+    """Turns (at spans WAKE_EVERY, 2 * WAKE_EVERY, ...) are encoded by the thread that
+    reported the spans; a sender that overrides send() is sent to by the worker only."""
     sender = ThreadsUDP(agent.port)
+    assert not sender.inline_send  # its send() is its own
     reporter = RemoteReporter(sender, flush_interval=60)
     tracer = Tracer("svc", reporter)
     count = 3 * WAKE_EVERY + 1
@@ -87,9 +109,10 @@ def test_turns_encode_on_the_reporting_thread_and_the_worker_sends(agent: UDPAge
     thread.start()
     thread.join()
     assert thread.ident is not None
-    # Four turns encoded everything there; nothing woke the worker (far under WAKE_BYTES).
+    # Three turns encoded all but the last span there; nothing woke the worker (far
+    # under WAKE_BYTES).
     assert sender.encoders == {thread.ident}
-    assert sender.encoded == count
+    assert sender.encoded == count - 1
     assert reporter.metrics()["queue_length"] == count
     assert not sender.senders
     assert reporter.flush(5)
@@ -131,13 +154,16 @@ def test_a_turn_takes_at_most_turn_max(agent: UDPAgent) -> None:
     sender = ThreadsUDP(agent.port)
     reporter = RemoteReporter(sender, flush_interval=60)
     tracer = Tracer("svc", reporter)
-    with reporter._turn_lock:  # another thread "encoding": these turns pass
+    with held_by_another_thread(reporter._turn_lock):  # "encoding": these turns pass
         make(tracer, 3 * WAKE_EVERY)
     assert sender.encoded == 0
-    make(tracer, WAKE_EVERY, start=3 * WAKE_EVERY)  # the next turn
+    # Past WAKE_EVERY queued, every span reported tries a turn: each takes TURN_MAX.
+    make(tracer, 1, start=3 * WAKE_EVERY)
     assert sender.encoded == TURN_MAX
+    make(tracer, 1, start=3 * WAKE_EVERY + 1)
+    assert sender.encoded == 3 * WAKE_EVERY + 2
     assert reporter.flush(5)
-    assert numbers(agent.wait_for_spans(4 * WAKE_EVERY)) == list(range(4 * WAKE_EVERY))
+    assert numbers(agent.wait_for_spans(3 * WAKE_EVERY + 2)) == list(range(3 * WAKE_EVERY + 2))
     reporter.close()
 
 

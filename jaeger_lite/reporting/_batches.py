@@ -2,7 +2,9 @@
 
 ``RemoteReporter``'s encoding half (a mixin): whoever encodes (the application thread at a
 turn, or the worker) holds the turn lock and appends a chunk of encoded spans, in queue
-order; only the worker cuts chunks into batches of ``sender.batch_bytes`` and sends them.
+order. Whoever cuts chunks into batches of ``sender.batch_bytes`` and sends them holds the
+send lock: the worker for its whole drain, and, with ``Sender.inline_send``, a turn that
+finds it free, as far as ``try_send`` goes without waiting. A turn never holds both locks.
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ from typing import TYPE_CHECKING, Any, Optional
 from .._metrics import Counter
 
 if TYPE_CHECKING:
+    from .._span_factory import SpanInbox
     from ..senders.base import Sender
     from ..span import Span
 
-__all__ = ["TURN_MAX", "Batches", "Encoding", "encode_each"]
+__all__ = ["TURN_MAX", "WAKE_BYTES", "WAKE_EVERY", "Batches", "Encoding", "encode_each"]
 
+#: Every this many reported spans (a power of two) the reporting thread takes a turn:
+#: encodes the queue itself (``Sender.inline_encode``) or wakes the worker to (otherwise).
+WAKE_EVERY = 128
+#: Encoded bytes waiting that wake the worker to send them (about 4 datagrams).
+WAKE_BYTES = 250_000
 #: Most spans one turn encodes (a backlog left by a turn that found the lock taken).
 TURN_MAX = 256
 _NONE_LOST: list[int] = []  # shared, never appended to
@@ -46,12 +54,18 @@ class Batches:
         """Append encoded spans to the open batch, closing it whenever it is full; returns
         their bytes.
 
-        Works on running byte totals (``ends[i]``: bytes up to span ``i``) with bisect, so
-        the per-span cost is C code; Python runs once per batch.
+        A chunk that fits whole is appended whole (~4 of 5: a chunk is ~11 KB, a datagram
+        ~64 KB); otherwise the cut works on running byte totals (``ends[i]``: bytes up to
+        span ``i``) with bisect, so the per-span cost is C code; Python runs once per batch.
         """
         full, batch = self.full, self.open
         if not batch:
             self.started = time.monotonic()
+        size = sum(map(len, encoded))
+        if self.open_bytes + size <= limit:  # most chunks fit whole: no per-span totals
+            batch.extend(encoded)
+            self.open_bytes += size
+            return size
         ends = list(accumulate(map(len, encoded), initial=self.open_bytes))
         origin = 0  # ends[k] - origin = bytes in the batch once spans before k are in it
         k, n = 0, len(encoded)
@@ -113,19 +127,27 @@ class Encoding:
         "_handed",
         "_inline",
         "_inline_errors",
+        "_inline_send",
         "_limit",
         "_out",
         "_queue",
         "_queue_size",
+        "_room_lock",
+        "_send_lock",
         "_sender",
         "_taken",
         "_turn_lock",
+        "_wake_spans",
+        "_woken_at",
     )
 
     _sender: Sender
     _inline: bool
-    _queue: list[Span]
+    _inline_send: bool  # the sender's inline_send (read once; cleared if try_send raises)
+    _queue: SpanInbox
     _turn_lock: threading.Lock
+    _send_lock: threading.Lock
+    _room_lock: threading.Lock
     # (encoded bytes, positions of spans that could not be encoded), or (spans, None)
     _encoded: deque[tuple[list[Any], Optional[list[int]]]]
     _taken: int
@@ -142,12 +164,33 @@ class Encoding:
     _wake: threading.Event
     _woken_at: int
     _wake_spans: int
+    _abandoned: bool
+    _flushes: deque[tuple[int, threading.Event]]
+    _flush_interval: float
+    _sender_errors: Counter
+
+    def _finish_flushes(self) -> None:
+        raise NotImplementedError
+
 
     def _start_worker(self) -> bool:
         raise NotImplementedError
 
-    def _send(self, batch: list[bytes]) -> None:
-        raise NotImplementedError
+
+    def _update_room(self) -> None:
+        """Recompute the inbox's room after _taken, _limit or _worker changed: the tracer
+        appends while the queue is under WAKE_EVERY - 1 spans and under the bound; the span
+        after that goes through report_span, which takes the turn (as do all spans until
+        the worker runs). Under a lock, and read fresh: of two threads updating (a turn
+        took spans, the worker handed some over) the later sees both changes."""
+        with self._room_lock:
+            room = min(WAKE_EVERY - 1, self._limit - self._taken)
+            self._queue.room = 0 if self._worker is None else room
+
+    def _queued_spans(self) -> int:
+        """Spans queued so far (taken off the queue, or in it): a consistent pair under the
+        turn lock; the caller holds it or accepts a count that may be off by a turn."""
+        return self._taken + len(self._queue)
 
     def _turn(self) -> None:
         """Every WAKE_EVERY spans: encode the queue here (inline) or have the worker do it."""
@@ -167,12 +210,80 @@ class Encoding:
                 self._encode_turn()
             finally:
                 lock.release()
+        if self._inline_send:
+            lock = self._send_lock
+            if lock.acquire(False):  # taken: the worker is sending, and takes these too
+                try:
+                    sent_all = self._send_turn()
+                finally:
+                    lock.release()
+                if not sent_all:  # try_send declined, or a chunk needs the worker
+                    self._wake.set()
+                return
         taken = self._taken
         if (
             taken - self._woken_at >= self._wake_spans
             or taken - self._handed >= self._queue_size >> 1
         ):
             self._wake.set()
+
+    # -- the worker's drain (also close() or exit when no worker runs) -----------------
+
+    def _drain(self, force: bool) -> None:
+        """Cut the encoded chunks into batches and send the full ones, one at a time, taking
+        newly encoded chunks between sends. Raw spans are encoded here too, and the open
+        batch sent, when ``force``d (flush interval, close) or a flush waits; raw spans also
+        whenever the sender encodes on the worker only, the open batch once it is
+        ``flush_interval`` old."""
+        if self._abandoned:  # close() gave up: these spans are counted as dropped
+            return
+        with self._send_lock:  # with inline_send, turns send too
+            self._drain_batches(force)
+
+    def _drain_batches(self, force: bool) -> None:
+        """_drain's work, under the send lock."""
+        try:
+            # At least 1: a Process too big for a datagram leaves no room for spans, and
+            # each span then goes alone, for the sender to drop as too large.
+            limit = max(1, self._sender.batch_bytes)
+        except Exception:  # a custom sender's bug: fall back to a datagram's worth
+            limit = 65000
+        wake_bytes = max(WAKE_BYTES, 4 * limit)
+        out = self._out
+        while True:
+            if self._queue and (force or not self._inline or self._flushes):
+                with self._turn_lock:
+                    self._encode_rest()
+            self._woken_at = self._taken
+            spans, size = self._take_chunks(limit)
+            if size:
+                self._wake_spans = max(WAKE_EVERY, wake_bytes * spans // size)
+            if not out.full:
+                if not (
+                    force
+                    or self._flushes
+                    or out.due(self._flush_interval)
+                    or self._taken - self._handed >= self._queue_size >> 1  # woken by it
+                ):
+                    break
+                out.close_open()
+                if not out.full:
+                    break
+            self._send(out.full.popleft())
+        self._finish_flushes()
+
+    def _send(self, batch: list[bytes]) -> None:
+        if self._abandoned:  # close() gave up and counted these spans as dropped
+            return
+        try:
+            self._sender.send(batch)
+        except Exception:  # senders count their own I/O errors; this is a sender bug
+            self._sender_errors.add(len(batch))
+            _log.warning("sender %r failed", self._sender, exc_info=True)
+        self._handed += len(batch)
+        self._limit = self._handed + self._queue_size
+        self._update_room()
+        self._finish_flushes()
 
     def _encode_turn(self) -> None:
         """Encode up to TURN_MAX queued spans on this thread (the caller holds _turn_lock);
@@ -184,6 +295,7 @@ class Encoding:
         self._taken += count  # counted before they leave the queue: never under
         spans = queue[:count]
         del queue[:count]
+        self._update_room()
         try:
             encoded = self._sender.encode_spans(spans)
         except Exception:  # the worker encodes them one by one and counts what fails
@@ -193,6 +305,39 @@ class Encoding:
             return
         self._encoded.append((encoded, _NONE_LOST))
 
+    def _send_turn(self) -> bool:
+        """Cut the encoded chunks into batches and send the full ones on this thread, as far
+        as ``try_send`` goes without waiting. False when
+        something is left for the worker: a batch ``try_send`` declined, or a chunk whose
+        inline encode failed. (The caller holds the send lock.) Sending here rather than
+        waking the worker saves the application ~0.1 µs a span of GIL hand-offs
+        (bench_reporter.py --study)."""
+        chunks, out = self._encoded, self._out
+        try:
+            limit = max(1, self._sender.batch_bytes)
+        except Exception:  # a custom sender's bug: the worker's drain copes
+            return False
+        while chunks and chunks[0][1] is _NONE_LOST:
+            out.add(chunks.popleft()[0], limit)
+        full = out.full
+        while full and not self._abandoned:
+            batch = full[0]
+            try:
+                sent = self._sender.try_send(batch)
+            except Exception:  # a sender bug: send the rest on the worker from now on
+                self._inline_send = False
+                _log.warning("try_send of %r failed; sending on the worker", self._sender)
+                return False
+            if not sent:
+                return False
+            full.popleft()
+            self._handed += len(batch)
+            self._limit = self._handed + self._queue_size
+            self._update_room()
+        if self._flushes:
+            self._finish_flushes()
+        return not chunks
+
     def _encode_rest(self) -> None:
         """Encode every queued span on this thread (the caller holds _turn_lock)."""
         queue = self._queue
@@ -201,6 +346,7 @@ class Encoding:
             self._taken += count  # counted before they leave the queue: never under
             spans = queue[:count]
             del queue[:count]
+            self._update_room()
             self._encoded.append(encode_each(self._sender, spans))
 
     def _take_chunks(self, limit: int) -> tuple[int, int]:
@@ -230,6 +376,7 @@ class Encoding:
                     self._send(out.full.popleft())
                 self._handed += 1
                 self._limit = self._handed + self._queue_size
+                self._update_room()
                 self._encode_errors.inc()
             size += out.add(done[start:], limit)
         return spans, size

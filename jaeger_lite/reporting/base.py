@@ -9,9 +9,10 @@ needed) and never raise for I/O problems. A reporter of your own subclasses
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 if TYPE_CHECKING:
+    from .._span_factory import DiscardInbox, SpanInbox
     from ..span import Span
 
 __all__ = ["Reporter", "as_reporter"]
@@ -25,6 +26,16 @@ class Reporter:
     def report_span(self, span: Span) -> None:
         """Take a finished, sampled span (application thread: cheap, never blocking)."""
         raise NotImplementedError
+
+    def span_inbox(self) -> Optional[Union[SpanInbox, DiscardInbox]]:
+        """The list the tracer may append finished spans to itself instead of calling
+        ``report_span`` (see :class:`~jaeger_lite._span_factory.SpanInbox`), or None."""
+        return None
+
+    def _own_report_span(self, method: Any) -> bool:
+        """True when ``report_span`` is ``method`` (not overridden by a subclass or on the
+        instance): only then may the tracer bypass it through an inbox."""
+        return getattr(self.report_span, "__func__", None) is method
 
     def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
         """Learn the tracer's service name and process tags (called once, by the tracer)."""

@@ -11,6 +11,11 @@ when ``WAKE_BYTES`` of encoded spans wait (or half the queue is held), every
 ``flush_interval``, and on ``flush()`` / ``close()``, cuts batches of ``sender.batch_bytes``
 and sends them, and encodes what is still raw (the last spans before a flush; everything
 for a sender without ``inline_encode``, whose worker is woken every ``WAKE_EVERY`` spans).
+When the sender also declares ``inline_send`` (the UDP sender: a non-blocking datagram),
+the turn sends the full batches too, through ``Sender.try_send``, which declines rather
+than waits (no connection yet, a lookup due, a full socket buffer): then the worker is
+woken for them. Waking the worker for each datagram cost the application ~0.1 µs a span
+in GIL hand-offs, more than the sending (bench_reporter.py --study).
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from typing import Any, Optional
 from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
 from .._metrics import Counter
 from .._safe import plural
+from .._span_factory import SpanInbox
 from ..senders.base import Sender, as_sender
 from ..span import Span
-from ._batches import TURN_MAX, Batches, Encoding
+from ._batches import TURN_MAX, WAKE_BYTES, WAKE_EVERY, Batches, Encoding
 from .base import Reporter
 
 __all__ = [
@@ -47,11 +53,6 @@ _log = logging.getLogger("jaeger_lite")
 #: A burst of 50,000 spans fits even if the worker gets no CPU meanwhile. Held as a live
 #: Span with 3 tags and a log, a span takes about 0.7 KB; encoded, about 0.2 KB.
 DEFAULT_QUEUE_SIZE = 65_536
-#: Every this many reported spans (a power of two) the reporting thread takes a turn:
-#: encodes the queue itself (``Sender.inline_encode``) or wakes the worker to (otherwise).
-WAKE_EVERY = 128
-#: Encoded bytes waiting that wake the worker to send them (about 4 datagrams).
-WAKE_BYTES = 250_000
 
 
 class RemoteReporter(Encoding, Reporter):
@@ -70,8 +71,7 @@ class RemoteReporter(Encoding, Reporter):
     __slots__ = (
         "__weakref__", "_abandoned", "_close_done", "_closed", "_dropped_closed",
         "_dropped_full", "_flushes", "_flush_interval", "_flush_lock", "_lock", "_max_queued",
-        "_pid", "_queued", "_sender_errors", "_stopping", "_tickets", "_wake", "_wake_spans",
-        "_woken_at", "_worker",
+        "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
     )  # fmt: skip
 
     def __init__(
@@ -88,12 +88,17 @@ class RemoteReporter(Encoding, Reporter):
         self._sender: Sender = as_sender(sender)
         try:
             self._inline = bool(self._sender.inline_encode)
-        except Exception:  # a duck-typed sender's property that raises: encode on the worker
-            self._inline = False
+            self._inline_send = self._inline and bool(self._sender.inline_send)
+        except Exception:  # a duck-typed sender's property that raises: use the worker
+            self._inline = self._inline_send = False
         self._max_queued = queue_size
         self._queue_size = queue_size
         self._flush_interval = flush_interval
         self._closed = False
+        # Reported, not yet encoded. The tracer appends to it itself while it has room
+        # (SpanInbox; its room kept by _update_room), and through report_span from then on.
+        # The same list for the reporter's life (the tracer holds it), emptied in place.
+        self._queue = SpanInbox()
         self._reset()
         self._sender.set_queue_dropped(lambda: self._dropped_full.value)
         track_reporter(self)
@@ -106,7 +111,11 @@ class RemoteReporter(Encoding, Reporter):
         # Held by whoever encodes (a reporting thread's turn, or the worker): the sender's
         # encoder is used by one thread at a time, and chunks join _encoded in queue order.
         self._turn_lock = threading.Lock()
-        self._queue: list[Span] = []  # reported, not yet encoded (a list: cheapest append)
+        # Held by whoever cuts batches and sends them (_out, _handed, _limit): the worker
+        # for its whole drain, a turn with inline_send when it finds it free.
+        self._send_lock = threading.Lock()
+        del self._queue[:]  # a forked child: the parent's spans are the parent's to send
+        self._room_lock = threading.Lock()  # guards computing the inbox's room
         # Chunks of spans taken off the queue, in order: (encoded bytes, positions of the
         # spans that could not be encoded) or, when an inline encode raised, (the spans,
         # None) for the worker to encode one by one.
@@ -132,18 +141,19 @@ class RemoteReporter(Encoding, Reporter):
         # Set when close() gave up on a worker still inside send() or encode(): the worker
         # sends nothing more once that call returns.
         self._abandoned = False
-        self._queued = Counter()
-        self._tickets = self._queued.numbers  # next() is inc(), cheaper (see Counter)
         self._dropped_full = Counter()
         self._dropped_closed = Counter()
         self._encode_errors = Counter()
         self._inline_errors = Counter()  # turns whose encode_spans raised (spans went on raw)
         self._sender_errors = Counter()
+        self._update_room()
 
     # -- application thread -----------------------------------------------------------
 
     def report_span(self, span: Span) -> None:
-        """Queue a finished span (drops and counts it when the queue is full)."""
+        """Queue a finished span (drops and counts it when the queue is full); the tracer
+        calls it for the first span (which starts the worker) and once the inbox has no
+        room: at WAKE_EVERY queued spans, a turn."""
         queue = self._queue
         # _limit (_handed + _queue_size, kept by the worker: ~200 instructions a span less
         # than adding them here, callgrind) is read first: _handed only grows, and never
@@ -152,8 +162,18 @@ class RemoteReporter(Encoding, Reporter):
             self._drop()
             return
         queue.append(span)
-        if not next(self._tickets) & (WAKE_EVERY - 1):
+        queued = len(queue)
+        # Inline, every call past WAKE_EVERY tries a turn (one that found the turn lock
+        # taken leaves the queue long); for the worker, every WAKE_EVERY spans.
+        if queued >= WAKE_EVERY and (self._inline or not queued & (WAKE_EVERY - 1)):
             self._turn()
+        elif self._worker is None:  # the first span: a worker, for flush_interval
+            with self._lock:
+                self._start_worker()
+
+    def span_inbox(self) -> Optional[SpanInbox]:
+        """The queue itself, for the tracer to append to while it has room."""
+        return self._queue if self._own_report_span(RemoteReporter.report_span) else None
 
     def _holds(self) -> bool:
         """True while spans are queued, or taken off the queue and not yet handed over."""
@@ -172,6 +192,7 @@ class RemoteReporter(Encoding, Reporter):
             except RuntimeError:  # "can't create new thread at interpreter shutdown"
                 return False
             self._worker = worker
+            self._update_room()  # the tracer may now append by itself
         return True
 
     def set_process(self, service_name: str, tags: Any) -> None:
@@ -188,7 +209,12 @@ class RemoteReporter(Encoding, Reporter):
         # the worker hands spans over in queue order and sets ``done`` once it has handed
         # over this many. Checked and registered under the lock close() sets ``_closed``
         # under, so close() releases every flush registered (one could wait forever).
-        target = self._queued.value
+        if not self._turn_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False  # an encode holds it that long (a custom sender's)
+        try:
+            target = self._queued_spans()
+        finally:
+            self._turn_lock.release()
         done = threading.Event()
         with self._lock:
             closed = self._closed
@@ -211,6 +237,7 @@ class RemoteReporter(Encoding, Reporter):
                 return
             self._closed = True
             self._queue_size = self._limit = 0  # report_span drops (counted as "closed")
+            self._update_room()  # and the tracer calls it for every span
             # The drain runs on the worker even when none was started yet, so that this
             # call returns after ``timeout`` whatever the sender does; only when no thread
             # can start (interpreter shutdown) does the caller's thread drain.
@@ -240,7 +267,7 @@ class RemoteReporter(Encoding, Reporter):
         self._abandoned = True
         self._close_done = True
         self._release_flushes()
-        lost = self._queued.value - self._handed
+        lost = self._queued_spans() - self._handed
         _log.warning(
             "reporter close timed out: %s not sent (counted as spans_dropped_close_timeout)",
             plural(lost, "span"),
@@ -269,7 +296,12 @@ class RemoteReporter(Encoding, Reporter):
 
     def metrics(self) -> dict[str, int]:
         """Counters, the sender's included (see README, "Metrics")."""
-        queued = self._queued.value
+        locked = self._turn_lock.acquire(timeout=0.1)  # a best guess without it
+        try:
+            queued = self._queued_spans()
+        finally:
+            if locked:
+                self._turn_lock.release()
         # After close() no span queued and not handed over will ever be: those (inside a
         # send close() gave up on, still queued, or queued by a report racing close())
         # are dropped. A send that returns after all hands its spans to the sender's
@@ -302,6 +334,7 @@ class RemoteReporter(Encoding, Reporter):
         self._reset()
         self._sender.after_fork()
         self._queue_size = self._limit = 0 if self._closed else self._max_queued
+        self._update_room()
 
     # -- worker thread ----------------------------------------------------------------
 
@@ -317,56 +350,6 @@ class RemoteReporter(Encoding, Reporter):
                 _log.warning("reporter worker error", exc_info=True)
             if stopping:
                 return
-
-    def _drain(self, force: bool) -> None:
-        """Cut the encoded chunks into batches and send the full ones, one at a time, taking
-        newly encoded chunks between sends. Raw spans are encoded here too, and the open
-        batch sent, when ``force``d (flush interval, close) or a flush waits; raw spans also
-        whenever the sender encodes on the worker only, the open batch once it is
-        ``flush_interval`` old."""
-        if self._abandoned:  # close() gave up: these spans are counted as dropped
-            return
-        try:
-            # At least 1: a Process too big for a datagram leaves no room for spans, and
-            # each span then goes alone, for the sender to drop as too large.
-            limit = max(1, self._sender.batch_bytes)
-        except Exception:  # a custom sender's bug: fall back to a datagram's worth
-            limit = 65000
-        wake_bytes = max(WAKE_BYTES, 4 * limit)
-        out = self._out
-        while True:
-            if self._queue and (force or not self._inline or self._flushes):
-                with self._turn_lock:
-                    self._encode_rest()
-            self._woken_at = self._taken
-            spans, size = self._take_chunks(limit)
-            if size:
-                self._wake_spans = max(WAKE_EVERY, wake_bytes * spans // size)
-            if not out.full:
-                if not (
-                    force
-                    or self._flushes
-                    or out.due(self._flush_interval)
-                    or self._taken - self._handed >= self._queue_size >> 1  # woken by it
-                ):
-                    break
-                out.close_open()
-                if not out.full:
-                    break
-            self._send(out.full.popleft())
-        self._finish_flushes()
-
-    def _send(self, batch: list[bytes]) -> None:
-        if self._abandoned:  # close() gave up and counted these spans as dropped
-            return
-        try:
-            self._sender.send(batch)
-        except Exception:  # senders count their own I/O errors; this is a sender bug
-            self._sender_errors.add(len(batch))
-            _log.warning("sender %r failed", self._sender, exc_info=True)
-        self._handed += len(batch)
-        self._limit = self._handed + self._queue_size
-        self._finish_flushes()
 
     def _finish_flushes(self) -> None:
         # A lock, as close() may release the same flushes from its own thread; the

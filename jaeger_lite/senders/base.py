@@ -54,6 +54,10 @@ class Sender:
     #: the span, at most one at a time) while ``send`` runs on the worker: the reporter
     #: then encodes where the spans are made and wakes its worker far less often.
     inline_encode: bool = False
+    #: True when ``try_send`` may run on an application thread (one at a time, never
+    #: alongside ``send``) and never waits: the reporter then sends full batches where it
+    #: encoded them, and wakes its worker only when ``try_send`` declines.
+    inline_send: bool = False
 
     # Per-process state, as class defaults so a subclass need not call __init__.
     _service_name = "unknown_service"
@@ -84,6 +88,12 @@ class Sender:
         raise NotImplementedError
 
     # -- defaults ---------------------------------------------------------------------
+
+    def try_send(self, spans: Sequence[bytes]) -> bool:
+        """``send`` if it can finish without waiting (no lookup, connect or full buffer):
+        True once done (sent, or failed and counted); False, having done nothing, when it
+        would have to wait. Used only when ``inline_send`` is true."""
+        return False
 
     def encode_spans(self, spans: Iterable[Span]) -> list[bytes]:
         """Encode many spans, in order (the reporter hands over all it took off its queue)."""
@@ -162,6 +172,15 @@ class _ForeignSender(Sender):
     @property
     def inline_encode(self) -> bool:  # type: ignore[override]  # the wrapped sender's say
         return getattr(self.wrapped, "inline_encode", False) is True
+
+    @property
+    def inline_send(self) -> bool:  # type: ignore[override]  # the wrapped sender's say
+        return getattr(self.wrapped, "inline_send", False) is True and callable(
+            getattr(self.wrapped, "try_send", None)
+        )
+
+    def try_send(self, spans: Sequence[bytes]) -> bool:
+        return bool(self.wrapped.try_send(spans))
 
     def set_process(self, service_name: str, tags: Mapping[str, Any]) -> None:
         method = getattr(self.wrapped, "set_process", None)
