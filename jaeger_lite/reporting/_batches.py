@@ -158,12 +158,14 @@ class Encoding:
     _encode_errors: Counter
     _inline_errors: Counter
 
+    # The worker wakes once _wake_spans were taken since it last looked (_woken_at).
+    _woken_at: int
+    _wake_spans: int
+
     # RemoteReporter's (in its slots)
     _lock: threading.Lock
     _worker: Optional[threading.Thread]
     _wake: threading.Event
-    _woken_at: int
-    _wake_spans: int
     _abandoned: bool
     _flushes: deque[tuple[int, threading.Event]]
     _flush_interval: float
@@ -172,10 +174,8 @@ class Encoding:
     def _finish_flushes(self) -> None:
         raise NotImplementedError
 
-
     def _start_worker(self) -> bool:
         raise NotImplementedError
-
 
     def _update_room(self) -> None:
         """Recompute the inbox's room after _taken, _limit or _worker changed: the tracer
