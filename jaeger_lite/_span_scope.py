@@ -57,8 +57,9 @@ class SpanScope(_ContextVarScope):
             if span._recording:
                 span._recording = False
                 next(owner.sampled_ticks)
+                report = owner.report  # read, then called: see Span.finish
                 try:
-                    owner.report(span)
+                    report(span)
                 except Exception:  # a reporter's bug must not escape into user code
                     report_failed(owner)
             else:
