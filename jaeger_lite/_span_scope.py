@@ -4,7 +4,6 @@ holds the tracer's own :class:`~jaeger_lite.Span`, so its end can finish the spa
 from __future__ import annotations
 
 from contextvars import Token
-from time import time_ns
 from types import TracebackType
 from typing import Optional
 
@@ -49,24 +48,24 @@ class SpanScope(_ContextVarScope):
             previous = self._token.old_value
             var.set(None if previous is Token.MISSING else previous)
         span = self.span
-        end = time_ns()
         try:
             del span._unfinished  # the claim, as in Span.finish
         except AttributeError:
             return
-        duration = end - span._start_ns
-        span._duration_ns = duration if duration > 0 else 0
         owner = span._owner
+        # The end time is read with the count, after the claim, as in Span.finish.
         if span._recording:
             span._recording = False
-            next(owner.sampled_ticks)
+            duration = next(owner.sampled_clock) - span._start_ns
+            span._duration_ns = duration if duration > 0 else 0
             report = owner.report  # read, then called: see Span.finish
             try:
                 report(span)
             except Exception:  # a reporter's bug must not escape into user code
                 report_failed(owner)
         else:
-            next(owner.unsampled_ticks)
+            duration = next(owner.unsampled_clock) - span._start_ns
+            span._duration_ns = duration if duration > 0 else 0
 
 
 class KeptSpanScope(_ContextVarScope):

@@ -259,17 +259,22 @@ class Span(JaegerClientSpan, RareFields):
     def finish(self, finish_time: Optional[float] = None) -> None:
         """End the span and hand it to the reporter if sampled; later calls do nothing,
         and of calls racing on several threads exactly one ends it."""
-        end = time_ns() if finish_time is None else seconds_to_ns(finish_time)
+        end = None if finish_time is None else seconds_to_ns(finish_time)
         try:
             del self._unfinished  # the claim: one step, so only one caller gets past it
         except AttributeError:
             return
-        duration = end - self._start_ns
-        self._duration_ns = duration if duration > 0 else 0
         owner = self._owner
+        # Only the claimer counts the span: with the end time read from the counter's
+        # clock (see SpanOwner), or with a tick when the time was given.
         if self._recording:
             self._recording = False
-            next(owner.sampled_ticks)
+            if end is None:
+                end = next(owner.sampled_clock)
+            else:
+                next(owner.sampled_ticks)
+            duration = end - self._start_ns
+            self._duration_ns = duration if duration > 0 else 0
             # Read, then called: owner.report(...) would be a LOAD_METHOD on a slot, which
             # 3.11 cannot specialise (~95 instructions a sampled span; callgrind).
             report = owner.report
@@ -278,7 +283,12 @@ class Span(JaegerClientSpan, RareFields):
             except Exception:  # a reporter's bug must not escape into user code
                 report_failed(owner)
         else:
-            next(owner.unsampled_ticks)
+            if end is None:
+                end = next(owner.unsampled_clock)
+            else:
+                next(owner.unsampled_ticks)
+            duration = end - self._start_ns
+            self._duration_ns = duration if duration > 0 else 0
 
     def _set_sampling_priority(self, value: Any) -> None:
         if self._duration_ns is not None:
