@@ -277,7 +277,11 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             span._flags = flags = parent._flags
             extras = parent._extras
             span._extras = None if extras is None else inherit(extras)
-            if flags & FLAG_SAMPLED:
+            # flags & FLAG_SAMPLED (which is 1), the usual flags (1, 0) settled by
+            # comparisons, which 3.11 specialises for small ints, and & (which it does
+            # not) left to the rest, debug or foreign bits: ~100 instructions fewer a
+            # sampled child span, ~20 an unsampled one (callgrind).
+            if flags == 1 or (flags != 0 and flags & FLAG_SAMPLED):
                 span._recording = True
                 span._tags = {}
             else:

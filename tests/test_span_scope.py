@@ -133,3 +133,16 @@ def test_close_and_out_of_order_ends_follow_finish_on_close() -> None:
     inner.__exit__(None, None, None)  # its block ends late: finished, not counted again
     assert inner_span.duration is not None and tracer.scope_manager.leaked_scopes() == 2
     assert [span.operation_name for span in reporter.spans] == ["finishing", "outer2", "inner"]
+
+
+def test_child_of_the_active_span_is_sampled_as_its_flags_say() -> None:
+    """The inline child start reads the sampled bit of any flags (debug, firehose and
+    unknown bits included), not just the usual 0 and 1."""
+    from jaeger_lite import SpanContext
+
+    tracer = Tracer("svc", InMemoryReporter(), ConstSampler(False))
+    for flags, sampled in ((0, False), (1, True), (2, False), (3, True), (8, False), (9, True)):
+        with tracer.start_active_span("parent", child_of=SpanContext(5, 6, flags=flags)):
+            with tracer.start_active_span("child") as scope:
+                assert bool(scope.span.is_sampled) is sampled, flags
+                assert scope.span._flags == flags and scope.span._recording is sampled
