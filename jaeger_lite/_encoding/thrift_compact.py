@@ -213,18 +213,19 @@ class CompactEncoder:
                 if refs:
                     parts[2] = self._middle(parent, name, flags, refs)
             # The tag loop is written out twice (span tags, log fields): a call per tag
-            # list costs more than the loop body.
+            # list costs more than the loop body. `last[key]` in a try rather than
+            # `last.get(key)`: no method call, ~140 instructions a tag less; a key not
+            # seen yet raises once (then _tag has cached it), and `last` never is a value.
             tags = span._tags
             if tags:
                 n = len(tags)
                 parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
                 for key, value in tags.items():
-                    entry = last.get(key)
-                    parts.append(
-                        entry[1]
-                        if entry is not None and entry[0] is value
-                        else self._tag(key, value)
-                    )
+                    try:
+                        entry = last[key]
+                    except KeyError:
+                        entry = (last, b"")
+                    parts.append(entry[1] if entry[0] is value else self._tag(key, value))
             fields = span._log_fields  # the first log's; None when there is no log
             if fields is not None and stamps is not None:  # stamps: set when any span logs
                 # The first log is kept in the span; span._logs lists them all once a
@@ -242,12 +243,11 @@ class CompactEncoder:
                     n = len(fields)
                     parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
                     for key, value in fields.items():
-                        entry = last.get(key)
-                        parts.append(
-                            entry[1]
-                            if entry is not None and entry[0] is value
-                            else self._tag(key, value)
-                        )
+                        try:
+                            entry = last[key]
+                        except KeyError:
+                            entry = (last, b"")
+                        parts.append(entry[1] if entry[0] is value else self._tag(key, value))
                     parts.append(b"\x00")
                     if index == count:
                         break
