@@ -30,6 +30,7 @@ __all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "
 ACCELERATOR_AVAILABLE = _fastbinary is not None
 
 _TWO64 = 1 << 64
+_I64_END = 1 << 63  # unsigned 64-bit ids from here on are negative i64s on the wire
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
 _BYTE = [bytes((i,)) for i in range(256)]
@@ -168,10 +169,10 @@ class CompactEncoder:
         # separate the pieces, 11 is 0x16, the duration's field header: split at the zeros,
         # two pieces a span, its id and its start time + the duration's field.
         count = len(spans)
-        values: list[int] = [0] * (6 * count)
-        values[1::6] = [v - _TWO64 if (v := span._span_id) >> 63 else v for span in spans]
+        values = [0, 0, 0, 0, 11, 0] * count
+        # `v < 2**63` rather than `v >> 63`: ~15% cheaper (timeit)
+        values[1::6] = [v if (v := span._span_id) < _I64_END else v - _TWO64 for span in spans]
         values[3::6] = [(span._start_ns + 500) // 1000 for span in spans]
-        values[4::6] = [11] * count
         values[5::6] = [((span._duration_ns or 0) + 500) // 1000 for span in spans]
         heads = iter(self._pieces(values, 2 * count, _split_heads))
         stamps = None
