@@ -136,10 +136,13 @@ def random_spans(rng: random.Random, count: int) -> list[Span]:
             span._parent_id = rng.choice([0, random_id(rng)])
         if rng.random() < 0.2:
             span._flags = rng.choice([0, 2, 3, 0x7FFF_FFFF, 0x8000_0000, 1 << 40])
-        for _ in range(rng.choice([0, 0, 1, 1, 2, 20])):
-            span.set_tag(rng.choice(KEYS), rng.choice(values + [random_value(rng)]))
+        for i in range(rng.choice([0, 0, 1, 1, 2, 5, 20, 150])):  # short and long list headers
+            key = rng.choice(KEYS) if rng.random() < 0.5 else f"t{i}"
+            span.set_tag(key, rng.choice(values + [random_value(rng)]))
         for i in range(rng.choice([0, 0, 0, 1, 2, 16])):
-            fields = {rng.choice(KEYS): rng.choice(values) for _ in range(rng.choice([0, 1, 3]))}
+            keys = [rng.choice(KEYS) for _ in range(rng.choice([0, 1, 3]))]
+            keys += [f"f{j}" for j in range(rng.choice([0, 0, 0, 16, 70]))]
+            fields = {key: rng.choice(values) for key in keys}
             span.log_kv(fields, when + rng.choice([0.0, 0.0000006, 1.0, 1e-3 * (i + 1)]))
         rare = rng.random() < 0.01
         span.finish(when + rng.choice([0.0, 0.0000004] if rare else [0.0000006, 0.25, 86_400.0]))

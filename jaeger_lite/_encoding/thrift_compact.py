@@ -50,6 +50,9 @@ _VARINT8_US_MAX = 1 << 55
 # list<struct> field headers and sizes: +1 from the previous field (tags after duration,
 # logs after tags, a Log's fields after its timestamp) and +2 (logs straight after duration)
 _TAGS_FIELD = [bytes((0x19, (n << 4) | _STRUCT)) for n in range(15)]
+# The same up to 63 elements, for a lookup without a test (1-byte sizes, then 0xF0 | type
+# and the size's varint, 1 byte up to 127).
+_TAGS_HEADER = _TAGS_FIELD + [bytes((0x19, 0xF0 | _STRUCT, n)) for n in range(15, 64)]
 _LOGS_AFTER_TAGS = _TAGS_FIELD
 _LOGS_FIELD = [bytes((0x29, (n << 4) | _STRUCT)) for n in range(15)]
 # A zigzag varint as thrift writes it: bytes with the high bit set, then one without.
@@ -225,8 +228,10 @@ class CompactEncoder:
             # seen yet raises once (then _tag has cached it), and `last` never is a value.
             tags = span._tags
             if tags:
-                n = len(tags)
-                parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
+                try:
+                    parts.append(_TAGS_HEADER[len(tags)])
+                except IndexError:
+                    parts.append(b"\x19" + list_header(len(tags)))
                 for key, value in tags.items():
                     try:
                         entry = last[key]
