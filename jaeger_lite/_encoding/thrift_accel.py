@@ -8,9 +8,8 @@ from typing import Any, Optional
 
 __all__ = [
     "MID_SPECS",
-    "VALUES_SPEC",
     "Mid",
-    "Values",
+    "encode_i64_list",
     "fastbinary",
     "reference_objects",
 ]
@@ -28,15 +27,20 @@ def reference_objects(refs: list[tuple[int, int, int, int]]) -> list[_Ref]:
     return [_Ref(*ref) for ref in refs]
 
 
-class Values:
-    """Scratch object holding a list of i64 values, encoded as one compact list<i64>: the
-    zigzag varints of many spans' fields in one call (``CompactEncoder.spans`` splits them)."""
+def encode_i64_list(values: list[int]) -> bytes:
+    """A struct of one list<i64> field: its field and list headers, the zigzag varints of
+    ``values`` one after another, and its stop byte (many spans' numbers in one call)."""
+    holder = _Values()
+    holder.values = values
+    encoded: bytes = fastbinary.encode_compact(holder, VALUES_SPEC)
+    return encoded
+
+
+class _Values:
+    """What encode_i64_list hands the C extension (a new one a call: thread-safe)."""
 
     __slots__ = ("values",)
-    values: Optional[list[int]]
-
-    def __init__(self) -> None:
-        self.values = None
+    values: list[int]
 
 
 class Mid:
@@ -61,7 +65,10 @@ class _Ref:
         self.spanId = span_id
 
 
-VALUES_SPEC: list[Any] = [Values, (None, (1, TType.LIST, "values", (TType.I64, None, False), None))]
+VALUES_SPEC: list[Any] = [
+    _Values,
+    (None, (1, TType.LIST, "values", (TType.I64, None, False), None)),
+]
 REF_SPEC = (
     None,
     (1, TType.I32, "refType", None, None),

@@ -13,7 +13,6 @@ client writes them.
 from __future__ import annotations
 
 import os
-import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Optional
@@ -22,10 +21,26 @@ from .._safe import int_text, safe_str
 from .._values import normalize_value
 from ..span import Span
 from .common import i32, i64, utf8, wire_references
-from .thrift_accel import MID_SPECS, VALUES_SPEC, Mid, Values, reference_objects
+from .thrift_accel import MID_SPECS, Mid, reference_objects
 from .thrift_accel import fastbinary as _fastbinary
+from .thrift_varints import (
+    binary,
+    list_header,
+    split_heads,
+    split_stamps,
+    varint,
+    varint_pieces,
+    zigzag,
+)
 
-__all__ = ["ACCELERATOR_AVAILABLE", "CompactEncoder", "list_header", "varint", "zigzag"]
+__all__ = [
+    "ACCELERATOR_AVAILABLE",
+    "CompactEncoder",
+    "binary",
+    "list_header",
+    "varint",
+    "zigzag",
+]
 
 ACCELERATOR_AVAILABLE = _fastbinary is not None
 
@@ -33,7 +48,6 @@ _TWO64 = 1 << 64
 _I64_END = 1 << 63  # unsigned 64-bit ids from here on are negative i64s on the wire
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
-_BYTE = [bytes((i,)) for i in range(256)]
 _pack_double = struct.Struct("<d").pack
 
 # Compact field headers are (id delta << 4) | type; the deltas below follow the Tag layout
@@ -44,9 +58,6 @@ _BOOL_VALUES = (b"\x15\x04\x32\x00", b"\x15\x04\x31\x00")  # field 5 (+3): false
 _LONG_VALUE = b"\x15\x06\x46"  # vType=LONG(3), then field 6 (+4) i64
 _BINARY_VALUE = b"\x15\x08\x58"  # vType=BINARY(4), then field 7 (+5) binary
 _STRUCT = 0x0C
-# Microsecond times whose zigzag varint is 8 bytes long: 1978 to 3111.
-_VARINT8_US_MIN = 1 << 48
-_VARINT8_US_MAX = 1 << 55
 # list<struct> field headers and sizes: +1 from the previous field (tags after duration,
 # logs after tags, a Log's fields after its timestamp) and +2 (logs straight after duration)
 _TAGS_FIELD = [bytes((0x19, (n << 4) | _STRUCT)) for n in range(15)]
@@ -55,35 +66,6 @@ _TAGS_FIELD = [bytes((0x19, (n << 4) | _STRUCT)) for n in range(15)]
 _TAGS_HEADER = _TAGS_FIELD + [bytes((0x19, 0xF0 | _STRUCT, n)) for n in range(15, 64)]
 _LOGS_AFTER_TAGS = _TAGS_FIELD
 _LOGS_FIELD = [bytes((0x29, (n << 4) | _STRUCT)) for n in range(15)]
-# A zigzag varint as thrift writes it: bytes with the high bit set, then one without.
-_VARINT = rb"[\x80-\xff]*[\x00-\x7f]"
-# Pieces between zero separators (CompactEncoder._pieces) when other values may be zero.
-_split_heads = re.compile(b"\x00(%s)\x00(%s\x16%s)" % (_VARINT, _VARINT, _VARINT)).findall
-_split_stamps = re.compile(b"\x00(%s)" % _VARINT).findall
-
-
-def varint(n: int) -> bytes:
-    """Unsigned LEB128 varint of ``n`` (``0 <= n < 2**64``)."""
-    if n < 0x80:
-        return _BYTE[n]
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def zigzag(n: int) -> int:
-    """Zigzag form of a signed 64-bit integer (small magnitudes give short varints)."""
-    return (n << 1) ^ (n >> 63)
-
-
-def list_header(size: int, etype: int = _STRUCT) -> bytes:
-    """Compact list header: size and element type in one byte up to 14 elements."""
-    if size < 15:
-        return _BYTE[(size << 4) | etype]
-    return _BYTE[0xF0 | etype] + varint(size)
 
 
 def _trace_fields(trace_id: int) -> bytes:
@@ -91,11 +73,6 @@ def _trace_fields(trace_id: int) -> bytes:
     return b"".join(
         [b"\x16", varint(zigzag(i64(trace_id))), b"\x16", varint(zigzag(i64(trace_id >> 64)))]
     )
-
-
-def binary(data: bytes) -> bytes:
-    """A compact string/binary value: varint length, then the bytes."""
-    return varint(len(data)) + data
 
 
 class CompactEncoder:
@@ -118,7 +95,6 @@ class CompactEncoder:
         "_cache_size",
         "_accelerated",
         "_scratch",
-        "_values",
         "_trace_id",
         "_trace_fields",
         "_mid",
@@ -135,7 +111,6 @@ class CompactEncoder:
         self._ops: dict[str, bytes] = {}
         self._cache_size = cache_size
         self._scratch = Mid()
-        self._values = Values()
         self._trace_id: Optional[int] = None  # the trace id _trace_fields encodes
         self._trace_fields = b""  # fields 1-2 and the header of field 3 (spanId)
         # (parent id, operation name, flags) of the last span and its fields 4-7
@@ -157,7 +132,7 @@ class CompactEncoder:
 
         The varying numbers of all spans (span id, start time, duration, log timestamps)
         become zigzag varints in one call to thrift's C extension for the whole batch (a
-        list<i64>), split again at zeros put between them (``_pieces``): a call per span
+        list<i64>), split again at zeros put between them (``varint_pieces``): a call per span
         cost ~5,400 instructions, most of them the call itself; splitting with a regular
         expression instead of at zeros ~1,600 more a span. Fields 1-2 (the trace id) and 4-7
         (parent id, operation name, references, flags) come from caches keyed by the
@@ -177,7 +152,7 @@ class CompactEncoder:
         values[1::6] = [v if (v := span._span_id) < _I64_END else v - _TWO64 for span in spans]
         values[3::6] = [(span._start_ns + 500) // 1000 for span in spans]
         values[5::6] = [((span._duration_ns or 0) + 500) // 1000 for span in spans]
-        heads = iter(self._pieces(values, 2 * count, _split_heads))
+        heads = iter(varint_pieces(values, 2 * count, split_heads, self._accelerated))
         stamps: Optional[Callable[[], bytes]] = None  # log timestamps, at the first log
 
         out: list[bytes] = []
@@ -271,37 +246,11 @@ class CompactEncoder:
                 if logs:
                     for ns, _ in logs[1:]:
                         values += (0, (ns + 500) // 1000)
-        stamps = iter(self._pieces(values, len(values) // 2, _split_stamps)).__next__
+        stamps = iter(
+            varint_pieces(values, len(values) // 2, split_stamps, self._accelerated)
+        ).__next__
         stamps()  # the part before the first separator
         return stamps
-
-    def _pieces(
-        self, values: list[int], count: int, fallback: Callable[[bytes, int], list[Any]]
-    ) -> list[bytes]:
-        """The zigzag varints of ``values`` (i64s), split at the varints of the zeros among
-        them that separate ``count`` pieces (the first value is one): whatever comes before
-        the first separator, the pieces, and b"" (or nothing).
-
-        One call to thrift's C extension and ``bytes.split`` for a batch: a zero is the only
-        varint with a 0x00 byte. When other values are zero too, ``fallback`` (findall of a
-        regular expression for the pieces) finds them varint by varint (~1,500 instructions
-        a span more).
-        """
-        if self._accelerated:
-            holder = self._values
-            holder.values = values
-            # After the field and list headers; the struct's stop byte (0x00) ends it.
-            encoded: bytes = _fastbinary.encode_compact(holder, VALUES_SPEC)
-            holder.values = None
-        else:
-            encoded = b"".join([varint(zigzag(value)) for value in values]) + b"\x00"
-        pieces = encoded.split(b"\x00")
-        if len(pieces) == count + 2:
-            return pieces
-        found = fallback(encoded, encoded.index(b"\x00"))
-        if found and found[0].__class__ is tuple:
-            found = [piece for group in found for piece in group]
-        return [b"", *found]
 
     def _middle(
         self,
