@@ -118,7 +118,7 @@ class CompactEncoder:
 
     @property
     def accelerated(self) -> bool:
-        """True when span heads are written by thrift's C extension."""
+        """True when thrift's C extension writes span ids, times and fields 4-7."""
         return self._accelerated
 
     # -- spans ------------------------------------------------------------------------
@@ -209,11 +209,11 @@ class CompactEncoder:
                 # The first log is kept in the span; span._logs lists them all once a
                 # second one is recorded.
                 logs = (extras.logs if extras is not None else None) or ()
-                count = len(logs) or 1
-                if count < 15:
-                    parts.append((_LOGS_AFTER_TAGS if tags else _LOGS_FIELD)[count])
+                log_count = len(logs) or 1
+                if log_count < 15:
+                    parts.append((_LOGS_AFTER_TAGS if tags else _LOGS_FIELD)[log_count])
                 else:
-                    parts.append((b"\x19" if tags else b"\x29") + list_header(count))
+                    parts.append((b"\x19" if tags else b"\x29") + list_header(log_count))
                 index = 1
                 while True:
                     parts.append(b"\x16")  # Log field 1, the timestamp
@@ -227,7 +227,7 @@ class CompactEncoder:
                             entry = (last, b"")
                         parts.append(entry[1] if entry[0] is value else self._tag(key, value))
                     parts.append(b"\x00")
-                    if index == count:
+                    if index == log_count:
                         break
                     fields = logs[index][1]
                     index += 1
