@@ -190,8 +190,9 @@ class CompactEncoder:
                     parts[2] = self._middle(mid_parent, mid_name, mid_flags, refs)
             # The tag loop is written out twice (span tags, log fields): a call per tag
             # list costs more than the loop body. `last[key]` in a try rather than
-            # `last.get(key)`: no method call, ~140 instructions a tag less; a key not
-            # seen yet raises once (then _tag has cached it), and `last` never is a value.
+            # `last.get(key)`: no method call, ~140 instructions a tag less, and ~50 less
+            # unpacked than indexed twice; a key not seen yet raises once (then _tag has
+            # cached it), and `last` never is a value.
             tags = span._tags
             if tags:
                 try:  # no size test: ~90 instructions a span less
@@ -200,10 +201,10 @@ class CompactEncoder:
                     parts.append(b"\x19" + list_header(len(tags)))
                 for key, value in tags.items():
                     try:
-                        entry = last[key]
+                        seen, encoded = last[key]
                     except KeyError:
-                        entry = (last, b"")
-                    parts.append(entry[1] if entry[0] is value else self._tag(key, value))
+                        seen = last
+                    parts.append(encoded if seen is value else self._tag(key, value))
             fields = span._log_fields  # the first log's; None when there is no log
             if fields is not None:
                 if stamps is None:
@@ -225,10 +226,10 @@ class CompactEncoder:
                     parts.append(_TAGS_FIELD[n] if n < 15 else b"\x19" + list_header(n))
                     for key, value in fields.items():
                         try:
-                            entry = last[key]
+                            seen, encoded = last[key]
                         except KeyError:
-                            entry = (last, b"")
-                        parts.append(entry[1] if entry[0] is value else self._tag(key, value))
+                            seen = last
+                        parts.append(encoded if seen is value else self._tag(key, value))
                     parts.append(b"\x00")
                     if index == log_count:
                         break
