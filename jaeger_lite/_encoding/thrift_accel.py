@@ -1,18 +1,15 @@
-"""What thrift's C extension reads when it writes a span's head: scratch objects (it reads
-fields by attribute name) and their ``thrift_spec``-style specs, mirroring jaeger.thrift."""
+"""What thrift's C extension reads when it writes pieces of spans: scratch objects (it
+reads fields by attribute name) and their ``thrift_spec``-style specs, mirroring
+jaeger.thrift."""
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..span import Span
-from .common import wire_references
-
 __all__ = [
-    "HEAD_SPECS",
-    "LOG_SPEC",
-    "Head",
-    "LogHead",
+    "MID_SPECS",
+    "Mid",
+    "encode_i64_list",
     "fastbinary",
     "reference_objects",
 ]
@@ -25,47 +22,35 @@ except ImportError:  # tested by hiding it (tests/test_thrift.py)
     fastbinary = None
 
 
-def reference_objects(span: Span) -> Optional[list[_Ref]]:
-    """The span's wire references as objects for the C extension (None when there are none)."""
-    refs = wire_references(span)
-    return [_Ref(*ref) for ref in refs] if refs else None
+def reference_objects(refs: list[tuple[int, int, int, int]]) -> list[_Ref]:
+    """Wire references (``common.wire_references``) as objects for the C extension."""
+    return [_Ref(*ref) for ref in refs]
 
 
-class Head:
-    """Scratch object the C encoder reads the span's fields 3-9 from (by attribute)."""
+def encode_i64_list(values: list[int]) -> bytes:
+    """A struct of one list<i64> field: its field and list headers, the zigzag varints of
+    ``values`` one after another, and its stop byte (many spans' numbers in one call)."""
+    holder = _Values()
+    holder.values = values
+    encoded: bytes = fastbinary.encode_compact(holder, VALUES_SPEC)
+    return encoded
 
-    __slots__ = (
-        "spanId",
-        "parentSpanId",
-        "operationName",
-        "references",
-        "flags",
-        "startTime",
-        "duration",
-        "logTimestamp",
-        "parent_id",
-        "name",
-    )
-    spanId: int
+
+class _Values:
+    """What encode_i64_list hands the C extension (a new one a call: thread-safe)."""
+
+    __slots__ = ("values",)
+    values: list[int]
+
+
+class Mid:
+    """Scratch object for a span's fields 4-7 (parentSpanId to flags), read by attribute."""
+
+    __slots__ = ("parentSpanId", "operationName", "references", "flags")
     parentSpanId: int
     operationName: bytes
     references: Optional[list[_Ref]]
     flags: int
-    startTime: int
-    duration: int
-    logTimestamp: int
-    parent_id: Optional[int]  # the span values the fields above were computed from
-    name: Optional[str]
-
-    def __init__(self) -> None:
-        self.parent_id = self.name = None
-
-
-class LogHead:
-    """Scratch object for a Log's timestamp."""
-
-    __slots__ = ("timestamp",)
-    timestamp: int
 
 
 class _Ref:
@@ -80,7 +65,10 @@ class _Ref:
         self.spanId = span_id
 
 
-LOG_SPEC = [LogHead, (None, (1, TType.I64, "timestamp", None, None))]
+VALUES_SPEC: list[Any] = [
+    _Values,
+    (None, (1, TType.LIST, "values", (TType.I64, None, False), None)),
+]
 REF_SPEC = (
     None,
     (1, TType.I32, "refType", None, None),
@@ -88,33 +76,21 @@ REF_SPEC = (
     (3, TType.I64, "traceIdHigh", None, None),
     (4, TType.I64, "spanId", None, None),
 )
-# jaeger.thrift's Span fields 3-9 (operationName passed pre-encoded). The encoder writes
-# fields 1-2 (the trace id, cached as bytes) itself and the C extension continues after
-# them: compact field headers hold the id's distance from the previous field, so the spec
-# numbers each field by its distance from field 2 (spanId, field 3, is 1 here).
-# Most spans have no references to send: their spec leaves field 6 out altogether.
-HEAD_SPEC_REFS: list[Any] = [
-    Head,
+# jaeger.thrift's Span fields 4-7 (operationName passed pre-encoded). The encoder writes
+# the span id (field 3) before them and the start time (field 8) after them: compact field
+# headers hold the id's distance from the previous field, so the spec numbers each field by
+# its distance from field 3 (parentSpanId, field 4, is 1 here). Most spans have no
+# references to send: their spec leaves field 6 out altogether (flags then is +2).
+MID_SPEC_REFS: list[Any] = [
+    Mid,
     (
         None,
-        (1, TType.I64, "spanId", None, None),
-        (2, TType.I64, "parentSpanId", None, None),
-        (3, TType.STRING, "operationName", "BINARY", None),
-        (4, TType.LIST, "references", (TType.STRUCT, [_Ref, REF_SPEC], False), None),
-        (5, TType.I32, "flags", None, None),
-        (6, TType.I64, "startTime", None, None),
-        (7, TType.I64, "duration", None, None),
+        (1, TType.I64, "parentSpanId", None, None),
+        (2, TType.STRING, "operationName", "BINARY", None),
+        (3, TType.LIST, "references", (TType.STRUCT, [_Ref, REF_SPEC], False), None),
+        (4, TType.I32, "flags", None, None),
     ),
 ]
-HEAD_SPEC: list[Any] = [
-    Head,
-    tuple(None if f and f[0] == 4 else f for f in HEAD_SPEC_REFS[1]),
-]
-LOG_TIMESTAMP = (8, TType.I64, "logTimestamp", None, None)  # not a Span field: cut off
-# By index: 1 = with the first log's timestamp, 2 = with references.
-HEAD_SPECS = [
-    HEAD_SPEC,
-    [Head, (*HEAD_SPEC[1], LOG_TIMESTAMP)],
-    HEAD_SPEC_REFS,
-    [Head, (*HEAD_SPEC_REFS[1], LOG_TIMESTAMP)],
-]
+MID_SPEC: list[Any] = [Mid, tuple(None if f and f[0] == 3 else f for f in MID_SPEC_REFS[1])]
+# By index: 0 = without references, 1 = with references.
+MID_SPECS = [MID_SPEC, MID_SPEC_REFS]

@@ -25,7 +25,8 @@ from typing import Any
 from .._version import __version__
 from .common import utf8
 from .thrift_binary import BinaryEncoder
-from .thrift_compact import ACCELERATOR_AVAILABLE, CompactEncoder, binary, list_header, varint
+from .thrift_compact import ACCELERATOR_AVAILABLE, CompactEncoder
+from .thrift_varints import binary, list_header, varint
 
 __all__ = [
     "ACCELERATOR_AVAILABLE",
