@@ -59,14 +59,15 @@ class SpanScope(_ContextVarScope):
             duration = next(owner.sampled_clock) - span._start_ns
             span._duration_ns = duration if duration > 0 else 0
             inbox = owner.inbox  # as in Span.finish
-            if len(inbox) < inbox.room:
+            if inbox is not None and len(inbox) < inbox.room:
                 inbox.append(span)
                 return
             report = owner.report  # read, then called: see Span.finish
-            try:
-                report(span)
-            except Exception:  # a reporter's bug must not escape into user code
-                report_failed(owner)
+            if report is not None:
+                try:
+                    report(span)
+                except Exception:  # a reporter's bug must not escape into user code
+                    report_failed(owner)
         else:
             duration = next(owner.unsampled_clock) - span._start_ns
             span._duration_ns = duration if duration > 0 else 0

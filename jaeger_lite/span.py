@@ -276,16 +276,17 @@ class Span(JaegerClientSpan, RareFields):
             duration = end - self._start_ns
             self._duration_ns = duration if duration > 0 else 0
             inbox = owner.inbox  # the reporter's list, while it has room (see SpanInbox)
-            if len(inbox) < inbox.room:
+            if inbox is not None and len(inbox) < inbox.room:
                 inbox.append(self)
                 return
             # Read, then called: owner.report(...) would be a LOAD_METHOD on a slot, which
             # 3.11 cannot specialise (~95 instructions a sampled span; callgrind).
             report = owner.report
-            try:
-                report(self)
-            except Exception:  # a reporter's bug must not escape into user code
-                report_failed(owner)
+            if report is not None:  # None: the reporter discards spans (DiscardInbox)
+                try:
+                    report(self)
+                except Exception:  # a reporter's bug must not escape into user code
+                    report_failed(owner)
         else:
             if end is None:
                 end = next(owner.unsampled_clock)

@@ -17,7 +17,7 @@ from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
 from ._span_extras import inherit
-from ._span_factory import SpanOwner, new_span
+from ._span_factory import DISCARD, SpanInbox, SpanOwner, new_span
 from ._span_scope import KeptSpanScope, SpanScope
 from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
@@ -138,7 +138,9 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             inbox = self._reporter.span_inbox()
         except Exception:  # a user reporter's bug: report_span it is
             inbox = None
-        if inbox is not None:
+        if inbox is DISCARD:
+            self._owner.report = None
+        elif isinstance(inbox, SpanInbox):
             self._owner.inbox = inbox
         self._started = Counter()
         self._count_started = self._started.inc
