@@ -18,10 +18,13 @@ starting one step later, so load from elsewhere hits all of them alike.
 ``--study`` adds, for (c), where the time goes: the worker's wake-ups (``Event.wait``
 returns) and the application's ``set()`` calls, the worker's CPU time (it holds the GIL
 whenever it runs Python), the main thread's CPU time against its wall time (the rest it
-waited, mostly for the GIL), and the garbage collections run during the loop.
+waited, mostly for the GIL), and the garbage collections run during the loop; and (d):
+(a) and (b) in turns on one thread (every ``--batch`` spans the loop encodes the held ones),
+with no reporter and nothing sent: what encoding on the application thread costs by
+itself, from caches shared between the two (c) is then compared with.
 ``--switch-interval S`` sets ``sys.setswitchinterval`` in the children; ``--patch
 MODULE.NAME=EXPR`` sets a module attribute in this checkout's children first (e.g.
-``jaeger_lite.reporting.remote.WAKE_BYTES=10**9``: the worker never woken before the flush,
+``jaeger_lite.reporting._batches.WAKE_BYTES=10**9``: the worker never woken before the flush,
 the floor of the design).
 ``--callgrind`` counts instructions per span instead of timing (valgrind; repeatable on a
 loaded machine): each mode at ``--spans`` and at a quarter of it, the difference divided
@@ -88,7 +91,7 @@ if mode == "allin":
                 CountingEvent.sets += 1
                 super().set()
         reporter._wake = CountingEvent()
-elif mode == "encode":
+elif mode in ("encode", "interleaved"):
     reporter = Collect()
 else:
     reporter = NullReporter()
@@ -99,9 +102,20 @@ with tracer.start_active_span("root"):
     cpu0 = time.thread_time()
     pcpu0 = time.process_time()
     t0 = perf()
-    for _ in range(n):
-        with tracer.start_active_span("GET /users/{id}") as scope:
-            scope.span.set_tag("component", "bench")
+    if mode == "interleaved":  # (a) and (b) in turns on one thread: no reporter, no sends
+        held = reporter.spans
+        encode = UDPSender("127.0.0.1", port).encode_spans
+        for _ in range(n):
+            with tracer.start_active_span("GET /users/{id}") as scope:
+                scope.span.set_tag("component", "bench")
+            if len(held) >= batch:
+                encode(held)
+                held.clear()
+        encode(held)
+    else:
+        for _ in range(n):
+            with tracer.start_active_span("GET /users/{id}") as scope:
+                scope.span.set_tag("component", "bench")
     t1 = perf()
     cpu1 = time.thread_time()
     gc.callbacks.remove(on_gc)
@@ -237,7 +251,7 @@ def main() -> None:
     roots = {"this": ROOT}
     if args.versus:
         roots["versus"] = os.path.abspath(args.versus)
-    modes = ["loop", "encode", "allin"]
+    modes = ["loop", "encode", "allin"] + (["interleaved"] if args.study else [])
     print(
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.2f}; {args.spans:,} spans, start_active_span + 1 tag, "
@@ -310,6 +324,11 @@ def main() -> None:
         print(f"  gc collections gen0/1/2 in (c)'s loop: {', '.join(gcs)}", end="")
         print(f"; in (a)'s: {', '.join(sorted({r['gc'] for r in results[(name, 'loop')]}))}")
         if args.study:
+            d = [float(r["loop"]) for r in results[(name, "interleaved")]]
+            print("  (d) (a) and (b) in turns of --batch spans on one thread, no reporter:")
+            d_ratio = [w / (x + y) for x, y, w in zip(a, b, d)]
+            print(f"      {spread(d)}; (d)/((a)+(b)) {spread(d_ratio)}")
+            print(f"      (c)/(d) {spread([z / w for z, w in zip(c, d)])}")
             rows = results[(name, "allin")]
             for key, label in [
                 ("wakes", "worker wake-ups (Event.wait returns)"),
@@ -324,7 +343,7 @@ def main() -> None:
     if "versus" in roots:
         print("\nthis / versus, medians of the per-round ratios:")
         for mode in modes:
-            key = {"loop": "loop", "encode": "encode", "allin": "allin"}[mode]
+            key = {"encode": "encode", "allin": "allin"}.get(mode, "loop")
             mine = [float(r[key]) for r in results[("this", mode)]]
             theirs = [float(r[key]) for r in results[("versus", mode)]]
             print(f"  {mode:<7} {spread([x / y for x, y in zip(mine, theirs)])}")
