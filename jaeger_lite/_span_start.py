@@ -3,9 +3,9 @@ sampler decides), a remote or baggage-only parent, and spans for another tracing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from time import time_ns
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 from ._ids import MAX_ID, getrandbits, new_id
 from ._log import LOG as _log
@@ -30,7 +30,7 @@ class SpanStarts:
     _sampler: Sampler
     _sampler_errors: Counter
     _trace_id_bits: int
-    _count_started: Callable[[], int]
+    _started_ticks: Iterator[tuple[()]]
 
     def start_bridged_span(
         self,
@@ -65,7 +65,7 @@ class SpanStarts:
             span = self._new_trace(operation_name, links, start_ns)
         else:
             span = self._start_from_context(operation_name, parent, links, True, start_ns)
-        self._count_started()
+        next(self._started_ticks)
         return span
 
     def _new_trace(self, operation_name: str, refs: tuple[Reference, ...], start_ns: int) -> Span:

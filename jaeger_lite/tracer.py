@@ -143,8 +143,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         elif isinstance(inbox, SpanInbox):
             self._owner.inbox = inbox
         self._started = Counter()
-        self._count_started = self._started.inc
-        self._started_ticks = self._started.ticks  # next() on it: see Counter
+        # next() on it counts a start: ~250 instructions cheaper than inc() (see Counter).
+        self._started_ticks = self._started.ticks
         # A clock that counts (see Counter): start_active_span's start time and count.
         self._started_clock = starmap(time_ns, self._started_ticks)
         self._sampler_errors = Counter()
@@ -194,7 +194,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             span = self._new_trace(operation_name, refs, start_ns)
         else:
             span = self._start_from_context(operation_name, parent, refs, is_child, start_ns)
-        self._count_started()
+        next(self._started_ticks)
         if tags is not None:
             try:
                 for key, value in tags.items():
