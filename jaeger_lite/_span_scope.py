@@ -75,27 +75,9 @@ class SpanScope(_ContextVarScope):
 
 class KeptSpanScope(_ContextVarScope):
     """What ``start_active_span(..., finish_on_close=False)`` makes under the default
-    manager: ``_ContextVarScope.__exit__`` without the finish (keep the two in step)."""
+    manager: built as SpanScope is, ended by ``_ContextVarScope.__exit__``, which leaves
+    the span open (``_finish_on_close`` is False here)."""
 
     __slots__ = ()
     __init__ = object.__init__  # as in SpanScope
     _finish_on_close = False  # as in SpanScope: never written
-
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc_val: Optional[BaseException],
-        exc_tb: Optional[TracebackType],
-    ) -> None:
-        if exc_val is not None:
-            record_error(self.span, exc_val, exc_tb)
-        var = self._manager._var  # type: ignore[attr-defined]
-        if self._closed or var.get() is not self:
-            self._end_out_of_order()  # a leak: never on the common path
-            return
-        self._closed = True
-        try:
-            var.reset(self._token)
-        except ValueError:
-            previous = self._token.old_value
-            var.set(None if previous is Token.MISSING else previous)
