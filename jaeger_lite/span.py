@@ -265,35 +265,30 @@ class Span(JaegerClientSpan, RareFields):
         except AttributeError:
             return
         owner = self._owner
+        recording = self._recording
         # Only the claimer counts the span: with the end time read from the counter's
         # clock (see SpanOwner), or with a tick when the time was given.
-        if self._recording:
-            self._recording = False
-            if end is None:
-                end = next(owner.sampled_clock)
-            else:
-                next(owner.sampled_ticks)
-            duration = end - self._start_ns
-            self._duration_ns = duration if duration > 0 else 0
-            inbox = owner.inbox  # the reporter's list, while it has room (see SpanInbox)
-            if inbox is not None and len(inbox) < inbox.room:
-                inbox.append(self)
-                return
-            # Read, then called: owner.report(...) would be a LOAD_METHOD on a slot, which
-            # 3.11 cannot specialise (~95 instructions a sampled span; callgrind).
-            report = owner.report
-            if report is not None:  # None: the reporter discards spans (DiscardInbox)
-                try:
-                    report(self)
-                except Exception:  # a reporter's bug must not escape into user code
-                    report_failed(owner)
+        if end is None:
+            end = next(owner.sampled_clock if recording else owner.unsampled_clock)
         else:
-            if end is None:
-                end = next(owner.unsampled_clock)
-            else:
-                next(owner.unsampled_ticks)
-            duration = end - self._start_ns
-            self._duration_ns = duration if duration > 0 else 0
+            next(owner.sampled_ticks if recording else owner.unsampled_ticks)
+        duration = end - self._start_ns
+        self._duration_ns = duration if duration > 0 else 0
+        if not recording:
+            return
+        self._recording = False
+        inbox = owner.inbox  # the reporter's list, while it has room (see SpanInbox)
+        if inbox is not None and len(inbox) < inbox.room:
+            inbox.append(self)
+            return
+        # Read, then called: owner.report(...) would be a LOAD_METHOD on a slot, which
+        # 3.11 cannot specialise (~95 instructions a sampled span; callgrind).
+        report = owner.report
+        if report is not None:  # None: the reporter discards spans (DiscardInbox)
+            try:
+                report(self)
+            except Exception:  # a reporter's bug must not escape into user code
+                report_failed(owner)
 
     def _set_sampling_priority(self, value: Any) -> None:
         if self._duration_ns is not None:
