@@ -26,6 +26,7 @@ import encodings.idna  # noqa: F401
 import logging
 import os
 import threading
+import time
 from collections import deque
 from typing import Any, Optional
 
@@ -209,12 +210,15 @@ class RemoteReporter(Encoding, Reporter):
         # the worker hands spans over in queue order and sets ``done`` once it has handed
         # over this many. Checked and registered under the lock close() sets ``_closed``
         # under, so close() releases every flush registered (one could wait forever).
+        deadline = None if timeout is None else time.monotonic() + timeout
         if not self._turn_lock.acquire(timeout=-1 if timeout is None else timeout):
             return False  # an encode holds it that long (a custom sender's)
         try:
             target = self._queued_spans()
         finally:
             self._turn_lock.release()
+        if deadline is not None:  # one timeout for the lock and the wait together
+            timeout = max(0.0, deadline - time.monotonic())
         done = threading.Event()
         with self._lock:
             closed = self._closed
