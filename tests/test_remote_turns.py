@@ -209,9 +209,11 @@ class FlakyUDP(UDPSender):
     def __init__(self, port: int, worker_only: bool = False) -> None:
         super().__init__("127.0.0.1", port)
         self.worker_only = worker_only
+        self.refused = 0  # encode_spans calls refused off the worker (worker_only)
 
     def encode_spans(self, spans: Iterable[Span]) -> list[bytes]:
         if self.worker_only and threading.current_thread().name != "jaeger_lite-reporter":
+            self.refused += 1
             raise RuntimeError("not on the worker")
         spans = list(spans)
         if any(span.operation_name == "bad" for span in spans):
@@ -245,12 +247,16 @@ def test_an_inline_encode_that_raises_costs_a_counter_not_the_application(
 
 
 def test_a_sender_that_encodes_only_on_the_worker_still_delivers(agent: UDPAgent) -> None:
-    """Every turn's encode raises: each costs a counter, the worker encodes, none is lost."""
-    reporter = RemoteReporter(FlakyUDP(agent.port, worker_only=True), flush_interval=60)
+    """Every turn's encode raises: each costs a counter, the worker encodes, none is lost.
+    (A turn that finds the worker encoding the last failed chunk one by one skips, so the
+    number of turns that ran, 1 to 4, is counted by the sender.)"""
+    sender = FlakyUDP(agent.port, worker_only=True)
+    reporter = RemoteReporter(sender, flush_interval=60)
     tracer = Tracer("svc", reporter)
     make(tracer, 4 * WAKE_EVERY)
     assert reporter.flush(5)
-    assert reporter._inline_errors.value == 4
+    assert 1 <= sender.refused <= 4
+    assert reporter._inline_errors.value == sender.refused
     assert numbers(agent.wait_for_spans(4 * WAKE_EVERY)) == list(range(4 * WAKE_EVERY))
     metrics = reporter.metrics()
     assert metrics["spans_dropped_encode_error"] == 0
