@@ -67,6 +67,27 @@ def app(environ, start_response):
 """
 
 CONF = """
+import os
+
+
+def _record(event, pid):
+    # One short O_APPEND write a line: lines from several processes never interleave.
+    with open(os.environ["WORKER_LOG"], "a") as log:
+        log.write(f"{event} {pid}\\n")
+
+
+def post_fork(server, worker):
+    _record("fork", os.getpid())
+
+
+def post_worker_init(worker):  # gunicorn calls it after the worker's signal handlers
+    _record("ready", os.getpid())
+
+
+def worker_exit(server, worker):
+    _record("exit", os.getpid())
+
+
 def on_exit(server):
     import os
     from app import tracer
@@ -95,12 +116,29 @@ def _get(url: str) -> tuple[int, int, int]:
         return int(pid), int(trace_id), int(span_id)
 
 
+def _wait_until_no_worker_boots(worker_log: Path) -> None:
+    """Wait until WORKERS workers run and none is booting: gunicorn loses a SIGTERM that
+    reaches a fresh worker before its signal handlers are set (they are still the
+    master's), and that worker then runs until the graceful timeout's SIGKILL."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        events: dict[str, set[str]] = collections.defaultdict(set)
+        for line in worker_log.read_text().splitlines():
+            event, pid = line.split()
+            events[event].add(pid)
+        if events["fork"] == events["ready"] and len(events["ready"] - events["exit"]) == WORKERS:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"workers never settled: {worker_log.read_text()}")
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     pytest.importorskip("gunicorn")
     app_dir: Path = tmp_path_factory.mktemp("gunicorn_app")
     (app_dir / "app.py").write_text(textwrap.dedent(APP))
     (app_dir / "gunicorn_conf.py").write_text(textwrap.dedent(CONF))
+    worker_log = app_dir / "workers.log"
     agent = UDPAgent()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -114,6 +152,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         os.environ,
         AGENT_PORT=str(agent.port),
         BARRIER_PORT=str(barrier.getsockname()[1]),
+        WORKER_LOG=str(worker_log),
         PYTHONPATH=os.pathsep.join([str(app_dir), str(Path(__file__).resolve().parent.parent)]),
     )
     proc = subprocess.Popen(
@@ -151,6 +190,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 conn.close()
             responses = [future.result() for future in held]
             responses += pool.map(_get, [url] * (REQUESTS - WORKERS))
+        _wait_until_no_worker_boots(worker_log)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=WAIT)
@@ -187,7 +227,7 @@ def test_gunicorn_stops_cleanly(run: Run) -> None:
     """SIGTERM: workers and master exit promptly, with status 0 and no traceback."""
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr, run.stderr
-    assert run.stop_seconds < 10.0
+    assert run.stop_seconds < 10.0, run.stderr
 
 
 def test_every_worker_served_and_reported(run: Run) -> None:
