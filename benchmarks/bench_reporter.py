@@ -24,8 +24,11 @@ with no reporter and nothing sent: what encoding on the application thread costs
 itself, from caches shared between the two (c) is then compared with.
 ``--switch-interval S`` sets ``sys.setswitchinterval`` in the children; ``--patch
 MODULE.NAME=EXPR`` sets a module attribute in this checkout's children first (e.g.
-``jaeger_lite.reporting._batches.WAKE_BYTES=10**9``: the worker never woken before the flush,
+``jaeger_lite.reporting._turns.WAKE_BYTES=10**9``: the worker never woken before the flush,
 the floor of the design).
+``--flush`` measures instead how long ``tracer.flush()`` takes after a few spans (a
+request handler or serverless invocation that flushes before it returns): 10 spans, then
+``flush()``, 300 times in each fresh process; the median and 90th percentile of the flush.
 ``--callgrind`` counts instructions per span instead of timing (valgrind; repeatable on a
 loaded machine): each mode at ``--spans`` and at a quarter of it, the difference divided
 by the difference in spans, so interpreter start and imports cancel out.
@@ -79,7 +82,7 @@ collections = [0, 0, 0]
 def on_gc(phase, info):
     if phase == "start":
         collections[info["generation"]] += 1
-if mode == "allin":
+if mode in ("allin", "flush"):
     reporter = RemoteReporter(UDPSender("127.0.0.1", port))
     if study:
         class CountingEvent(threading.Event):
@@ -102,7 +105,19 @@ with tracer.start_active_span("root"):
     cpu0 = time.thread_time()
     pcpu0 = time.process_time()
     t0 = perf()
-    if mode == "interleaved":  # (a) and (b) in turns on one thread: no reporter, no sends
+    if mode == "flush":  # 10 spans, then flush(): its latency, 300 times
+        latencies = []
+        for _ in range(300):
+            for _ in range(10):
+                with tracer.start_active_span("GET /users/{id}") as scope:
+                    scope.span.set_tag("component", "bench")
+            f0 = perf()
+            reporter.flush()
+            latencies.append(perf() - f0)
+        latencies.sort()
+        out["flush_p50"] = latencies[len(latencies) // 2] * 1e6
+        out["flush_p90"] = latencies[len(latencies) * 9 // 10] * 1e6
+    elif mode == "interleaved":  # (a) and (b) in turns on one thread: no reporter, no sends
         held = reporter.spans
         encode = UDPSender("127.0.0.1", port).encode_spans
         for _ in range(n):
@@ -134,6 +149,9 @@ if mode == "encode":
             encode(group)
     out["encode"] = (perf() - t0) / n * 1e6
     out["encode_cpu"] = (time.process_time() - c0) / n * 1e6
+elif mode == "flush":
+    out["datagrams"] = reporter.metrics()["batches_sent"]
+    reporter.close()
 elif mode == "allin":
     reporter.flush()
     out["allin_cpu"] = (time.process_time() - pcpu0) / n * 1e6
@@ -227,6 +245,19 @@ def instructions(root: str, mode: str, n: int, batch: int, patches: list[str]) -
     return (counts[0] - counts[1]) / (n if mode == "encode" else n - n // 4)
 
 
+def flush_latency(roots: dict[str, str], rounds: int) -> None:
+    """``--flush``: flush() latency after 10 spans, per checkout, rounds interleaved."""
+    rows: dict[str, list[dict[str, str]]] = {name: [] for name in roots}
+    for round_no in range(rounds):
+        for name in list(roots)[round_no % len(roots) :] + list(roots)[: round_no % len(roots)]:
+            rows[name].append(run(roots[name], "flush", 3000, 128, False, None, []))
+    print(f"\nflush() after 10 spans, µs: median (min-max) over {rounds} fresh processes")
+    for name, results in rows.items():
+        p50 = [float(r["flush_p50"]) for r in results]
+        p90 = [float(r["flush_p90"]) for r in results]
+        print(f"  {name:<7} p50 {spread(p50)}  p90 {spread(p90)}")
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
@@ -240,6 +271,7 @@ def main() -> None:
     parser.add_argument("--study", action="store_true", help="wake-ups, CPU and wait times")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (s)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per span")
+    parser.add_argument("--flush", action="store_true", help="flush() latency after 10 spans")
     parser.add_argument(
         "--patch",
         action="append",
@@ -260,6 +292,10 @@ def main() -> None:
     )
     for name, root in roots.items():
         print(f"  {name}: {root}")
+
+    if args.flush:
+        flush_latency(roots, args.rounds)
+        return
 
     if args.callgrind:
         print("\ninstructions per span (callgrind, whole process, all threads)")

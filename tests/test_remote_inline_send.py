@@ -94,6 +94,68 @@ def test_a_host_name_is_connected_by_the_worker_then_sent_to_inline(agent: UDPAg
     assert accounted(tracer.metrics) == 9 * WAKE_EVERY
 
 
+def test_flush_sends_on_the_calling_thread(agent: UDPAgent) -> None:
+    """A flush with a short queue encodes and sends it itself: one datagram, sent by the
+    caller, and the worker not woken (each wake-up is a thread hand-off of ~0.1 ms)."""
+    sender = WhoSends("127.0.0.1", agent.port)
+    reporter = RemoteReporter(sender, flush_interval=60)
+    tracer = Tracer("svc", reporter)
+    make(tracer, 10)
+    woken = []
+    set_wake = reporter._wake.set
+    reporter._wake.set = lambda: woken.append(1) or set_wake()  # type: ignore[method-assign]
+    assert reporter.flush(5)
+    assert sender.inline == [(threading.get_ident(), True)] and woken == []
+    assert numbers(agent.wait_for_spans(10)) == list(range(10))
+    make(tracer, 3, start=10)
+    assert reporter.flush(5) and woken == []
+    assert numbers(agent.wait_for_spans(13)) == list(range(13))
+    reporter.close(5)
+    assert tracer.metrics["spans_sent"] == 13 == accounted(tracer.metrics)
+
+
+def test_flush_hands_over_to_the_worker_when_try_send_declines(agent: UDPAgent) -> None:
+    class Declines(UDPSender):
+        def try_send(self, spans: Sequence[bytes]) -> bool:
+            return False
+
+    reporter = RemoteReporter(Declines("127.0.0.1", agent.port), flush_interval=60)
+    tracer = Tracer("svc", reporter)
+    make(tracer, 10)
+    assert reporter.flush(5)  # the worker's send()
+    assert numbers(agent.wait_for_spans(10)) == list(range(10))
+    reporter.close(5)
+    assert accounted(tracer.metrics) == 10
+
+
+def test_threads_that_report_and_flush_at_once_lose_nothing(agent: UDPAgent) -> None:
+    """Flushes on four threads race each other, the turns and the worker for the locks:
+    every flush returns True having seen its own spans handed over, and every span arrives
+    exactly once."""
+    reporter = RemoteReporter(UDPSender("127.0.0.1", agent.port), flush_interval=60)
+    tracer = Tracer("svc", reporter)
+    failures: list[str] = []
+
+    def work(base: int) -> None:
+        for round_no in range(40):
+            make(tracer, 7, start=base + 7 * round_no)
+            if not reporter.flush(5):
+                failures.append(f"flush timed out ({base}, {round_no})")
+            elif reporter.metrics()["spans_sent"] < 7 * (round_no + 1):
+                failures.append(f"flush returned before its spans went ({base}, {round_no})")
+
+    threads = [threading.Thread(target=work, args=(1000 * i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    expected = sorted(1000 * i + k for i in range(4) for k in range(280))
+    assert sorted(numbers(agent.wait_for_spans(len(expected)))) == expected
+    reporter.close(5)
+    assert tracer.metrics["spans_sent"] == len(expected) == accounted(tracer.metrics)
+
+
 def fill(sock: socket.socket) -> None:
     """Fill a non-blocking Unix datagram socket (unlike UDP, it blocks when full)."""
     while True:

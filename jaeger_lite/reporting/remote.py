@@ -36,7 +36,8 @@ from .._safe import plural
 from .._span_factory import SpanInbox
 from ..senders.base import Sender, as_sender
 from ..span import Span
-from ._batches import TURN_MAX, WAKE_BYTES, WAKE_EVERY, Batches, Encoding
+from ._batches import Batches
+from ._turns import TURN_MAX, WAKE_BYTES, WAKE_EVERY, Encoding
 from .base import Reporter
 
 __all__ = [
@@ -217,6 +218,8 @@ class RemoteReporter(Encoding, Reporter):
             target = self._queued_spans()
         finally:
             self._turn_lock.release()
+        if self._flush_here() and self._handed >= target:
+            return True
         if deadline is not None:  # one timeout for the lock and the wait together
             timeout = max(0.0, deadline - time.monotonic())
         done = threading.Event()
