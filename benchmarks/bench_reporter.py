@@ -21,7 +21,9 @@ whenever it runs Python), the main thread's CPU time against its wall time (the 
 waited, mostly for the GIL), and the garbage collections run during the loop; and (d):
 (a) and (b) in turns on one thread (every ``--batch`` spans the loop encodes the held ones),
 with no reporter and nothing sent: what encoding on the application thread costs by
-itself, from caches shared between the two (c) is then compared with.
+itself, from caches shared between the two (c) is then compared with; and (e): (d) less
+the same loop with the spans held and let go every ``--batch`` spans unencoded, which is
+what the encoder costs inside (d), against (b) alone.
 ``--switch-interval S`` sets ``sys.setswitchinterval`` in the children; ``--patch
 MODULE.NAME=EXPR`` sets a module attribute in this checkout's children first (e.g.
 ``jaeger_lite.reporting._turns.WAKE_BYTES=10**9``: the worker never woken before the flush,
@@ -94,7 +96,7 @@ if mode in ("allin", "flush"):
                 CountingEvent.sets += 1
                 super().set()
         reporter._wake = CountingEvent()
-elif mode in ("encode", "interleaved"):
+elif mode in ("encode", "interleaved", "held"):
     reporter = Collect()
 else:
     reporter = NullReporter()
@@ -117,6 +119,13 @@ with tracer.start_active_span("root"):
         latencies.sort()
         out["flush_p50"] = latencies[len(latencies) // 2] * 1e6
         out["flush_p90"] = latencies[len(latencies) * 9 // 10] * 1e6
+    elif mode == "held":  # (d) without the encoding: spans held, let go every `batch`
+        held = reporter.spans
+        for _ in range(n):
+            with tracer.start_active_span("GET /users/{id}") as scope:
+                scope.span.set_tag("component", "bench")
+            if len(held) >= batch:
+                held.clear()
     elif mode == "interleaved":  # (a) and (b) in turns on one thread: no reporter, no sends
         held = reporter.spans
         encode = UDPSender("127.0.0.1", port).encode_spans
@@ -283,7 +292,7 @@ def main() -> None:
     roots = {"this": ROOT}
     if args.versus:
         roots["versus"] = os.path.abspath(args.versus)
-    modes = ["loop", "encode", "allin"] + (["interleaved"] if args.study else [])
+    modes = ["loop", "encode", "allin"] + (["interleaved", "held"] if args.study else [])
     print(
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.2f}; {args.spans:,} spans, start_active_span + 1 tag, "
@@ -365,6 +374,11 @@ def main() -> None:
             d_ratio = [w / (x + y) for x, y, w in zip(a, b, d)]
             print(f"      {spread(d)}; (d)/((a)+(b)) {spread(d_ratio)}")
             print(f"      (c)/(d) {spread([z / w for z, w in zip(c, d)])}")
+            held = [float(r["loop"]) for r in results[(name, "held")]]
+            in_turns = [w - h for w, h in zip(d, held)]
+            print("  (e) the encoder in (d): (d) less the same loop holding the spans unencoded:")
+            print(f"      {spread(held)} held; encoding {spread(in_turns)}", end="")
+            print(f", (e)/(b) {spread([e / y for e, y in zip(in_turns, b)])}")
             rows = results[(name, "allin")]
             for key, label in [
                 ("wakes", "worker wake-ups (Event.wait returns)"),
