@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,22 @@ pytest.importorskip("opentelemetry.trace")
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 import jaeger_lite
 import jaeger_lite.otel
-from jaeger_lite import ConstSampler, InMemoryReporter, ReferenceType, Tracer
+from jaeger_lite import (
+    ConstSampler,
+    InMemoryReporter,
+    OTLPSender,
+    ReferenceType,
+    Tracer,
+    UDPSender,
+)
 from jaeger_lite.testing import new_test_tracer
+from tests._otlp_collector import parse_otlp_json
+from tests._wire_helpers import decode_compact_span, tag_dict
 
 Env = tuple[trace.Tracer, Tracer, InMemoryReporter]
 
@@ -75,20 +86,77 @@ def test_kinds_map_to_span_kind_tags(env: Env, kind: SpanKind, tag: str) -> None
     assert reporter.spans[0].tags.get("span.kind") == tag
 
 
-def test_sequences_render_as_the_otel_jaeger_exporter_did(env: Env) -> None:
-    """Lists and tuples become str(tuple(...)); None values are not recorded."""
-    otel, _, reporter = env
+def test_sequences_are_kept_as_tuples_and_thrift_shows_them_as_the_jaeger_exporter_did(
+    env: Env,
+) -> None:
+    """Lists and tuples are kept as tuples (strings cut at max_tag_value_length, as many
+    elements at most, None elements kept); Jaeger Thrift sends their str(), as
+    OpenTelemetry's Jaeger exporter did. None values are not recorded."""
+    otel, tracer, reporter = env
+    limit = tracer._owner.max_tag_value_length
     with otel.start_as_current_span("op", attributes={"a": ["x", "y"], "skip": None}) as span:
         span.set_attribute("ints", (1, 2))
         span.set_attribute("one", ["solo"])
         span.set_attribute("none", None)
         span.set_attributes({"bools": [True, False], "also_none": None})
-    tags = dict(reporter.spans[0].tags)
-    assert tags["a"] == "('x', 'y')"
-    assert tags["ints"] == "(1, 2)"
-    assert tags["one"] == "('solo',)"
-    assert tags["bools"] == "(True, False)"
+        span.set_attribute("holes", ["a", None, "b"])
+        span.set_attribute("long", ["z" * (limit + 5)] * (limit + 3))
+        span.set_attribute("odd", [object, 1.5])  # not OpenTelemetry's types: str() of them
+    (recorded,) = reporter.spans
+    tags = dict(recorded.tags)
+    assert tags["a"] == ("x", "y") and tags["ints"] == (1, 2) and tags["one"] == ("solo",)
+    assert tags["bools"] == (True, False) and tags["holes"] == ("a", None, "b")
+    assert tags["long"] == ("z" * limit,) * limit
+    assert tags["odd"] == (str(object), 1.5)
     assert "skip" not in tags and "none" not in tags and "also_none" not in tags
+    thrift = tag_dict(decode_compact_span(UDPSender().encode(recorded)).tags)
+    assert thrift["a"] == "('x', 'y')" and thrift["ints"] == "(1, 2)"
+    assert thrift["one"] == "('solo',)" and thrift["holes"] == "('a', None, 'b')"
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
+def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
+    env: Env, protocol: str
+) -> None:
+    """The same attributes, events and exception recorded through the OpenTelemetry SDK
+    (its own OTLP encoder) and through jaeger_lite (OTLPSender), decoded by
+    opentelemetry-proto: the same ArrayValues."""
+    sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
+    exporting = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    attributes = {"strs": ["x", "y"], "ints": (1, 2), "floats": [0.5], "bools": [True]}
+
+    def record(tracer: Any) -> None:
+        with tracer.start_as_current_span("op", attributes=attributes) as span:
+            span.set_attribute("holes", ["a", None])
+            span.add_event("retry", {"codes": [500, 503]})
+            span.record_exception(ValueError("x"), {"ids": ["u1", "u2"]})
+
+    exporter = exporting.InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    record(provider.get_tracer("t"))
+    (sdk_span,) = encode_spans(exporter.get_finished_spans()).resource_spans[0].scope_spans[0].spans
+    otel, _, reporter = env
+    record(otel)
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces", protocol=protocol)
+    sender.set_process("svc", {})
+    body = sender.body(sender.encode_spans(reporter.spans))
+    if protocol == "http/json":
+        request = parse_otlp_json(body)
+    else:
+        request = ExportTraceServiceRequest.FromString(body)
+    (ours,) = request.resource_spans[0].scope_spans[0].spans
+
+    def arrays(items: Any) -> dict[str, Any]:
+        return {kv.key: kv.value for kv in items if kv.value.WhichOneof("value") == "array_value"}
+
+    assert arrays(ours.attributes) == arrays(sdk_span.attributes)
+    assert set(arrays(ours.attributes)) == {*attributes, "holes"}
+    for mine, theirs in zip(ours.events, sdk_span.events):
+        assert arrays(mine.attributes) == arrays(theirs.attributes) != {}
 
 
 def test_events_become_logs_with_the_event_name_and_exact_timestamps(env: Env) -> None:
@@ -99,7 +167,7 @@ def test_events_become_logs_with_the_event_name_and_exact_timestamps(env: Env) -
         span.add_event("cache-miss", {"key": "user:42", "tries": [1, 2]}, timestamp=stamp)
         span.add_event("plain")
     (first, second) = reporter.spans[0]._logs or []
-    assert first == (stamp, {"event": "cache-miss", "key": "user:42", "tries": "(1, 2)"})
+    assert first == (stamp, {"event": "cache-miss", "key": "user:42", "tries": (1, 2)})
     assert second[1] == {"event": "plain"}
     assert abs(second[0] - time.time_ns()) < 60e9
 

@@ -37,7 +37,8 @@ def _text(value: Any) -> str:
 
 
 def any_value(value: Any) -> str:
-    """An ``AnyValue`` object."""
+    """An ``AnyValue`` object; a tuple (an OpenTelemetry array attribute) is an
+    ``arrayValue`` of them."""
     cls = value.__class__
     if cls is str:
         return '{"stringValue":' + encode_basestring(value) + "}"
@@ -55,6 +56,9 @@ def any_value(value: Any) -> str:
         return '{"doubleValue":"Infinity"}' if value > 0 else '{"doubleValue":"-Infinity"}'
     if cls is bytes:
         return '{"bytesValue":"' + base64.b64encode(value).decode("ascii") + '"}'
+    if cls is tuple:  # an OpenTelemetry array attribute (None: an empty AnyValue)
+        items = ",".join("{}" if item is None else any_value(item) for item in value)
+        return '{"arrayValue":{"values":[' + items + "]}}"
     return any_value(normalize_value(value))
 
 

@@ -54,7 +54,9 @@ def _string(field_key: bytes, text: Any) -> bytes:
 
 
 def any_value(value: Any) -> bytes:
-    """An ``AnyValue`` message: str, bool, int (int64; beyond it, its text), float, bytes."""
+    """An ``AnyValue`` message: str, bool, int (int64; beyond it, its text), float, bytes,
+    and a tuple (an OpenTelemetry array attribute) as an ``ArrayValue`` of them (None: an
+    empty AnyValue)."""
     cls = value.__class__
     if cls is str:
         return _len(b"\x0a", utf8(value))  # string_value (1)
@@ -68,6 +70,9 @@ def any_value(value: Any) -> bytes:
         return b"\x21" + _pack_double(value)  # double_value (4)
     if cls is bytes:
         return _len(b"\x3a", value)  # bytes_value (7)
+    if cls is tuple:  # an OpenTelemetry array attribute: array_value (5), its values (1)
+        items = [b"\x0a\x00" if item is None else _len(b"\x0a", any_value(item)) for item in value]
+        return _len(b"\x2a", b"".join(items))
     return any_value(normalize_value(value))
 
 

@@ -28,44 +28,18 @@ from .._safe import safe_str
 from .._values import Nanoseconds, normalize_value, seconds_to_ns
 from ..context import Reference, ReferenceType
 from ..span import SAMPLING_PRIORITY, Span, log_entries
+from ._attributes import KIND_OF, attribute_value
 from ._context import jaeger_context, otel_span_context
 
 if TYPE_CHECKING:
     from ..scope import Scope
 
-__all__ = ["BridgeSpan", "attribute_value", "kind_tag", "link_references", "new_bridge"]
+__all__ = ["BridgeSpan", "link_references", "new_bridge"]
 
 _log = logging.getLogger("jaeger_lite")
 
 STATUS_CODE = "otel.status_code"
 STATUS_DESCRIPTION = "otel.status_description"
-
-#: SpanKind -> the ``span.kind`` tag; INTERNAL gets none, as the Collector's translator does.
-_KINDS = {
-    SpanKind.CLIENT: "client",
-    SpanKind.SERVER: "server",
-    SpanKind.PRODUCER: "producer",
-    SpanKind.CONSUMER: "consumer",
-}
-
-
-_KIND_OF = {tag: kind for kind, tag in _KINDS.items()}
-
-
-def kind_tag(kind: Any) -> Optional[str]:
-    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for INTERNAL)."""
-    return _KINDS.get(kind)
-
-
-def attribute_value(value: Any) -> Any:
-    """An attribute value as a tag or log value: str, bool, int, float and bytes as they
-    are; a list or tuple as the OpenTelemetry Jaeger exporter wrote it, ``str(tuple(v))``
-    (``('a', 'b')``); None means "no value" (the caller skips it); anything else becomes
-    its ``str()`` where the span records it."""
-    cls = value.__class__
-    if cls is list or cls is tuple:
-        return safe_str(tuple(value))
-    return value
 
 
 def link_references(links: Sequence[Any]) -> tuple[Reference, ...]:
@@ -139,7 +113,7 @@ class BridgeSpan(OTelSpan):
         kind = self._kind
         if kind is None:
             tags = self._span._tags
-            kind = _KIND_OF.get(tags.get("span.kind", "") if tags else "", SpanKind.INTERNAL)
+            kind = KIND_OF.get(tags.get("span.kind", "") if tags else "", SpanKind.INTERNAL)
         return kind  # type: ignore[no-any-return]
 
     @property
@@ -194,7 +168,7 @@ class BridgeSpan(OTelSpan):
             elif cls is not bool and cls is not int and cls is not float:
                 if value is None:
                     return
-                value = normalize_value(attribute_value(value), span._owner.max_tag_value_length)
+                value = attribute_value(value, span._owner.max_tag_value_length)
             span._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
         elif key == SAMPLING_PRIORITY and value is not None:
             span.set_tag(key, value)  # may start or stop recording
@@ -236,7 +210,7 @@ class BridgeSpan(OTelSpan):
                     ):
                         if value is None:
                             continue
-                        value = normalize_value(attribute_value(value), limit)
+                        value = attribute_value(value, limit)
                     fields[key if key.__class__ is str else safe_str(key)] = value
             except Exception:  # not a mapping: the event is kept without attributes
                 _log.debug("event attributes need a mapping, got %r", attributes)
@@ -314,11 +288,17 @@ class BridgeSpan(OTelSpan):
                 "exception.stacktrace": "",
                 "exception.escaped": str(bool(escaped)),
             }
+            limit = span._owner.max_tag_value_length
             for key, value in (attributes or {}).items():
                 if value is not None:
-                    fields[key] = attribute_value(value)
+                    fields[key] = attribute_value(value, limit)
             span.log_kv(fields, None if timestamp is None else Nanoseconds(timestamp))
             entries = log_entries(span)
+            if entries:  # log_kv makes any other value text: the arrays go back in
+                logged = entries[-1][1]
+                for key, value in fields.items():
+                    if value.__class__ is tuple and key in logged:
+                        logged[key] = value
             limit = span._owner.max_traceback_length
             if entries and "exception.stacktrace" not in (attributes or {}):
                 entries[-1][1]["exception.stacktrace"] = (

@@ -20,8 +20,9 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace import Tracer as OTelTracer
 
 from ..span import Span
+from ._attributes import kind_tag, record_attribute
 from ._context import SPAN_KEY, attach, baggage_of, detach, get_current, jaeger_context, reset
-from ._span import BridgeSpan, attribute_value, kind_tag, link_references, new_bridge, on_exception
+from ._span import BridgeSpan, link_references, new_bridge, on_exception
 
 if TYPE_CHECKING:
     from ._provider import TracerProvider
@@ -134,11 +135,9 @@ def _record_start(span: Span, kind: Any, attributes: Optional[Mapping[str, Any]]
         if kind_value is not None:
             span._tags["span.kind"] = kind_value  # type: ignore[index]
     if attributes:
-        set_tag = span.set_tag
         try:
             for key, value in attributes.items():
-                if value is not None:
-                    set_tag(key, attribute_value(value))
+                record_attribute(span, key, value)
         except AttributeError:  # not a mapping: documented as ignored, as start_span's tags
             _log.debug("span attributes must be a mapping; ignored")
 

@@ -1,0 +1,53 @@
+"""OpenTelemetry attribute values and span kinds as a jaeger_lite span records them
+(docs/otel.md has the table)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from opentelemetry.trace import SpanKind
+
+from .._safe import safe_str
+from .._values import normalize_value
+from ..span import SAMPLING_PRIORITY, Span
+
+__all__ = ["KIND_OF", "attribute_value", "kind_tag", "record_attribute"]
+
+#: SpanKind -> the ``span.kind`` tag; INTERNAL gets none, as the Collector's translator does.
+_KINDS = {
+    SpanKind.CLIENT: "client",
+    SpanKind.SERVER: "server",
+    SpanKind.PRODUCER: "producer",
+    SpanKind.CONSUMER: "consumer",
+}
+
+
+KIND_OF = {tag: kind for kind, tag in _KINDS.items()}
+
+
+def kind_tag(kind: Any) -> Optional[str]:
+    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for INTERNAL)."""
+    return _KINDS.get(kind)
+
+
+def attribute_value(value: Any, limit: int) -> Any:
+    """An attribute value (not None) as the span keeps it: str, bool, int, float and bytes
+    as tags keep them (text cut at ``limit``); a list or tuple as a tuple of such values,
+    None elements kept, at most ``limit`` of them (OTLP sends an ``ArrayValue``, Jaeger
+    Thrift the tuple's ``str()``, as OpenTelemetry's Jaeger exporter wrote it); anything
+    else its ``str()``."""
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            None if item is None else normalize_value(item, limit) for item in value[:limit]
+        )
+    return normalize_value(value, limit)
+
+
+def record_attribute(span: Span, key: Any, value: Any) -> None:
+    """Record one attribute on a span (BridgeSpan.set_attribute's rules, as a function)."""
+    if key == SAMPLING_PRIORITY:
+        if value is not None:
+            span.set_tag(key, value)  # may start or stop recording
+    elif span._recording and value is not None:
+        value = attribute_value(value, span._owner.max_tag_value_length)
+        span._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
