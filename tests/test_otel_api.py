@@ -130,16 +130,17 @@ def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
 
     def record(tracer: Any) -> None:
         with tracer.start_as_current_span("op", attributes=attributes) as span:
-            span.set_attribute("holes", ["a", None])
+            if tracer is otel:  # SDK 1.41 (Python 3.9) cannot encode a None element
+                span.set_attribute("holes", ["a", None])
             span.add_event("retry", {"codes": [500, 503]})
             span.record_exception(ValueError("x"), {"ids": ["u1", "u2"]})
 
+    otel, _, reporter = env
     exporter = exporting.InMemorySpanExporter()
     provider = sdk_trace.TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     record(provider.get_tracer("t"))
     (sdk_span,) = encode_spans(exporter.get_finished_spans()).resource_spans[0].scope_spans[0].spans
-    otel, _, reporter = env
     record(otel)
     sender = OTLPSender("http://127.0.0.1:9/v1/traces", protocol=protocol)
     sender.set_process("svc", {})
@@ -153,8 +154,11 @@ def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
     def arrays(items: Any) -> dict[str, Any]:
         return {kv.key: kv.value for kv in items if kv.value.WhichOneof("value") == "array_value"}
 
-    assert arrays(ours.attributes) == arrays(sdk_span.attributes)
-    assert set(arrays(ours.attributes)) == {*attributes, "holes"}
+    mine = arrays(ours.attributes)
+    holes = mine.pop("holes").array_value.values  # None: an empty AnyValue, as SDK 1.45 sends it
+    assert [v.WhichOneof("value") for v in holes] == ["string_value", None]
+    assert mine == arrays(sdk_span.attributes)
+    assert set(mine) == set(attributes)
     for mine, theirs in zip(ours.events, sdk_span.events):
         assert arrays(mine.attributes) == arrays(theirs.attributes) != {}
 
