@@ -114,6 +114,37 @@ def test_sequences_are_kept_as_tuples_and_thrift_shows_them_as_the_jaeger_export
     assert thrift["one"] == "('solo',)" and thrift["holes"] == "('a', None, 'b')"
 
 
+def test_hostile_sequences_never_raise_into_the_caller(env: Env) -> None:
+    """A list or tuple subclass whose __getitem__, __iter__ and __len__ raise is read
+    through the base class; its elements' own __str__ raising is contained too."""
+
+    class Hostile(list):  # type: ignore[type-arg]
+        def __getitem__(self, index: Any) -> Any:
+            raise RuntimeError("no")
+
+        def __iter__(self) -> Any:
+            raise RuntimeError("no")
+
+        def __len__(self) -> int:
+            raise RuntimeError("no")
+
+    class Loud:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    otel, _, reporter = env
+    with otel.start_as_current_span("op", attributes={"h": Hostile([1, 2])}) as span:
+        span.set_attribute("h2", Hostile(["a"]))
+        span.set_attribute("loud", [Loud()])
+        span.add_event("e", {"h3": Hostile([3])})
+        span.record_exception(ValueError("x"), {"h4": Hostile([4])})
+    (recorded,) = reporter.spans
+    assert recorded.tags["h"] == (1, 2) and recorded.tags["h2"] == ("a",)
+    assert len(recorded.tags["loud"]) == 1 and isinstance(recorded.tags["loud"][0], str)
+    (event, exception) = [fields for _, fields in recorded._logs or []]
+    assert event["h3"] == (3,) and exception["h4"] == (4,)
+
+
 @pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
 def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
     env: Env, protocol: str

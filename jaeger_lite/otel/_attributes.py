@@ -36,11 +36,15 @@ def attribute_value(value: Any, limit: int) -> Any:
     None elements kept, at most ``limit`` of them (OTLP sends an ``ArrayValue``, Jaeger
     Thrift the tuple's ``str()``, as OpenTelemetry's Jaeger exporter wrote it); anything
     else its ``str()``."""
-    if isinstance(value, (list, tuple)):
-        return tuple(
-            None if item is None else normalize_value(item, limit) for item in value[:limit]
-        )
-    return normalize_value(value, limit)
+    if isinstance(value, list):
+        # The base class's own slicing: a subclass's __getitem__ or __iter__ (which could
+        # raise) never runs, as normalize_value never runs a subclass's __str__.
+        items: Any = list.__getitem__(value, slice(limit))
+    elif isinstance(value, tuple):
+        items = tuple.__getitem__(value, slice(limit))
+    else:
+        return normalize_value(value, limit)
+    return tuple(None if item is None else normalize_value(item, limit) for item in items)
 
 
 def record_attribute(span: Span, key: Any, value: Any) -> None:
