@@ -132,10 +132,18 @@ def test_hostile_sequences_never_raise_into_the_caller(env: Env) -> None:
         def __str__(self) -> str:
             raise RuntimeError("no")
 
+        def __eq__(self, other: object) -> bool:
+            raise RuntimeError("no")
+
+        __hash__ = object.__hash__
+
     otel, _, reporter = env
-    with otel.start_as_current_span("op", attributes={"h": Hostile([1, 2])}) as span:
+    start = {"h": Hostile([1, 2]), Loud(): 2}
+    with otel.start_as_current_span("op", attributes=start) as span:  # type: ignore[arg-type]
         span.set_attribute("h2", Hostile(["a"]))
         span.set_attribute("loud", [Loud()])
+        span.set_attribute(Loud(), "a key that raises")  # type: ignore[arg-type]
+        span.set_attributes({Loud(): 1})
         span.add_event("e", {"h3": Hostile([3])})
         span.record_exception(ValueError("x"), {"h4": Hostile([4])})
     (recorded,) = reporter.spans

@@ -49,9 +49,11 @@ def attribute_value(value: Any, limit: int) -> Any:
 
 def record_attribute(span: Span, key: Any, value: Any) -> None:
     """Record one attribute on a span (BridgeSpan.set_attribute's rules, as a function)."""
+    if key.__class__ is not str:  # first: a foreign key's __eq__ never runs
+        key = safe_str(key)
     if key == SAMPLING_PRIORITY:
         if value is not None:
             span.set_tag(key, value)  # may start or stop recording
     elif span._recording and value is not None:
         value = attribute_value(value, span._owner.max_tag_value_length)
-        span._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
+        span._tags[key] = value  # type: ignore[index]

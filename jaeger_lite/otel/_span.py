@@ -159,6 +159,8 @@ class BridgeSpan(OTelSpan):
         # Span.set_tag inlined (the same rules, plus lists/tuples and None as for any
         # attribute): a frame less per attribute, ~0.07 µs on CPython 3.11.
         span = self._span
+        if key.__class__ is not str:  # first: a foreign key's __eq__ never runs
+            key = safe_str(key)
         if span._recording and key != SAMPLING_PRIORITY:
             cls = value.__class__
             if cls is str:
@@ -169,7 +171,7 @@ class BridgeSpan(OTelSpan):
                 if value is None:
                     return
                 value = attribute_value(value, span._owner.max_tag_value_length)
-            span._tags[key if key.__class__ is str else safe_str(key)] = value  # type: ignore[index]
+            span._tags[key] = value  # type: ignore[index]
         elif key == SAMPLING_PRIORITY and value is not None:
             span.set_tag(key, value)  # may start or stop recording
 
