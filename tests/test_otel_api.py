@@ -153,6 +153,29 @@ def test_hostile_sequences_never_raise_into_the_caller(env: Env) -> None:
     assert event["h3"] == (3,) and exception["h4"] == (4,)
 
 
+@pytest.mark.parametrize("bad", ["soon", b"1", object(), [1], float("nan"), 10**30])
+def test_bad_times_kinds_and_links_never_raise(env: Env, bad: Any) -> None:
+    """A time that is not epoch nanoseconds means now (as a bad time in seconds does in
+    jaeger_lite's API), a kind that is not a SpanKind means INTERNAL, links that are not
+    links are ignored: the span is recorded, and nothing reaches the caller."""
+    otel, _, reporter = env
+    before = time.time_ns()
+    span = otel.start_span("a", kind=bad, links=bad, start_time=bad)
+    span.add_event("e", timestamp=bad)
+    span.record_exception(ValueError("x"), timestamp=bad)
+    span.end(end_time=bad)
+    with otel.start_as_current_span("b", kind=bad, links=bad, start_time=bad):
+        pass
+    after = time.time_ns()
+    assert [s.operation_name for s in reporter.spans] == ["a", "b"]
+    for recorded in reporter.spans:
+        assert "span.kind" not in recorded.tags and not recorded.references
+        start, end = recorded._start_ns, recorded._start_ns + (recorded._duration_ns or 0)
+        assert before <= start <= end <= after
+        for stamp, _ in recorded._logs or []:
+            assert before <= stamp <= after
+
+
 @pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
 def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
     env: Env, protocol: str

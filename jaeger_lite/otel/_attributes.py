@@ -8,10 +8,12 @@ from typing import Any, Optional
 from opentelemetry.trace import SpanKind
 
 from .._safe import safe_str
-from .._values import normalize_value
+from .._values import Nanoseconds, normalize_value
 from ..span import SAMPLING_PRIORITY, Span
 
-__all__ = ["KIND_OF", "attribute_value", "kind_tag", "record_attribute"]
+__all__ = ["KIND_OF", "attribute_value", "kind_tag", "record_attribute", "timestamp_ns"]
+
+_I64_LIMIT = 1 << 63
 
 #: SpanKind -> the ``span.kind`` tag; INTERNAL gets none, as the Collector's translator does.
 _KINDS = {
@@ -26,8 +28,26 @@ KIND_OF = {tag: kind for kind, tag in _KINDS.items()}
 
 
 def kind_tag(kind: Any) -> Optional[str]:
-    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for INTERNAL)."""
-    return _KINDS.get(kind)
+    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for INTERNAL, and for
+    anything that is not a SpanKind)."""
+    try:
+        return _KINDS.get(kind)
+    except TypeError:  # unhashable: not a SpanKind
+        return None
+
+
+def timestamp_ns(value: Any) -> Optional[Nanoseconds]:
+    """An OpenTelemetry timestamp (epoch nanoseconds, an int) for the span; None, which
+    means now, for None and for anything that is not a number of nanoseconds Jaeger can
+    hold (a string, NaN, beyond the signed 64 bits): as a bad time in seconds is now."""
+    if value.__class__ is not int:
+        if value is None or not isinstance(value, (int, float)):
+            return None
+        try:
+            value = int(value)  # a float, a bool, an int subclass: its value as an int
+        except (ValueError, OverflowError):  # NaN, infinity
+            return None
+    return Nanoseconds(value) if -_I64_LIMIT <= value < _I64_LIMIT else None
 
 
 def attribute_value(value: Any, limit: int) -> Any:

@@ -25,10 +25,10 @@ from opentelemetry.trace import SpanContext as OTelSpanContext
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 
 from .._safe import safe_str
-from .._values import Nanoseconds, normalize_value, seconds_to_ns
+from .._values import normalize_value
 from ..context import Reference, ReferenceType
 from ..span import SAMPLING_PRIORITY, Span, log_entries
-from ._attributes import KIND_OF, attribute_value
+from ._attributes import KIND_OF, attribute_value, timestamp_ns
 from ._context import jaeger_context, otel_span_context
 
 if TYPE_CHECKING:
@@ -46,11 +46,14 @@ def link_references(links: Sequence[Any]) -> tuple[Reference, ...]:
     """FollowsFrom references for OpenTelemetry links (links to no valid span are
     skipped; link attributes have no place in a Jaeger reference and are not kept)."""
     refs = []
-    for link in links:
-        context = getattr(link, "context", None)
-        target = jaeger_context(_LinkTarget(context)) if context is not None else None
-        if target is not None and target.has_trace:
-            refs.append(Reference(ReferenceType.FOLLOWS_FROM, target))
+    try:
+        for link in links:
+            context = getattr(link, "context", None)
+            target = jaeger_context(_LinkTarget(context)) if context is not None else None
+            if target is not None and target.has_trace:
+                refs.append(Reference(ReferenceType.FOLLOWS_FROM, target))
+    except Exception:  # not links (not iterable, a link that raises): the rest is ignored
+        _log.debug("links must be a sequence of Links; ignored from %r", links)
     return tuple(refs)
 
 
@@ -216,7 +219,8 @@ class BridgeSpan(OTelSpan):
                     fields[key if key.__class__ is str else safe_str(key)] = value
             except Exception:  # not a mapping: the event is kept without attributes
                 _log.debug("event attributes need a mapping, got %r", attributes)
-        ns = time_ns() if timestamp is None else seconds_to_ns(Nanoseconds(timestamp))
+        stamp = timestamp_ns(timestamp)
+        ns = time_ns() if stamp is None else int(stamp)
         if span._log_fields is None:  # the first log lives in the span (see Span)
             span._log_ns = ns
             span._log_fields = fields
@@ -294,7 +298,7 @@ class BridgeSpan(OTelSpan):
             for key, value in (attributes or {}).items():
                 if value is not None:
                     fields[key] = attribute_value(value, limit)
-            span.log_kv(fields, None if timestamp is None else Nanoseconds(timestamp))
+            span.log_kv(fields, timestamp_ns(timestamp))
             entries = log_entries(span)
             if entries:  # log_kv makes any other value text: the arrays go back in
                 logged = entries[-1][1]
@@ -310,7 +314,7 @@ class BridgeSpan(OTelSpan):
             _log.debug("could not record an exception on %r", span, exc_info=True)
 
     def end(self, end_time: Optional[int] = None) -> None:
-        self._span.finish(None if end_time is None else Nanoseconds(end_time))
+        self._span.finish(None if end_time is None else timestamp_ns(end_time))
 
     def __exit__(
         self,

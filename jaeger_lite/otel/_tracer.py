@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace import Tracer as OTelTracer
 
 from ..span import Span
-from ._attributes import kind_tag, record_attribute
+from ._attributes import kind_tag, record_attribute, timestamp_ns
 from ._context import SPAN_KEY, attach, baggage_of, detach, get_current, jaeger_context, reset
 from ._span import BridgeSpan, link_references, new_bridge, on_exception
 
@@ -120,7 +120,10 @@ def _start(
     # The fixed tracer read directly: the provider's property costs a frame per span.
     jaeger = tracer._jaeger or tracer._provider.tracer
     span = jaeger.start_bridged_span(
-        name, parent, link_references(links) if links else (), start_time
+        name,
+        parent,
+        link_references(links) if links else (),
+        None if start_time is None else timestamp_ns(start_time),
     )
     if span._recording:
         span._tags.update(tracer._scope_tags)  # type: ignore[union-attr]
@@ -210,7 +213,10 @@ class CurrentSpan:
         tracer = self._tracer
         jaeger = tracer._jaeger
         if parent.__class__ is BridgeSpan and jaeger is not None and not self._links:
-            span = jaeger.start_bridged_span(self._name, parent._span, (), self._start_time)
+            start = self._start_time
+            span = jaeger.start_bridged_span(
+                self._name, parent._span, (), None if start is None else timestamp_ns(start)
+            )
             if span._recording:
                 span._tags.update(tracer._scope_tags)  # type: ignore[union-attr]
                 if self._kind is not _INTERNAL or self._attributes:
