@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .protobuf import varint  # the compact protocol's varint is protobuf's (LEB128)
 from .thrift_accel import encode_i64_list
 
 __all__ = [
@@ -27,18 +28,6 @@ _VARINT = rb"[\x80-\xff]*[\x00-\x7f]"
 #: duration) a span, and log timestamps.
 split_heads = re.compile(b"\x00(%s)\x00(%s\x16%s)" % (_VARINT, _VARINT, _VARINT)).findall
 split_stamps = re.compile(b"\x00(%s)" % _VARINT).findall
-
-
-def varint(n: int) -> bytes:
-    """Unsigned LEB128 varint of ``n`` (``0 <= n < 2**64``)."""
-    if n < 0x80:
-        return _BYTE[n]
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def zigzag(n: int) -> int:
