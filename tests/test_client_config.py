@@ -186,6 +186,45 @@ def test_propagation_b3_leaves_text_map_jaeger_as_jaeger_client_does(
     assert (theirs.trace_id, theirs.span_id) == (span.trace_id, span.span_id)
 
 
+def test_header_names_with_underscores_are_written_as_jaeger_client_writes_them(
+    tracers: list[Tracer],
+) -> None:
+    """jaeger-client lower-cases trace_id_header, baggage_header_prefix and
+    debug_id_header and turns "_" into "-" (proxies such as nginx drop headers with "_"):
+    the same dict gives the same header names, and each side reads the other's."""
+    config = {
+        "sampler": {"type": "const", "param": 1},
+        "trace_id_header": "X_Trace_Id",
+        "baggage_header_prefix": "X_Bag_",
+        "debug_id_header": "X_Debug",
+    }
+    client = jaeger_client.Config(dict(config), service_name="peer")
+    peer = jaeger_client.Tracer(
+        "peer",
+        ClientReporter(),
+        ClientConstSampler(True),
+        trace_id_header=client.trace_id_header,
+        baggage_header_prefix=client.baggage_header_prefix,
+        debug_id_header=client.debug_id_header,
+    )
+    lite = make(config, tracers)
+    for fmt in (Format.HTTP_HEADERS, Format.TEXT_MAP):
+        ours: dict[str, str] = {}
+        span = lite.start_span("x").set_baggage_item("k", "v")
+        lite.inject(span.context, fmt, ours)
+        theirs: dict[str, str] = {}
+        peer_span = peer.start_span("x").set_baggage_item("k", "v")
+        peer.inject(peer_span.context, fmt, theirs)
+        assert set(ours) == set(theirs) == {"x-trace-id", "x-bag-k"}
+        back = peer.extract(fmt, ours)
+        assert (back.trace_id, back.span_id) == (span.trace_id, span.span_id)
+        assert back.baggage == {"k": "v"}
+        got = lite.extract(fmt, theirs)
+        assert got is not None and (got.trace_id, got.baggage) == (peer_span.trace_id, {"k": "v"})
+    debug = lite.extract(Format.HTTP_HEADERS, {"x-debug": "d1"})
+    assert debug is not None and debug.debug_id == "d1"
+
+
 def test_docstring_yaml_example(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:
     """enabled/reporter_batch_size/logging/metrics/sampler(param true), as jaeger-client's
     Config docstring shows; keys without an equivalent are accepted with a warning."""

@@ -177,7 +177,8 @@ class Config:
                 value = c[key]
                 if not isinstance(value, str) or not value.strip():
                     raise ConfigError(f"{key}={value!r} is not valid: expected a header name")
-                settings[key] = value.strip()
+                # jaeger-client writes these names in lower case with "-" for "_"
+                settings[key] = value.strip().lower().replace("_", "-")
         self._translate_local_agent(options, settings)
         self._translate_sampler(options)
         resolved = resolve_options(**options)
