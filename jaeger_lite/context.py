@@ -61,17 +61,18 @@ class SpanContext:
         self,
         trace_id: int,
         span_id: int,
-        parent_id: int = 0,
+        parent_id: Optional[int] = 0,
         flags: int = 0,
         baggage: Optional[Mapping[str, str]] = None,
-        *,
         debug_id: Optional[str] = None,
+        *,
         trace_state: Optional[str] = None,
         sampling_deferred: Optional[bool] = None,
     ) -> None:
         self._trace_id = trace_id
         self._span_id = span_id
-        self._parent_id = parent_id
+        # jaeger-client's order and its None for a root's parent: SpanContext(t, s, None, 1)
+        self._parent_id = 0 if parent_id is None else parent_id
         self._flags = flags
         self._baggage = _freeze(baggage)
         self._debug_id = debug_id

@@ -158,3 +158,34 @@ def test_tracer_reads_like_jaeger_clients() -> None:
     assert (tracer.service_name, tracer.max_tag_value_length) == ("svc", 77)
     assert tracer.max_traceback_length == 99
     assert isinstance(tracer.reporter, jaeger_lite.NullReporter)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(1, 2, None, 1), (2**64 - 1, 2**63, None, 3, {"k": "v"}), (2**100 + 7, 9, 5, 1, None, None)],
+)
+def test_span_context_built_as_jaeger_client_code_builds_it(args: tuple[Any, ...]) -> None:
+    """jaeger-client's positional order (trace, span, parent, flags, baggage, debug_id) and
+    its None parent for a root: the context injects as jaeger-client's own does (its
+    codecs read back the same ids and baggage) and prints, where the None used to make
+    inject write nothing and repr() raise."""
+    from opentracing import Format
+
+    ours = jaeger_lite.SpanContext(*args)
+    theirs = jaeger_client.SpanContext(*args)
+    assert ours.parent_id == (theirs.parent_id or 0)
+    assert repr(ours).startswith("SpanContext(")
+    peer = client_tracer(True)
+    lite = lite_tracer(True)
+    for fmt in (Format.TEXT_MAP, Format.HTTP_HEADERS):
+        carrier: dict[str, str] = {}
+        lite.inject(ours, fmt, carrier)
+        back = peer.extract(fmt, carrier)
+        assert (back.trace_id, back.span_id, back.flags) == (args[0], args[1], args[3])
+        assert back.baggage == (theirs.baggage or {})
+    binary = bytearray()
+    peer.inject(theirs, Format.BINARY, binary)
+    read = lite.extract(Format.BINARY, binary)
+    assert read == ours
+    assert lite.metrics["propagation_errors"] == 0
+    assert jaeger_lite.SpanContext(0, 0, 0, 3, None, "dbg").debug_id == "dbg"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import jaeger_client
 import pytest
+from jaeger_client.reporter import InMemoryReporter as ClientReporter
+from jaeger_client.sampler import ConstSampler as ClientConstSampler
 
 import jaeger_lite
 from jaeger_lite import (
@@ -100,6 +106,123 @@ def test_sampling_port_moves_the_sampling_endpoint() -> None:
     config = {"local_agent": {"reporting_host": "agent.local", "sampling_port": 5999}}
     endpoint = Config(config, service_name="app").options.effective_sampling_endpoint
     assert endpoint == "http://agent.local:5999/sampling"
+
+
+def test_sampling_port_alone_asks_the_agent_host_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tracers: list[Tracer]
+) -> None:
+    """As jaeger-client does, local_agent.sampling_port without reporting_host is asked on
+    JAEGER_AGENT_HOST (not on 127.0.0.1): a strategy server on 127.0.0.2 gets the poll."""
+    polled: list[str] = []
+    seen = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            polled.append(self.path)
+            body = json.dumps(prob(0.5)).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            seen.set()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        monkeypatch.setenv("JAEGER_AGENT_HOST", "127.0.0.2")
+        port = httpd.server_address[1]
+        client = jaeger_client.Config({"local_agent": {"sampling_port": port}}, service_name="app")
+        assert (client.local_agent_reporting_host, client.local_agent_sampling_port) == (
+            "127.0.0.2",
+            port,
+        )
+        tracer = make({"local_agent": {"sampling_port": port}}, tracers)
+        tracer.start_span("first").finish()  # the remote sampler polls from the first span
+        assert seen.wait(WAIT), "the remote sampler never asked 127.0.0.2"
+        assert polled[0].startswith("/sampling?service=app")
+        assert isinstance(tracer.sampler, RemoteSampler)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(WAIT)
+
+
+def test_propagation_b3_leaves_text_map_jaeger_as_jaeger_client_does(
+    tracers: list[Tracer],
+) -> None:
+    """jaeger-client's "propagation": "b3" makes only HTTP_HEADERS B3; TEXT_MAP (message
+    headers) keeps uber-trace-id, so producers and consumers on either client still meet."""
+    config = {"propagation": "b3", "sampler": {"type": "const", "param": 1}}
+    lite = make(config, tracers)
+    peer = jaeger_client.Tracer(
+        "peer",
+        ClientReporter(),
+        ClientConstSampler(True),
+        extra_codecs=jaeger_client.Config(config, service_name="peer").propagation,
+    )
+    span = lite.start_span("produce").set_baggage_item("k", "v")
+    ours: dict[str, str] = {}
+    lite.inject(span.context, Format.TEXT_MAP, ours)
+    assert set(ours) == {"uber-trace-id", "uberctx-k"}
+    theirs = peer.extract(Format.TEXT_MAP, ours)
+    assert (theirs.trace_id, theirs.span_id) == (span.trace_id, span.span_id)
+    assert theirs.baggage == {"k": "v"}
+
+    peer_span = peer.start_span("produce")
+    message: dict[str, str] = {}
+    peer.inject(peer_span.context, Format.TEXT_MAP, message)
+    got = lite.extract(Format.TEXT_MAP, message)
+    assert got is not None
+    assert (got.trace_id, got.span_id) == (peer_span.trace_id, peer_span.span_id)
+
+    headers: dict[str, str] = {}  # HTTP_HEADERS is B3 on both sides
+    lite.inject(span.context, Format.HTTP_HEADERS, headers)
+    assert "x-b3-traceid" in headers and "uber-trace-id" not in headers
+    theirs = peer.extract(Format.HTTP_HEADERS, headers)
+    assert (theirs.trace_id, theirs.span_id) == (span.trace_id, span.span_id)
+
+
+def test_header_names_with_underscores_are_written_as_jaeger_client_writes_them(
+    tracers: list[Tracer],
+) -> None:
+    """jaeger-client lower-cases trace_id_header, baggage_header_prefix and
+    debug_id_header and turns "_" into "-" (proxies such as nginx drop headers with "_"):
+    the same dict gives the same header names, and each side reads the other's."""
+    config = {
+        "sampler": {"type": "const", "param": 1},
+        "trace_id_header": "X_Trace_Id",
+        "baggage_header_prefix": "X_Bag_",
+        "debug_id_header": "X_Debug",
+    }
+    client = jaeger_client.Config(dict(config), service_name="peer")
+    peer = jaeger_client.Tracer(
+        "peer",
+        ClientReporter(),
+        ClientConstSampler(True),
+        trace_id_header=client.trace_id_header,
+        baggage_header_prefix=client.baggage_header_prefix,
+        debug_id_header=client.debug_id_header,
+    )
+    lite = make(config, tracers)
+    for fmt in (Format.HTTP_HEADERS, Format.TEXT_MAP):
+        ours: dict[str, str] = {}
+        span = lite.start_span("x").set_baggage_item("k", "v")
+        lite.inject(span.context, fmt, ours)
+        theirs: dict[str, str] = {}
+        peer_span = peer.start_span("x").set_baggage_item("k", "v")
+        peer.inject(peer_span.context, fmt, theirs)
+        assert set(ours) == set(theirs) == {"x-trace-id", "x-bag-k"}
+        back = peer.extract(fmt, ours)
+        assert (back.trace_id, back.span_id) == (span.trace_id, span.span_id)
+        assert back.baggage == {"k": "v"}
+        got = lite.extract(fmt, theirs)
+        assert got is not None and (got.trace_id, got.baggage) == (peer_span.trace_id, {"k": "v"})
+    debug = lite.extract(Format.HTTP_HEADERS, {"x-debug": "d1"})
+    assert debug is not None and debug.debug_id == "d1"
 
 
 def test_docstring_yaml_example(tracers: list[Tracer], caplog: pytest.LogCaptureFixture) -> None:

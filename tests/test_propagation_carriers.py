@@ -225,3 +225,56 @@ def test_junk_format_is_unsupported(format: Any) -> None:
         tracer.inject(span.context, format, {})
     with pytest.raises(UnsupportedFormatException):
         tracer.extract(format, {})
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "b3-single", "w3c", ALL])
+@pytest.mark.parametrize("fmt", [Format.HTTP_HEADERS, Format.TEXT_MAP])
+def test_header_values_given_as_lists(propagation: str, fmt: str) -> None:
+    """A carrier whose values are lists (``{"uber-trace-id": ["..."]}``, AWS API Gateway's
+    ``multiValueHeaders``): each item counts as the header repeated, so a one-item list
+    reads as the value, as jaeger-client read it (it ignored the whole context before)."""
+    tracer = Tracer("svc", propagation=propagation)
+    flat: dict[str, str] = {}
+    tracer.inject(CONTEXT, fmt, flat)
+    got = tracer.extract(fmt, {key: [value] for key, value in flat.items()})
+    assert got is not None
+    assert (got.trace_id, got.span_id, dict(got.baggage)) == (0xABC, 0xDEF, {"user": "a b"})
+    assert tracer.extract(fmt, {key: (value,) for key, value in flat.items()}) == got
+    assert tracer.metrics["propagation_errors"] == 0
+
+
+def test_list_values_follow_each_formats_rule_for_repeated_headers() -> None:
+    """Two values: uber-trace-id and B3 take the first; two traceparents are invalid (W3C);
+    an empty list is no header."""
+    first, second = "1:2:0:1", "3:4:0:1"
+    jaeger = Tracer("svc")
+    got = jaeger.extract(Format.HTTP_HEADERS, {"uber-trace-id": [first, second]})
+    assert got is not None and (got.trace_id, got.span_id) == (1, 2)
+    assert jaeger.extract(Format.HTTP_HEADERS, {"uber-trace-id": []}) is None
+    b3 = Tracer("svc", propagation="b3")
+    got = b3.extract(Format.HTTP_HEADERS, {"x-b3-traceid": ["a", "b"], "x-b3-spanid": ["c"]})
+    assert got is not None and (got.trace_id, got.span_id) == (0xA, 0xC)
+    w3c = Tracer("svc", propagation="w3c")
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    assert w3c.extract(Format.HTTP_HEADERS, {"traceparent": [parent]}) is not None
+    assert w3c.extract(Format.HTTP_HEADERS, {"traceparent": [parent, parent]}) is None
+
+
+def test_list_values_read_as_jaeger_client_reads_them() -> None:
+    """jaeger-client (installed for the tests) accepts a one-item list for uber-trace-id
+    in a TEXT_MAP (its HTTP_HEADERS codec URL-decodes first, and fails on a list)."""
+    jaeger_client = pytest.importorskip("jaeger_client")
+    from jaeger_client.reporter import NullReporter
+    from jaeger_client.sampler import ConstSampler
+
+    peer = jaeger_client.Tracer("peer", NullReporter(), ConstSampler(True))
+    carrier = {"uber-trace-id": ["abc:def:0:1"], "uberctx-user": "a b"}
+    theirs = peer.extract(Format.TEXT_MAP, carrier)
+    ours = Tracer("svc").extract(Format.TEXT_MAP, carrier)
+    assert ours is not None
+    assert (ours.trace_id, ours.span_id, ours.flags, dict(ours.baggage)) == (
+        theirs.trace_id,
+        theirs.span_id,
+        theirs.flags,
+        theirs.baggage,
+    )

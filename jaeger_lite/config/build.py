@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from .._global import set_global_tracer
 from ..context import SpanContext
 from ..errors import ConfigError
-from ..propagation import Format
+from ..propagation import Format, codecs_for_propagation
 from ..reporting.base import Reporter
 from ..reporting.simple import CompositeReporter, LoggingReporter, NullReporter
 from ..sampling.base import Sampler
@@ -59,8 +59,10 @@ def build_tracer(
     trace_id_header: Optional[str] = None,
     baggage_header_prefix: Optional[str] = None,
     debug_id_header: Optional[str] = None,
+    text_map_propagation: Optional[str] = None,
 ) -> Tracer:
-    """The tracer for resolved ``options``; the keywords are jaeger-client's extra knobs."""
+    """The tracer for resolved ``options``; the keywords are jaeger-client's extra knobs
+    (``text_map_propagation``: TEXT_MAP's formats when they are not ``options``')."""
     headers = {
         name: value
         for name, value in (
@@ -82,9 +84,10 @@ def build_tracer(
     if not options.propagation:  # none: neither inject nor extract anything
         common["codecs"] = dict.fromkeys((Format.TEXT_MAP, Format.HTTP_HEADERS), _NoPropagation())
     if options.disabled:  # no thread, no socket: spans are unsampled and go nowhere
-        return Tracer(
+        disabled = Tracer(
             options.service_name or "disabled", NullReporter(), ConstSampler(False), **common
         )
+        return _text_map(disabled, text_map_propagation, headers)
     if not options.service_name:  # resolve_options refuses this; a hand-made TracerOptions may not
         raise ConfigError("service_name is required")
     reporter = _build_reporter(options, local_agent_enabled)
@@ -97,6 +100,16 @@ def build_tracer(
         sampler,
         ",".join(options.propagation) or "nothing",
     )
+    return _text_map(tracer, text_map_propagation, headers)
+
+
+def _text_map(tracer: Tracer, propagation: Optional[str], headers: dict[str, str]) -> Tracer:
+    """Give TEXT_MAP its own formats (sharing the tracer's baggage limits), if asked."""
+    if propagation is not None:
+        codecs = codecs_for_propagation(
+            propagation, limits=tracer._baggage_limits, jaeger_headers=headers
+        )
+        tracer._codecs[Format.TEXT_MAP] = codecs[Format.TEXT_MAP]
     return tracer
 
 

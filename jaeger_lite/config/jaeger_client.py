@@ -13,6 +13,7 @@ and logged as a warning, never silently dropped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -28,7 +29,7 @@ from .options import (
     parse_int,
     parse_tags,
 )
-from .resolve import TracerOptions, resolve_options
+from .resolve import TracerOptions, host_for_url, resolve_options
 
 if TYPE_CHECKING:
     from ..sampling import Sampler
@@ -166,6 +167,8 @@ class Config:
             )
         if "propagation" in c:
             options["propagation"] = c["propagation"]
+            if _is_jaeger_client_b3(c["propagation"]):  # jaeger-client: HTTP_HEADERS only
+                settings["text_map_propagation"] = "jaeger"
         for key in ("max_tag_value_length", "max_traceback_length"):
             if key in c:
                 settings[key] = parse_int(key, c[key], minimum=1)
@@ -174,10 +177,21 @@ class Config:
                 value = c[key]
                 if not isinstance(value, str) or not value.strip():
                     raise ConfigError(f"{key}={value!r} is not valid: expected a header name")
-                settings[key] = value.strip()
+                # jaeger-client writes these names in lower case with "-" for "_"
+                settings[key] = value.strip().lower().replace("_", "-")
         self._translate_local_agent(options, settings)
         self._translate_sampler(options)
-        return resolve_options(**options), settings
+        resolved = resolve_options(**options)
+        port = settings.pop("sampling_port", None)
+        if port is not None:  # jaeger-client asks the reporting host, JAEGER_AGENT_HOST too
+            default = resolved.sources.get("agent_host") == "default"
+            host = "127.0.0.1" if default else resolved.agent_host
+            resolved = dataclasses.replace(
+                resolved,
+                sampling_endpoint=f"http://{host_for_url(host)}:{port}/sampling",
+                sources={**resolved.sources, "sampling_endpoint": "keyword"},
+            )
+        return resolved, settings
 
     def _translate_local_agent(self, options: dict[str, Any], settings: dict[str, Any]) -> None:
         agent = self.config.get("local_agent")
@@ -196,13 +210,10 @@ class Config:
             options["agent_port"] = parse_int(
                 "local_agent.reporting_port", agent["reporting_port"], minimum=1, maximum=65535
             )
-        if "sampling_port" in agent:
-            port = parse_int(
+        if "sampling_port" in agent:  # on the reporting host, resolved in _translate
+            settings["sampling_port"] = parse_int(
                 "local_agent.sampling_port", agent["sampling_port"], minimum=1, maximum=65535
             )
-            host = options.get("agent_host", "127.0.0.1")
-            host = f"[{host}]" if ":" in host else host
-            options["sampling_endpoint"] = f"http://{host}:{port}/sampling"
         if "enabled" in agent:
             settings["local_agent_enabled"] = parse_bool("local_agent.enabled", agent["enabled"])
 
@@ -273,6 +284,12 @@ class Config:
     def initialized() -> bool:
         with Config._initialized_lock:
             return Config._initialized
+
+
+def _is_jaeger_client_b3(value: Any) -> bool:
+    """jaeger-client's one ``propagation`` value, ``b3``, makes only HTTP_HEADERS B3: its
+    TEXT_MAP stays ``uber-trace-id`` (messages keep the Jaeger format)."""
+    return isinstance(value, str) and value.strip().lower() == "b3"
 
 
 def _without_nulls(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ A codec's ``extract(carrier)`` loops over :func:`carrier_pairs`: a plain dict's 
   ``http.client``/``email.message.Message`` headers, ``wsgiref.headers.Headers``,
   multidicts): every pair is seen, duplicates included;
 * a list or tuple of ``(name, value)`` pairs, e.g. ASGI's ``[(b"name", b"value")]``;
+* a value that is a list or tuple (``{"uber-trace-id": ["..."]}``, as jaeger-client read,
+  and AWS API Gateway's ``multiValueHeaders``) counts as the header repeated with each item;
 * an object with only ``get(name)``: the codec's fixed header names are looked up (in
   lower case, then as the spec writes them); prefixed baggage (``uberctx-*``) cannot be
   enumerated there.
@@ -71,6 +73,11 @@ def pair_list(carrier: Any, names: Iterable[str] = ()) -> PairList:
             continue
         if key.__class__ is str and value.__class__ is str:
             out.append((key, value))
+        elif isinstance(value, (list, tuple)):  # a header's values as a list: each in turn
+            for item in value:
+                converted = str_pair(key, item)
+                if converted is not None:
+                    out.append(converted)
         else:
             converted = str_pair(key, value)
             if converted is not None:

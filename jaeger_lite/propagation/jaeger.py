@@ -109,6 +109,13 @@ def _as_str(value: Any) -> Optional[str]:
     return str(value) if isinstance(value, str) else None
 
 
+def _value_str(value: Any) -> Optional[str]:
+    """A header value as a str; of a list or tuple of values, the first (first wins)."""
+    if isinstance(value, (list, tuple)):
+        return _as_str(value[0]) if value else None
+    return _as_str(value)
+
+
 def parse_jaeger_baggage(value: str) -> dict[str, str]:
     """``jaeger-baggage: k1=v1, k2=v2`` (already URL-decoded): keep the comma-separated
     parts with exactly one ``=`` and a non-empty key, trimmed."""
@@ -257,11 +264,11 @@ class JaegerCodec:
                 if trace_value is None:
                     trace_value = carrier[raw]
                     if trace_value.__class__ is not str:
-                        trace_value = _as_str(trace_value)
+                        trace_value = _value_str(trace_value)
             elif lower.startswith(prefix):
                 value = carrier[raw]
                 if value.__class__ is not str:
-                    value = _as_str(value)
+                    value = _value_str(value)
                     if value is None:
                         continue
                 if http:
@@ -281,10 +288,10 @@ class JaegerCodec:
                     longest = len(value)
             elif lower == self.debug_id_header:
                 if debug_id is None:
-                    value = _as_str(carrier[raw])
+                    value = _value_str(carrier[raw])
                     debug_id = value.strip() or None if value is not None else None
             elif lower == self.baggage_header:
-                value = _as_str(carrier[raw])
+                value = _value_str(carrier[raw])
                 if value is not None:
                     if header_baggage is None:
                         header_baggage = []
