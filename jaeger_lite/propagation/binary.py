@@ -1,7 +1,18 @@
-"""The BINARY format: a compact, versioned byte layout of a span context and its baggage
+"""The BINARY format: a span context and its baggage as bytes
 (docs/protocol.md#the-binary-carrier).
 
-Layout version 1 (all integers big-endian)::
+``inject`` writes jaeger-client's layout by default, the one jaeger-client-go, -java and
+-python read and write (all integers big-endian)::
+
+    trace id high, trace id low, span id, parent id    u64 each
+    flags                                              1 byte
+    baggage count                                      u32, then per item: u32 key
+                                                       length, UTF-8 key, u32 value
+                                                       length, UTF-8 value
+
+It has no room for a ``tracestate`` or a lone ``jaeger-debug-id``; a context without a trace
+(baggage only) is written with zero ids. ``layout="versioned"`` writes jaeger_lite's own
+layout instead, which carries both (version 1)::
 
     0      'J' (0x4A)           magic
     1      0x01                 layout version
@@ -14,15 +25,10 @@ Layout version 1 (all integers big-endian)::
     ...    tracestate           u16 length + ASCII (0 = none)
     ...    debug id             u16 length + UTF-8 (0 = none; only without a trace)
 
-A context without a trace (baggage and/or a ``jaeger-debug-id``) has zero ids. Baggage
-items longer than 65535 bytes, or past 65535 items, are dropped and counted.
-
-``extract`` also reads the unversioned layout of jaeger-client-go/java (trace id high and
-low, span id, parent id as u64, flags byte, u32 baggage count, u32-length-prefixed key and
-value), so contexts from those clients' BINARY carriers are understood. Unknown versions,
-truncated or trailing bytes, and a trace id without a span id (or the reverse) yield None;
-invalid UTF-8 becomes U+FFFD. Only ``bytes``, ``bytearray`` and ``memoryview`` are read;
-any other carrier yields None.
+Items that do not fit a layout's lengths are dropped and counted. ``extract`` reads both
+layouts whichever is written. Unknown versions, truncated or trailing bytes, and a trace id
+without a span id (or the reverse) yield None; invalid UTF-8 becomes U+FFFD. Only
+``bytes``, ``bytearray`` and ``memoryview`` are read; any other carrier yields None.
 """
 
 from __future__ import annotations
@@ -47,20 +53,56 @@ _IDS = struct.Struct(">QQ")
 _GO_HEAD = struct.Struct(">QQQQBI")  # trace high, trace low, span, parent, flags, count
 _U32 = struct.Struct(">I")
 _MAX_U16 = 0xFFFF
+_MAX_I32 = 0x7FFFFFFF  # jaeger-client-python reads the lengths as signed
+LAYOUTS = ("jaeger", "versioned")
 
 
 class BinaryCodec:
-    """Injects into a ``bytearray`` (appending); extracts from bytes-like objects."""
+    """Injects into a ``bytearray`` (appending) in jaeger-client's layout, or with
+    ``layout="versioned"`` in jaeger_lite's; extracts either from bytes-like objects."""
 
-    __slots__ = ("limits", "dropped")
+    __slots__ = ("limits", "dropped", "layout")
 
-    def __init__(self, *, limits: Optional[BaggageLimits] = None) -> None:
+    def __init__(self, *, limits: Optional[BaggageLimits] = None, layout: str = "jaeger") -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout={layout!r}: expected one of {', '.join(LAYOUTS)}")
         self.limits = limits if limits is not None else BaggageLimits()
         self.dropped = self.limits.dropped
+        self.layout = layout
 
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if not isinstance(carrier, bytearray):
             raise InvalidCarrierException("the BINARY format needs a bytearray carrier")
+        if self.layout == "jaeger":
+            carrier.extend(self._jaeger_layout(span_context))
+        else:
+            carrier.extend(self._versioned_layout(span_context))
+
+    def _jaeger_layout(self, span_context: SpanContext) -> bytearray:
+        """jaeger-client's layout: what its Go, Java and Python codecs extract."""
+        trace_id = span_context.trace_id & MAX_TRACE_ID
+        items = bytearray()
+        count = 0
+        for key, value in span_context.baggage.items():
+            k = str(key).encode("utf-8", "replace")
+            v = str(value).encode("utf-8", "replace")
+            if len(k) > _MAX_I32 or len(v) > _MAX_I32:  # pragma: no cover - 2 GiB of text
+                self.dropped.inc()
+                continue
+            items += _U32.pack(len(k)) + k + _U32.pack(len(v)) + v
+            count += 1
+        head = _GO_HEAD.pack(
+            trace_id >> 64,
+            trace_id & MAX_ID,
+            span_context.span_id & MAX_ID,
+            span_context.parent_id & MAX_ID,
+            span_context.flags & 0xFF,
+            count,
+        )
+        return bytearray(head) + items
+
+    def _versioned_layout(self, span_context: SpanContext) -> bytearray:
+        """jaeger_lite's layout, version 1: also a tracestate and a lone debug id."""
         trace_id = span_context.trace_id & MAX_TRACE_ID
         trace_len = 16 if trace_id >> 64 else 8
         out = bytearray((_MAGIC, _VERSION, span_context.flags & 0xFF, trace_len))
@@ -86,7 +128,7 @@ class BinaryCodec:
         if span_context.debug_id and not span_context.has_trace:
             debug = span_context.debug_id.encode("utf-8", "replace")[:_MAX_U16]
         out += _U16.pack(len(debug)) + debug
-        carrier.extend(out)
+        return out
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         if not isinstance(carrier, (bytes, bytearray, memoryview)):
@@ -154,8 +196,10 @@ def _read_go_layout(data: bytes) -> Optional[SpanContext]:
         value, pos = _read_str32(data, pos)
         baggage[key] = value
     trace_id = (high << 64) | low
-    if pos != len(data) or trace_id == 0 or span_id == 0:
+    if pos != len(data) or (trace_id == 0) != (span_id == 0):
         return None
+    if trace_id == 0:  # no trace: what jaeger-client writes for a baggage-only context
+        return SpanContext(0, 0, 0, 0, baggage) if baggage else None
     return SpanContext(trace_id, span_id, parent_id, flags, baggage)
 
 
