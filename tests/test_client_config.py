@@ -323,10 +323,25 @@ def test_unknown_keys(caplog: pytest.LogCaptureFixture, tracers: list[Tracer]) -
     with pytest.raises(ConfigError, match="reporting_hots"):
         Config({"local_agent": {"reporting_hots": "x"}}, service_name="app", validate=True)
     with pytest.raises(ConfigError, match="sampler_type"):
-        Config({"sampler_type": "const"}, service_name="app")
+        Config({"sampler_type": "const"}, service_name="app", validate=True)
     with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
         make({"colour": "blue"}, tracers, validate=False)
     assert any("'colour'" in r.getMessage() for r in caplog.records)
+
+
+def test_validation_is_off_unless_asked_as_in_jaeger_client(
+    caplog: pytest.LogCaptureFixture, tracers: list[Tracer]
+) -> None:
+    """A dictionary with an unknown key that jaeger-client starts with (its ``validate``
+    defaults to False) starts here too, with a warning naming the key."""
+    config = {"sampler": {"type": "const", "param": 1}, "sampler_type": "const", "logging": False}
+    theirs = jaeger_client.Config(config=dict(config), service_name="app")
+    assert theirs.sampler.decision is True  # jaeger-client took it
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        tracer = Config(config, service_name="app").new_tracer()
+    tracers.append(tracer)
+    assert tracer.sampler == ConstSampler(True)
+    assert any("'sampler_type'" in r.getMessage() for r in caplog.records)
 
 
 def test_yaml_nulls_mean_not_set(tracers: list[Tracer]) -> None:
@@ -350,7 +365,7 @@ def test_yaml_nulls_mean_not_set(tracers: list[Tracer]) -> None:
     assert loaded.tracer_settings == defaults.tracer_settings
     make({"sampler": None, "local_agent": None, "tags": None}, tracers)
     with pytest.raises(ConfigError, match="colour"):  # an unknown key is still one
-        Config({"colour": None}, service_name="app")
+        Config({"colour": None}, service_name="app", validate=True)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ Migrating is a one-line import change::
 
 The dictionary wins over ``JAEGER_*`` environment variables, which win over defaults.
 Values are validated whatever ``validate`` says (errors name the key path and the value);
-``validate=True`` also rejects unknown keys. Keys jaeger_lite has no use for are accepted
-and logged as a warning, never silently dropped.
+``validate=True`` also rejects unknown keys, which are otherwise logged as a warning: as in
+jaeger-client, ``validate`` is off unless asked for, so a dictionary jaeger-client started
+with starts here too. Keys jaeger_lite has no use for are accepted and logged as a warning,
+never silently dropped.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class Config:
         self,
         config: Mapping[str, Any],
         service_name: Optional[str] = None,
-        validate: bool = True,
+        validate: bool = False,
         *,
         scope_manager: Optional[ScopeManager] = None,
         metrics: Any = None,
