@@ -451,6 +451,38 @@ def test_start_span_as_a_context_manager_ends_without_activating(env: Env) -> No
         fail()
     assert not span.is_recording()
     assert reporter.spans[0].tags["otel.status_code"] == "ERROR"
+    # As the SDK's Span.__exit__ records it (use_span, under start_as_current_span, says
+    # "False"): the exception is known to escape the span.
+    assert reporter.spans[0].logs[0].fields["exception.escaped"] == "True"
+
+
+def test_exception_escaped_is_what_the_sdk_records_in_each_block() -> None:
+    """``exception.escaped`` for an exception leaving ``with start_span()`` and ``with
+    start_as_current_span()``: the same as the OpenTelemetry SDK's, side by side."""
+    from opentelemetry.sdk.trace import TracerProvider as SDKProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    sdk = SDKProvider()
+    sdk.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer, reporter = new_test_tracer("svc")
+    ours = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False)
+    for provider in (sdk, ours):
+        otel = provider.get_tracer("t")
+        with pytest.raises(ValueError), otel.start_span("plain"):
+            raise ValueError("x")
+        with pytest.raises(ValueError), otel.start_as_current_span("current"):
+            raise ValueError("x")
+    expected = {
+        span.name: span.events[0].attributes["exception.escaped"]
+        for span in exporter.get_finished_spans()
+    }
+    assert expected == {"plain": "True", "current": "False"}
+    got = {s.operation_name: s.logs[0].fields["exception.escaped"] for s in reporter.spans}
+    assert got == expected
+    tracer.close()
+    sdk.shutdown()
 
 
 def test_end_on_exit_false_leaves_the_span_open(env: Env) -> None:

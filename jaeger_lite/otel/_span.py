@@ -323,10 +323,11 @@ class BridgeSpan(OTelSpan):
         exc_tb: Optional[TracebackType],
     ) -> None:
         """Used as a context manager (``with tracer.start_span(...) as span``): an
-        exception is recorded and sets the ERROR status (unless a status was set), as the
-        span was started to do; then the span ends."""
+        exception is recorded (``exception.escaped`` true, as the SDK's span does here) and
+        sets the ERROR status (unless a status was set), as the span was started to do;
+        then the span ends."""
         if isinstance(exc_val, Exception) and self._span._recording:
-            on_exception(self, exc_val, self._record_exception, self._set_status_on_exception)
+            on_exception(self, exc_val, self._record_exception, self._set_status_on_exception, True)
         self.end()
 
     def __repr__(self) -> str:
@@ -342,10 +343,13 @@ class _Link:
         self.context = context
 
 
-def on_exception(bridge: BridgeSpan, exc: Exception, record: bool, set_status: bool) -> None:
-    """What an exception escaping a span's block does to it, as ``use_span`` does."""
+def on_exception(
+    bridge: BridgeSpan, exc: Exception, record: bool, set_status: bool, escaped: bool = False
+) -> None:
+    """What an exception escaping a span's block does to it, as ``use_span`` does (which
+    records it with ``escaped`` false; the SDK span's own ``__exit__`` says true)."""
     if record:
-        bridge.record_exception(exc)
+        bridge.record_exception(exc, escaped=escaped)
     tags = bridge._span._tags
     if set_status and (tags is None or STATUS_CODE not in tags):
         bridge.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {safe_str(exc)}")
