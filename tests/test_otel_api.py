@@ -602,6 +602,20 @@ def test_the_provider_hands_out_one_tracer_per_scope(env: Env) -> None:
     assert reporter.spans[0].tags["otel.scope.name"] == "bare"
 
 
+def test_a_version_without_a_scope_name_is_no_stray_attribute(env: Env) -> None:
+    """get_tracer("", "1.0"): no otel.scope.version tag (a version only with a name, as
+    the translator reads them), so OTLP carries no stray attribute (it did)."""
+    _, tracer, reporter = env
+    provider = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False)
+    provider.get_tracer("", "1.0").start_span("op").end()
+    assert not any(key.startswith("otel.scope.") for key in reporter.spans[0].tags)
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces")
+    sender.set_process("svc", {})
+    request = ExportTraceServiceRequest.FromString(sender.body(sender.encode_spans(reporter.spans)))
+    (scope_spans,) = request.resource_spans[0].scope_spans
+    assert [kv.key for kv in scope_spans.spans[0].attributes] == ["sampler.type", "sampler.param"]
+
+
 def test_the_provider_flushes_closes_and_names_the_service(env: Env) -> None:
     """force_flush/shutdown reach the tracer; resource carries service.name."""
     _, tracer, _ = env
