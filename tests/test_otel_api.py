@@ -602,6 +602,49 @@ def test_the_provider_hands_out_one_tracer_per_scope(env: Env) -> None:
     assert reporter.spans[0].tags["otel.scope.name"] == "bare"
 
 
+def test_an_http_status_code_never_makes_an_error_the_status_did_not_set(env: Env) -> None:
+    """http.status_code outside 100-399 with no status set: the tag otel.status_code=UNSET
+    says the status is decided (Jaeger's translator and our OTLP encoder would infer ERROR
+    from it, a 4xx off SERVER spans); set_status and an escaping exception still win."""
+    otel, _, reporter = env
+    with otel.start_as_current_span("send") as span:
+        span.set_attribute("http.status_code", 404)
+    span = otel.start_span("start", attributes={"http.status_code": "502"})
+    span.end()
+    with otel.start_as_current_span("later") as span:
+        span.set_attribute("http.status_code", 500)
+        span.set_status(StatusCode.ERROR, "upstream")
+
+    def fail() -> None:
+        with otel.start_as_current_span("raised") as span:
+            span.set_attribute("http.status_code", 500)
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        fail()
+    with otel.start_as_current_span("ok") as span:
+        span.set_status(StatusCode.OK)
+        span.set_attribute("http.status_code", 404)
+    for kind, code in ((SpanKind.SERVER, 404), (SpanKind.CLIENT, 200)):
+        with otel.start_as_current_span(f"plain {code}", kind=kind) as span:
+            span.set_attribute("http.status_code", code)  # the inference agrees: no tag
+    tags = {s.operation_name: dict(s.tags) for s in reporter.spans}
+    assert tags["send"]["otel.status_code"] == tags["start"]["otel.status_code"] == "UNSET"
+    assert (tags["later"]["otel.status_code"], tags["later"]["error"]) == ("ERROR", True)
+    assert tags["raised"]["otel.status_description"] == "ValueError: boom"
+    assert tags["ok"]["otel.status_code"] == "OK"
+    assert not {"otel.status_code"} & (tags["plain 404"].keys() | tags["plain 200"].keys())
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces", protocol="http/json")
+    sender.set_process("svc", {})
+    request = parse_otlp_json(sender.body(sender.encode_spans(reporter.spans)))
+    spans = {span.name: span for span in request.resource_spans[0].scope_spans[0].spans}
+    codes = {name: span.status.code for name, span in spans.items()}
+    assert codes == {
+        "send": 0, "start": 0, "later": 2, "raised": 2, "ok": 1, "plain 404": 0, "plain 200": 0
+    }  # fmt: skip
+    assert all(kv.key != "otel.status_code" for span in spans.values() for kv in span.attributes)
+
+
 def test_a_version_without_a_scope_name_is_no_stray_attribute(env: Env) -> None:
     """get_tracer("", "1.0"): no otel.scope.version tag (a version only with a name, as
     the translator reads them), so OTLP carries no stray attribute (it did)."""

@@ -28,7 +28,14 @@ from .._safe import safe_str
 from .._values import normalize_value
 from ..context import Reference, ReferenceType
 from ..span import SAMPLING_PRIORITY, Span, log_entries
-from ._attributes import KIND_OF, attribute_value, timestamp_ns
+from ._attributes import (
+    HTTP_STATUS_CODE,
+    KIND_OF,
+    STATUS_CODE,
+    attribute_value,
+    keep_status_unset,
+    timestamp_ns,
+)
 from ._context import jaeger_context, otel_span_context
 
 if TYPE_CHECKING:
@@ -38,7 +45,6 @@ __all__ = ["BridgeSpan", "link_references", "new_bridge"]
 
 _log = logging.getLogger("jaeger_lite")
 
-STATUS_CODE = "otel.status_code"
 STATUS_DESCRIPTION = "otel.status_description"
 
 
@@ -175,6 +181,8 @@ class BridgeSpan(OTelSpan):
                     return
                 value = attribute_value(value, span._owner.max_tag_value_length)
             span._tags[key] = value  # type: ignore[index]
+            if key == HTTP_STATUS_CODE:  # a status the translator would infer (see there)
+                keep_status_unset(span, value)
         elif key == SAMPLING_PRIORITY and value is not None:
             span.set_tag(key, value)  # may start or stop recording
 
@@ -351,7 +359,7 @@ def on_exception(
     if record:
         bridge.record_exception(exc, escaped=escaped)
     tags = bridge._span._tags
-    if set_status and (tags is None or STATUS_CODE not in tags):
+    if set_status and (tags is None or tags.get(STATUS_CODE, "UNSET") == "UNSET"):
         bridge.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {safe_str(exc)}")
 
 
