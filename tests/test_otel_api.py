@@ -609,7 +609,7 @@ def test_an_http_status_code_never_makes_an_error_the_status_did_not_set(env: En
     otel, _, reporter = env
     with otel.start_as_current_span("send") as span:
         span.set_attribute("http.status_code", 404)
-    span = otel.start_span("start", attributes={"http.status_code": "502"})
+    span = otel.start_span("start", attributes={"http.status_code": 502})
     span.end()
     with otel.start_as_current_span("later") as span:
         span.set_attribute("http.status_code", 500)

@@ -88,23 +88,22 @@ def record_attribute(span: Span, key: Any, value: Any) -> None:
     elif span._recording and value is not None:
         value = attribute_value(value, span._owner.max_tag_value_length)
         span._tags[key] = value  # type: ignore[index]
-        if key == HTTP_STATUS_CODE:
+        if value.__class__ is int and key == HTTP_STATUS_CODE:
             keep_status_unset(span, value)
 
 
-def keep_status_unset(span: Span, value: Any) -> None:
-    """After an ``http.status_code`` attribute: Jaeger's translator (and our OTLP encoder,
-    which follows it) infer ERROR from a code outside 100-399 (a 4xx: not on SERVER spans)
-    when no status was set, but an OpenTelemetry span's status is what its code set (the
-    ASGI instrumentation leaves a 404 "http send" span UNSET). Unless a status was set,
-    the tag ``otel.status_code=UNSET`` says so: both read it as UNSET, and ``set_status``
+def keep_status_unset(span: Span, value: int) -> None:
+    """After an ``http.status_code`` attribute (an int, as OpenTelemetry's instrumentations
+    set it): Jaeger's translator (and our OTLP encoder, which follows it) infer ERROR from
+    a code outside 100-399 (a 4xx: not on SERVER spans) when no status was set, but an
+    OpenTelemetry span's status is what its code set (the ASGI instrumentation leaves a
+    404 "http send" span UNSET). Unless a status was set, the tag
+    ``otel.status_code=UNSET`` says so: both read it as UNSET, and ``set_status``
     replaces it."""
     tags: dict[str, Any] = span._tags  # type: ignore[assignment]
     if STATUS_CODE in tags:
         return
-    if value.__class__ is str and value.strip().isdigit():
-        value = int(value)
-    if value.__class__ is not int or 100 <= value < 400:
+    if 100 <= value < 400:
         return
     if 400 <= value < 500 and tags.get("span.kind") == "server":
         return

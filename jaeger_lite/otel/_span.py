@@ -176,13 +176,16 @@ class BridgeSpan(OTelSpan):
                 limit = span._owner.max_tag_value_length
                 if len(value) > limit:
                     value = value[:limit]
-            elif cls is not bool and cls is not int and cls is not float:
+            elif cls is int:
+                if key == HTTP_STATUS_CODE:  # a status the translator would infer (see there)
+                    span._tags[key] = value  # type: ignore[index]
+                    keep_status_unset(span, value)
+                    return
+            elif cls is not bool and cls is not float:
                 if value is None:
                     return
                 value = attribute_value(value, span._owner.max_tag_value_length)
             span._tags[key] = value  # type: ignore[index]
-            if key == HTTP_STATUS_CODE:  # a status the translator would infer (see there)
-                keep_status_unset(span, value)
         elif key == SAMPLING_PRIORITY and value is not None:
             span.set_tag(key, value)  # may start or stop recording
 
