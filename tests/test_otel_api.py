@@ -451,6 +451,38 @@ def test_start_span_as_a_context_manager_ends_without_activating(env: Env) -> No
         fail()
     assert not span.is_recording()
     assert reporter.spans[0].tags["otel.status_code"] == "ERROR"
+    # As the SDK's Span.__exit__ records it (use_span, under start_as_current_span, says
+    # "False"): the exception is known to escape the span.
+    assert reporter.spans[0].logs[0].fields["exception.escaped"] == "True"
+
+
+def test_exception_escaped_is_what_the_sdk_records_in_each_block() -> None:
+    """``exception.escaped`` for an exception leaving ``with start_span()`` and ``with
+    start_as_current_span()``: the same as the OpenTelemetry SDK's, side by side."""
+    from opentelemetry.sdk.trace import TracerProvider as SDKProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    sdk = SDKProvider()
+    sdk.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer, reporter = new_test_tracer("svc")
+    ours = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False)
+    for provider in (sdk, ours):
+        otel = provider.get_tracer("t")
+        with pytest.raises(ValueError), otel.start_span("plain"):
+            raise ValueError("x")
+        with pytest.raises(ValueError), otel.start_as_current_span("current"):
+            raise ValueError("x")
+    expected = {
+        span.name: span.events[0].attributes["exception.escaped"]
+        for span in exporter.get_finished_spans()
+    }
+    assert expected == {"plain": "True", "current": "False"}
+    got = {s.operation_name: s.logs[0].fields["exception.escaped"] for s in reporter.spans}
+    assert got == expected
+    tracer.close()
+    sdk.shutdown()
 
 
 def test_end_on_exit_false_leaves_the_span_open(env: Env) -> None:
@@ -568,6 +600,63 @@ def test_the_provider_hands_out_one_tracer_per_scope(env: Env) -> None:
     provider.get_tracer("bare").start_span("op").end()
     assert "otel.scope.version" not in reporter.spans[0].tags
     assert reporter.spans[0].tags["otel.scope.name"] == "bare"
+
+
+def test_an_http_status_code_never_makes_an_error_the_status_did_not_set(env: Env) -> None:
+    """http.status_code outside 100-399 with no status set: the tag otel.status_code=UNSET
+    says the status is decided (Jaeger's translator and our OTLP encoder would infer ERROR
+    from it, a 4xx off SERVER spans); set_status and an escaping exception still win."""
+    otel, _, reporter = env
+    with otel.start_as_current_span("send") as span:
+        span.set_attribute("http.status_code", 404)
+    span = otel.start_span("start", attributes={"http.status_code": 502})
+    span.end()
+    with otel.start_as_current_span("later") as span:
+        span.set_attribute("http.status_code", 500)
+        span.set_status(StatusCode.ERROR, "upstream")
+
+    def fail() -> None:
+        with otel.start_as_current_span("raised") as span:
+            span.set_attribute("http.status_code", 500)
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        fail()
+    with otel.start_as_current_span("ok") as span:
+        span.set_status(StatusCode.OK)
+        span.set_attribute("http.status_code", 404)
+    for kind, code in ((SpanKind.SERVER, 404), (SpanKind.CLIENT, 200)):
+        with otel.start_as_current_span(f"plain {code}", kind=kind) as span:
+            span.set_attribute("http.status_code", code)  # the inference agrees: no tag
+    tags = {s.operation_name: dict(s.tags) for s in reporter.spans}
+    assert tags["send"]["otel.status_code"] == tags["start"]["otel.status_code"] == "UNSET"
+    assert (tags["later"]["otel.status_code"], tags["later"]["error"]) == ("ERROR", True)
+    assert tags["raised"]["otel.status_description"] == "ValueError: boom"
+    assert tags["ok"]["otel.status_code"] == "OK"
+    assert not {"otel.status_code"} & (tags["plain 404"].keys() | tags["plain 200"].keys())
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces", protocol="http/json")
+    sender.set_process("svc", {})
+    request = parse_otlp_json(sender.body(sender.encode_spans(reporter.spans)))
+    spans = {span.name: span for span in request.resource_spans[0].scope_spans[0].spans}
+    codes = {name: span.status.code for name, span in spans.items()}
+    assert codes == {
+        "send": 0, "start": 0, "later": 2, "raised": 2, "ok": 1, "plain 404": 0, "plain 200": 0
+    }  # fmt: skip
+    assert all(kv.key != "otel.status_code" for span in spans.values() for kv in span.attributes)
+
+
+def test_a_version_without_a_scope_name_is_no_stray_attribute(env: Env) -> None:
+    """get_tracer("", "1.0"): no otel.scope.version tag (a version only with a name, as
+    the translator reads them), so OTLP carries no stray attribute (it did)."""
+    _, tracer, reporter = env
+    provider = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False)
+    provider.get_tracer("", "1.0").start_span("op").end()
+    assert not any(key.startswith("otel.scope.") for key in reporter.spans[0].tags)
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces")
+    sender.set_process("svc", {})
+    request = ExportTraceServiceRequest.FromString(sender.body(sender.encode_spans(reporter.spans)))
+    (scope_spans,) = request.resource_spans[0].scope_spans
+    assert [kv.key for kv in scope_spans.spans[0].attributes] == ["sampler.type", "sampler.param"]
 
 
 def test_the_provider_flushes_closes_and_names_the_service(env: Env) -> None:

@@ -184,6 +184,22 @@ def test_propagators(value: str, propagation: tuple[str, ...]) -> None:
     assert resolve(OTEL_PROPAGATORS=value).propagation == propagation
 
 
+@pytest.mark.parametrize(
+    ("value", "propagation"),
+    [("tracecontext,baggage,xray", ("w3c",)), ("b3,ottrace", ("b3-single",))],
+)
+def test_propagators_opentelemetry_knows_are_left_to_it(
+    value: str, propagation: tuple[str, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The spec's third-party values (xray, ottrace) are OpenTelemetry's propagators' to
+    write: jaeger_lite's API takes the formats it knows, and a list of only those leaves
+    its default (it was a ConfigError, which left an OTel setup without a tracer)."""
+    with caplog.at_level(logging.INFO, logger="jaeger_lite"):
+        assert resolve(OTEL_PROPAGATORS=value).propagation == propagation
+    assert "written by OpenTelemetry's propagators only" in caplog.text
+    assert resolve(OTEL_PROPAGATORS="xray").propagation == resolve().propagation
+
+
 def test_propagators_none_injects_and_extracts_nothing() -> None:
     tracer = jaeger_lite.init_tracer(
         "svc", set_global=False, exporter="none", sampler_type="const", propagation="none"
@@ -249,7 +265,8 @@ def test_exporters() -> None:
         ({"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, "expected gzip or none"),
         ({"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, "OTEL_EXPORTER_OTLP_TIMEOUT='10s' is not valid"),
         ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, "OTEL_EXPORTER_OTLP_HEADERS='novalue'"),
-        ({"OTEL_PROPAGATORS": "xray"}, "OTEL_PROPAGATORS='xray' is not valid"),
+        ({"OTEL_PROPAGATORS": "tracecontex"}, "OTEL_PROPAGATORS='tracecontex' is not valid"),
+        ({"OTEL_PROPAGATORS": "w3c"}, "OTEL_PROPAGATORS='w3c' is not valid"),
         ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER='sometimes' is not valid"),
         (
             {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"},

@@ -213,3 +213,92 @@ def test_log_records_carry_the_active_jaeger_lite_span(chain: Chain) -> None:
     assert unsigned(chain.one("frontend", "checkout.handle").spanId) == int(
         chain.report["handle_span"], 16
     )
+
+
+def serve_asgi(provider: Any) -> None:
+    """Serve a Starlette app in OpenTelemetry's ASGI middleware (over ``provider``) with
+    uvicorn on 127.0.0.1, request /ok (200), /missing (404) and /broken (503)."""
+    import socket
+    import threading
+    import urllib.error
+    import urllib.request
+
+    import uvicorn
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def answer(request: Request) -> PlainTextResponse:
+        status = {"/ok": 200, "/broken": 503}.get(request.url.path, 404)
+        return PlainTextResponse("x", status_code=status)
+
+    routes = [Route(path, answer) for path in ("/ok", "/missing", "/broken")]
+    app = OpenTelemetryMiddleware(Starlette(routes=routes), tracer_provider=provider)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    port = sock.getsockname()[1]
+    try:
+        for path in ("/ok", "/missing", "/broken"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
+            except urllib.error.HTTPError as error:
+                error.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def test_asgi_4xx_send_spans_keep_the_unset_status_the_sdk_sends() -> None:
+    """OpenTelemetry's ASGI middleware leaves its INTERNAL "http send" span UNSET for a
+    404 (and the SERVER span); the http.status_code attribute must not turn it into an
+    ERROR on the OTLP wire (it did: Jaeger's translator infers ERROR from a 4xx off SERVER
+    spans when no status was set). Side by side with the SDK, decoded by opentelemetry-proto."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.sdk.trace import TracerProvider as SDKProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import jaeger_lite.otel
+    from jaeger_lite import OTLPSender
+    from jaeger_lite.testing import new_test_tracer
+
+    def statuses(spans: Any) -> dict[tuple[str, int], int]:
+        found: dict[tuple[str, int], int] = {}
+        for span in spans:
+            codes = [kv.value.int_value for kv in span.attributes if kv.key == "http.status_code"]
+            if codes:  # the server span, and the "http send" span of the response start
+                which = "http send" if span.name.endswith(" http send") else "server"
+                found[(which, codes[0])] = span.status.code
+        return found
+
+    exporter = InMemorySpanExporter()
+    sdk = SDKProvider()
+    sdk.add_span_processor(SimpleSpanProcessor(exporter))
+    serve_asgi(sdk)
+    sdk_request = encode_spans(exporter.get_finished_spans())
+    expected = statuses(sdk_request.resource_spans[0].scope_spans[0].spans)
+
+    tracer, reporter = new_test_tracer("svc")
+    serve_asgi(jaeger_lite.otel.TracerProvider(tracer, set_propagator=False))
+    sender = OTLPSender("http://127.0.0.1:9/v1/traces")
+    sender.set_process("svc", {})
+    ours = ExportTraceServiceRequest.FromString(sender.body(sender.encode_spans(reporter.spans)))
+    got = statuses(span for scope in ours.resource_spans[0].scope_spans for span in scope.spans)
+    tracer.close()
+    # UNSET 0, ERROR 2: a 404 leaves both spans unset, a 503 is an error on both.
+    assert expected == {
+        ("server", 200): 0, ("http send", 200): 0,
+        ("server", 404): 0, ("http send", 404): 0,
+        ("server", 503): 2, ("http send", 503): 2,
+    }  # fmt: skip
+    assert got == expected

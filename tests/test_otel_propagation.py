@@ -12,6 +12,7 @@ pytest.importorskip("opentelemetry.trace")
 
 from opentelemetry import baggage, propagate, trace
 from opentelemetry import context as otel_context
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.propagators.b3 import B3MultiFormat, B3SingleFormat
 from opentelemetry.propagators.jaeger import JaegerPropagator
 from opentelemetry.trace.propagation.tracecontext import (
@@ -93,6 +94,34 @@ def test_otel_baggage_is_injected_too_and_the_spans_own_wins() -> None:
         propagate.inject(headers, context=trace.set_span_in_context(span, ctx))
     assert headers["uberctx-tenant"] == "from-span"
     assert headers["uberctx-region"] == "eu"
+
+
+@pytest.mark.parametrize("propagation", ["jaeger", "b3", "w3c"])
+def test_otel_baggage_without_a_span_is_injected_as_opentelemetrys_propagators_do(
+    propagation: str,
+) -> None:
+    """Baggage set through OpenTelemetry's API with no span current (or the invalid span)
+    travels in the format's baggage headers, as OpenTelemetry's W3C baggage propagator
+    sends it without a span, and reads back as baggage (it was dropped)."""
+    tracer, _ = make(propagation)
+    ours = jaeger_lite.otel.Propagator(tracer)
+    alone = baggage.set_baggage("tenant", "acme")
+    for context in (alone, trace.set_span_in_context(trace.INVALID_SPAN, alone)):
+        headers: dict[str, str] = {}
+        ours.inject(headers, context=context)
+        expected: dict[str, str] = {}
+        tracer.inject(
+            jaeger_lite.SpanContext(0, 0, baggage={"tenant": "acme"}), Format.HTTP_HEADERS, expected
+        )
+        assert headers == expected != {}
+        assert baggage.get_all(ours.extract(headers)) == {"tenant": "acme"}
+        otel_headers: dict[str, str] = {}
+        W3CBaggagePropagator().inject(otel_headers, context=context)
+        assert otel_headers == {"baggage": "tenant=acme"}
+    nothing: dict[str, str] = {}
+    ours.inject(nothing, context=trace.set_span_in_context(trace.INVALID_SPAN))
+    ours.inject(nothing, context=otel_context.Context())
+    assert nothing == {}
 
 
 def test_extract_continues_the_trace_with_baggage_in_both_apis() -> None:

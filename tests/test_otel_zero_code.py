@@ -131,6 +131,57 @@ def test_otel_propagators_can_name_our_propagator(agent: UDPAgent) -> None:
     assert isinstance(headers, dict) and set(headers) == {"b3"}
 
 
+# An OpenTelemetry propagator jaeger_lite does not write, installed as OpenTelemetry finds
+# one (an ``opentelemetry_propagator`` entry point), as opentelemetry-propagator-aws-xray is.
+XRAY_MODULE = """
+from opentelemetry import trace
+from opentelemetry.propagators.textmap import TextMapPropagator
+
+class XRay(TextMapPropagator):
+    def inject(self, carrier, context=None, setter=None):
+        span_context = trace.get_current_span(context).get_span_context()
+        carrier["x-amzn-trace-id"] = "Root=1-%032x" % span_context.trace_id
+
+    def extract(self, carrier, context=None, getter=None):
+        return context
+
+    @property
+    def fields(self):
+        return {"x-amzn-trace-id"}
+"""
+
+
+def test_otel_propagators_may_name_propagators_only_opentelemetry_writes(
+    agent: UDPAgent, tmp_path: Path
+) -> None:
+    """OTEL_PROPAGATORS=tracecontext,baggage,xray (AWS's default) with the xray propagator
+    installed: a working OpenTelemetry setup, so the tracer is made (it was a ConfigError,
+    and no spans at all). OpenTelemetry writes both formats; jaeger_lite's API the one it
+    knows."""
+    (tmp_path / "fake_xray.py").write_text(XRAY_MODULE)
+    info = tmp_path / "fake_xray-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-xray\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[opentelemetry_propagator]\nxray = fake_xray:XRay\n")
+    env = environment(
+        agent,
+        OTEL_PYTHON_TRACER_PROVIDER="jaeger_lite",
+        OTEL_PROPAGATORS="tracecontext,baggage,xray",
+    )
+    env["PYTHONPATH"] += os.pathsep + str(tmp_path)
+    report = run(OTEL_ONLY, env)
+    assert report["recording"] is True
+    assert "could not make a tracer" not in str(report["stderr"])
+    headers, own = report["headers"], report["own"]
+    assert isinstance(headers, dict) and isinstance(own, dict)
+    assert set(headers) == {"traceparent", "x-amzn-trace-id"} and set(own) == {"traceparent"}
+    trace_id = headers["traceparent"].split("-")[1]
+    assert headers["x-amzn-trace-id"] == "Root=1-" + trace_id
+    agent.wait_for_spans(2)
+    (batch,) = agent.batches()
+    assert [span.operationName for span in batch.spans] == ["step", "handle"]
+
+
 def test_a_bad_configuration_never_stops_the_application(agent: UDPAgent) -> None:
     """A bad JAEGER_* value: logged, and OpenTelemetry's spans go to the no-op tracer."""
     report = run(

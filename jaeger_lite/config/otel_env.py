@@ -67,6 +67,8 @@ _PROPAGATORS = {
     "b3multi": "b3",
     "jaeger": "jaeger",
 }
+# Propagators the spec knows that jaeger_lite's own API cannot write (third-party formats).
+_OTHER_KNOWN_PROPAGATORS = ("xray", "ottrace")
 _RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
 # jaeger_lite's samplers decide for new local roots only; a child always follows its
 # parent, so OTel's plain and parentbased_ samplers are the same thing here.
@@ -295,11 +297,41 @@ def _propagators(env: Mapping[str, str], put: Any) -> None:
     if names == ["none"]:
         put("propagation", variable, ())
         return
-    unknown = [n for n in names if n not in _PROPAGATORS]
+    # OpenTelemetry's own propagators (the spec's xray and ottrace, or any installed one)
+    # serve OpenTelemetry's API; jaeger_lite's API writes the formats it knows of the list.
+    others = [n for n in names if n not in _PROPAGATORS and _otel_propagator(n)]
+    unknown = [n for n in names if n not in _PROPAGATORS and n not in others]
     if unknown or not names:
         choices = ", ".join([*_PROPAGATORS, "jaeger_lite", "none"])
-        raise _bad(variable, text, f"a comma-separated list of {choices}")
-    put("propagation", variable, tuple(dict.fromkeys(_PROPAGATORS[n] for n in names)))
+        raise _bad(variable, text, f"a comma-separated list of {choices}, or OpenTelemetry "
+                   "propagators installed (xray, ottrace, ...)")  # fmt: skip
+    names = [n for n in names if n in _PROPAGATORS]
+    if others:
+        _log.info(
+            "%s: %s written by OpenTelemetry's propagators only; jaeger_lite's API writes %s",
+            variable, ", ".join(others), ", ".join(names) or "its default formats",
+        )  # fmt: skip
+    if names:
+        put("propagation", variable, tuple(dict.fromkeys(_PROPAGATORS[n] for n in names)))
+
+
+def _otel_propagator(name: str) -> bool:
+    """Whether OpenTelemetry knows a propagator by this name: one of the spec's known
+    third-party values, or an installed ``opentelemetry_propagator`` entry point."""
+    if name in _OTHER_KNOWN_PROPAGATORS:
+        return True
+    try:
+        from importlib.metadata import entry_points
+
+        found: Any = entry_points()
+        group = (
+            found.select(group="opentelemetry_propagator")
+            if hasattr(found, "select")
+            else found.get("opentelemetry_propagator", ())  # Python 3.9
+        )
+        return any(entry.name.strip().lower() == name for entry in group)
+    except Exception:  # broken metadata: not a propagator we can vouch for
+        return False
 
 
 def _sampler(env: Mapping[str, str], put: Any) -> None:

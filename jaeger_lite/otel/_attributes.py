@@ -11,9 +11,20 @@ from .._safe import safe_str
 from .._values import Nanoseconds, normalize_value
 from ..span import SAMPLING_PRIORITY, Span
 
-__all__ = ["KIND_OF", "attribute_value", "kind_tag", "record_attribute", "timestamp_ns"]
+__all__ = [
+    "HTTP_STATUS_CODE",
+    "KIND_OF",
+    "STATUS_CODE",
+    "attribute_value",
+    "kind_tag",
+    "keep_status_unset",
+    "record_attribute",
+    "timestamp_ns",
+]
 
 _I64_LIMIT = 1 << 63
+STATUS_CODE = "otel.status_code"
+HTTP_STATUS_CODE = "http.status_code"
 
 #: SpanKind -> the ``span.kind`` tag; INTERNAL gets none, as the Collector's translator does.
 _KINDS = {
@@ -77,3 +88,23 @@ def record_attribute(span: Span, key: Any, value: Any) -> None:
     elif span._recording and value is not None:
         value = attribute_value(value, span._owner.max_tag_value_length)
         span._tags[key] = value  # type: ignore[index]
+        if value.__class__ is int and key == HTTP_STATUS_CODE:
+            keep_status_unset(span, value)
+
+
+def keep_status_unset(span: Span, value: int) -> None:
+    """After an ``http.status_code`` attribute (an int, as OpenTelemetry's instrumentations
+    set it): Jaeger's translator (and our OTLP encoder, which follows it) infer ERROR from
+    a code outside 100-399 (a 4xx: not on SERVER spans) when no status was set, but an
+    OpenTelemetry span's status is what its code set (the ASGI instrumentation leaves a
+    404 "http send" span UNSET). Unless a status was set, the tag
+    ``otel.status_code=UNSET`` says so: both read it as UNSET, and ``set_status``
+    replaces it."""
+    tags: dict[str, Any] = span._tags  # type: ignore[assignment]
+    if STATUS_CODE in tags:
+        return
+    if 100 <= value < 400:
+        return
+    if 400 <= value < 500 and tags.get("span.kind") == "server":
+        return
+    tags[STATUS_CODE] = "UNSET"

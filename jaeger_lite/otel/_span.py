@@ -28,7 +28,14 @@ from .._safe import safe_str
 from .._values import normalize_value
 from ..context import Reference, ReferenceType
 from ..span import SAMPLING_PRIORITY, Span, log_entries
-from ._attributes import KIND_OF, attribute_value, timestamp_ns
+from ._attributes import (
+    HTTP_STATUS_CODE,
+    KIND_OF,
+    STATUS_CODE,
+    attribute_value,
+    keep_status_unset,
+    timestamp_ns,
+)
 from ._context import jaeger_context, otel_span_context
 
 if TYPE_CHECKING:
@@ -38,7 +45,6 @@ __all__ = ["BridgeSpan", "link_references", "new_bridge"]
 
 _log = logging.getLogger("jaeger_lite")
 
-STATUS_CODE = "otel.status_code"
 STATUS_DESCRIPTION = "otel.status_description"
 
 
@@ -170,7 +176,12 @@ class BridgeSpan(OTelSpan):
                 limit = span._owner.max_tag_value_length
                 if len(value) > limit:
                     value = value[:limit]
-            elif cls is not bool and cls is not int and cls is not float:
+            elif cls is int:
+                if key == HTTP_STATUS_CODE:  # a status the translator would infer (see there)
+                    span._tags[key] = value  # type: ignore[index]
+                    keep_status_unset(span, value)
+                    return
+            elif cls is not bool and cls is not float:
                 if value is None:
                     return
                 value = attribute_value(value, span._owner.max_tag_value_length)
@@ -323,10 +334,11 @@ class BridgeSpan(OTelSpan):
         exc_tb: Optional[TracebackType],
     ) -> None:
         """Used as a context manager (``with tracer.start_span(...) as span``): an
-        exception is recorded and sets the ERROR status (unless a status was set), as the
-        span was started to do; then the span ends."""
+        exception is recorded (``exception.escaped`` true, as the SDK's span does here) and
+        sets the ERROR status (unless a status was set), as the span was started to do;
+        then the span ends."""
         if isinstance(exc_val, Exception) and self._span._recording:
-            on_exception(self, exc_val, self._record_exception, self._set_status_on_exception)
+            on_exception(self, exc_val, self._record_exception, self._set_status_on_exception, True)
         self.end()
 
     def __repr__(self) -> str:
@@ -342,12 +354,15 @@ class _Link:
         self.context = context
 
 
-def on_exception(bridge: BridgeSpan, exc: Exception, record: bool, set_status: bool) -> None:
-    """What an exception escaping a span's block does to it, as ``use_span`` does."""
+def on_exception(
+    bridge: BridgeSpan, exc: Exception, record: bool, set_status: bool, escaped: bool = False
+) -> None:
+    """What an exception escaping a span's block does to it, as ``use_span`` does (which
+    records it with ``escaped`` false; the SDK span's own ``__exit__`` says true)."""
     if record:
-        bridge.record_exception(exc)
+        bridge.record_exception(exc, escaped=escaped)
     tags = bridge._span._tags
-    if set_status and (tags is None or STATUS_CODE not in tags):
+    if set_status and (tags is None or tags.get(STATUS_CODE, "UNSET") == "UNSET"):
         bridge.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {safe_str(exc)}")
 
 

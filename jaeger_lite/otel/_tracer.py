@@ -43,11 +43,12 @@ class Tracer(OTelTracer):
         self._provider = provider
         self._jaeger = provider._fixed  # None: the global tracer, looked up per span
         # Written straight into a sampled span's tags (two set_tag calls less per span),
-        # so held to a length no tag limit is below.
+        # so held to a length no tag limit is below. A version only with a name, as the
+        # translator reads them (a lone version would be left as a stray attribute).
         self._scope_tags = {
             key: value[:256]
             for key, value in (("otel.scope.name", name), ("otel.scope.version", version))
-            if value
+            if value and name
         }
 
     def start_span(

@@ -54,8 +54,9 @@ class Propagator(TextMapPropagator):
     set; ``OTEL_PROPAGATORS=jaeger_lite`` (the ``opentelemetry_propagator`` entry point)
     or ``opentelemetry.propagate.set_global_textmap(Propagator(tracer))`` pick it
     explicitly. OpenTelemetry baggage in the context is injected too (the span's own
-    baggage wins for the same key); extracted baggage becomes OpenTelemetry baggage as
-    well as the baggage of the spans started under the context.
+    baggage wins for the same key; with no span current, alone); extracted baggage
+    becomes OpenTelemetry baggage as well as the baggage of the spans started under the
+    context.
     """
 
     def __init__(self, tracer: Optional[JaegerTracer] = None) -> None:
@@ -74,16 +75,20 @@ class Propagator(TextMapPropagator):
         if context is None:
             context = get_current()
         otel_span = context.get(SPAN_KEY)
-        if otel_span is None:
-            return
         if otel_span.__class__ is BridgeSpan:
             span_context: Optional[SpanContext] = otel_span._span.context
             extra = baggage_of(context)
             if extra and span_context is not None:
                 span_context = with_missing_baggage(span_context, extra)
         else:
-            span_context = jaeger_context(otel_span, baggage_of(context))
-        if span_context is None or not span_context.has_trace:
+            # No span, or not ours: OpenTelemetry baggage alone still travels (as with
+            # OpenTelemetry's baggage propagator), the formats' baggage-only headers.
+            span_context = jaeger_context(
+                _NO_SPAN if otel_span is None else otel_span, baggage_of(context)
+            )
+        if span_context is None or not (
+            span_context.has_trace or span_context.baggage or span_context.debug_id
+        ):
             return
         headers: dict[str, str] = {}
         self.tracer.inject(span_context, Format.HTTP_HEADERS, headers)
@@ -118,6 +123,18 @@ class Propagator(TextMapPropagator):
 
     def __repr__(self) -> str:
         return f"<jaeger_lite.otel.Propagator {self.tracer!r}>"
+
+
+class _NoSpan:
+    """Stands for "no current span" in :func:`jaeger_context`."""
+
+    __slots__ = ()
+
+    def get_span_context(self) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
 
 
 def _pairs(carrier: Any, getter: Getter[Any]) -> list[tuple[str, str]]:
