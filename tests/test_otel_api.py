@@ -76,14 +76,18 @@ def test_start_span_records_a_jaeger_span_with_scope_kind_and_attributes(env: En
         (SpanKind.SERVER, "server"),
         (SpanKind.PRODUCER, "producer"),
         (SpanKind.CONSUMER, "consumer"),
-        (SpanKind.INTERNAL, None),
+        (SpanKind.INTERNAL, "internal"),
     ],
 )
 def test_kinds_map_to_span_kind_tags(env: Env, kind: SpanKind, tag: str) -> None:
-    """Each kind has its tag; INTERNAL has none, as the Collector's translator does."""
+    """Each kind has its tag, INTERNAL included, as Jaeger's and the Collector's translators
+    write an SDK span's kind; both ways of starting a span agree."""
     otel, _, reporter = env
     otel.start_span("op", kind=kind).end()
-    assert reporter.spans[0].tags.get("span.kind") == tag
+    with otel.start_as_current_span("root"):
+        with otel.start_as_current_span("child", kind=kind):
+            pass
+    assert [s.tags.get("span.kind") for s in reporter.spans] == [tag, tag, "internal"]
 
 
 def test_sequences_are_kept_as_tuples_and_thrift_shows_them_as_the_jaeger_exporter_did(
@@ -169,7 +173,7 @@ def test_bad_times_kinds_and_links_never_raise(env: Env, bad: Any) -> None:
     after = time.time_ns()
     assert [s.operation_name for s in reporter.spans] == ["a", "b"]
     for recorded in reporter.spans:
-        assert "span.kind" not in recorded.tags and not recorded.references
+        assert recorded.tags["span.kind"] == "internal" and not recorded.references
         start, end = recorded._start_ns, recorded._start_ns + (recorded._duration_ns or 0)
         assert before <= start <= end <= after
         for stamp, _ in recorded._logs or []:
@@ -223,6 +227,8 @@ def test_array_attributes_reach_otlp_as_the_opentelemetry_sdk_sends_them(
     assert set(mine) == set(attributes)
     for mine, theirs in zip(ours.events, sdk_span.events):
         assert arrays(mine.attributes) == arrays(theirs.attributes) != {}
+    assert ours.kind == sdk_span.kind == 1  # SPAN_KIND_INTERNAL, not UNSPECIFIED
+    assert "span.kind" not in {kv.key for kv in ours.attributes}
 
 
 def test_events_become_logs_with_the_event_name_and_exact_timestamps(env: Env) -> None:

@@ -26,8 +26,11 @@ _I64_LIMIT = 1 << 63
 STATUS_CODE = "otel.status_code"
 HTTP_STATUS_CODE = "http.status_code"
 
-#: SpanKind -> the ``span.kind`` tag; INTERNAL gets none, as the Collector's translator does.
+#: SpanKind -> the ``span.kind`` tag, INTERNAL included: the translators of Jaeger and the
+#: Collector write ``internal`` for an OpenTelemetry SDK's INTERNAL span and read it back as
+#: INTERNAL, so Jaeger shows our spans as it shows the SDK's (OTLP: SPAN_KIND_INTERNAL).
 _KINDS = {
+    SpanKind.INTERNAL: "internal",
     SpanKind.CLIENT: "client",
     SpanKind.SERVER: "server",
     SpanKind.PRODUCER: "producer",
@@ -39,8 +42,8 @@ KIND_OF = {tag: kind for kind, tag in _KINDS.items()}
 
 
 def kind_tag(kind: Any) -> Optional[str]:
-    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for INTERNAL, and for
-    anything that is not a SpanKind)."""
+    """The ``span.kind`` value of an OpenTelemetry SpanKind (None for anything that is not
+    a SpanKind)."""
     try:
         return _KINDS.get(kind)
     except TypeError:  # unhashable: not a SpanKind

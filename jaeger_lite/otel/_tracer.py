@@ -134,10 +134,11 @@ def _start(
 
 def _record_start(span: Span, kind: Any, attributes: Optional[Mapping[str, Any]]) -> None:
     """The kind and attribute tags of a sampled span at start."""
-    if kind is not _INTERNAL:  # an identity test first: hashing an Enum runs Python code
+    if kind is _INTERNAL:  # an identity test first: hashing an Enum runs Python code
+        span._tags["span.kind"] = "internal"  # type: ignore[index]
+    else:
         kind_value = kind_tag(kind)
-        if kind_value is not None:
-            span._tags["span.kind"] = kind_value  # type: ignore[index]
+        span._tags["span.kind"] = "internal" if kind_value is None else kind_value  # type: ignore[index]
     if attributes:
         try:
             for key, value in attributes.items():
@@ -219,8 +220,11 @@ class CurrentSpan:
                 self._name, parent._span, (), None if start is None else timestamp_ns(start)
             )
             if span._recording:
-                span._tags.update(tracer._scope_tags)  # type: ignore[union-attr]
-                if self._kind is not _INTERNAL or self._attributes:
+                tags: Any = span._tags
+                tags.update(tracer._scope_tags)
+                if self._kind is _INTERNAL and not self._attributes:
+                    tags["span.kind"] = "internal"
+                else:
                     _record_start(span, self._kind, self._attributes)
         else:
             span = _start(
