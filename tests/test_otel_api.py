@@ -734,3 +734,31 @@ def test_attributes_that_are_not_a_mapping_are_ignored(env: Env) -> None:
         span.set_attributes(42)  # type: ignore[arg-type]
         span.add_event("e", attributes="nope")  # type: ignore[arg-type]
     assert reporter.spans[0].logs[0].fields == {"event": "e"}
+
+
+def test_empty_attribute_keys_are_dropped_as_the_sdk_drops_them(env: Env) -> None:
+    """An empty key (the specification: keys MUST be non-empty) is dropped wherever an
+    attribute can be set, as the SDK drops it; the other attributes stay."""
+    sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
+    exporting = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    def record(tracer: Any) -> None:
+        with tracer.start_as_current_span("op", attributes={"": "start", "a": 1}) as span:
+            span.set_attribute("", "set")
+            span.set_attributes({"": "many", "b": 2})
+            span.add_event("e", {"": "event", "c": 3})
+
+    exporter = exporting.InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    record(provider.get_tracer("t"))
+    (theirs,) = exporter.get_finished_spans()
+    otel, _, reporter = env
+    record(otel)
+    (ours,) = reporter.spans
+    assert {k: v for k, v in ours.tags.items() if k in ("", "a", "b")} == dict(theirs.attributes)
+    assert "" not in ours.tags and "" not in ours.logs[0].fields
+    assert {k: v for k, v in ours.logs[0].fields.items() if k != "event"} == dict(
+        theirs.events[0].attributes
+    )

@@ -88,7 +88,7 @@ def record_attribute(span: Span, key: Any, value: Any) -> None:
     if key == SAMPLING_PRIORITY:
         if value is not None:
             span.set_tag(key, value)  # may start or stop recording
-    elif span._recording and value is not None:
+    elif span._recording and value is not None and key:  # an empty key: dropped, as by the SDK
         value = attribute_value(value, span._owner.max_tag_value_length)
         span._tags[key] = value  # type: ignore[index]
         if value.__class__ is int and key == HTTP_STATUS_CODE:

@@ -170,7 +170,8 @@ class BridgeSpan(OTelSpan):
         span = self._span
         if key.__class__ is not str:  # first: a foreign key's __eq__ never runs
             key = safe_str(key)
-        if span._recording and key != SAMPLING_PRIORITY:
+        # An empty key is dropped, as the SDK drops it (the spec: keys MUST be non-empty).
+        if span._recording and key and key != SAMPLING_PRIORITY:
             cls = value.__class__
             if cls is str:
                 limit = span._owner.max_tag_value_length
@@ -227,7 +228,10 @@ class BridgeSpan(OTelSpan):
                         if value is None:
                             continue
                         value = attribute_value(value, limit)
-                    fields[key if key.__class__ is str else safe_str(key)] = value
+                    if key.__class__ is not str:
+                        key = safe_str(key)
+                    if key:  # an empty key is dropped, as by the SDK
+                        fields[key] = value
             except Exception:  # not a mapping: the event is kept without attributes
                 _log.debug("event attributes need a mapping, got %r", attributes)
         stamp = timestamp_ns(timestamp)
