@@ -1,20 +1,39 @@
-"""What code written for jaeger-client finds on spans, and gets back from ``tracer.close()``.
+"""What code written for jaeger-client finds on spans, passes to ``Tracer(...)`` and gets
+back from ``tracer.close()``.
 
-jaeger-client's ``Span`` offered ``is_sampled()`` and ``is_debug()`` as methods where
-jaeger_lite has properties, plus ``trace_id``, ``span_id``, ``parent_id``, ``flags``,
-``end_time``, ``finished``, ``is_rpc()``, ``is_rpc_client()`` and the deprecated
-``info()``/``error()``; its ``Tracer.close()`` returned a Tornado Future. The span half is
-a slotted mixin of :class:`~jaeger_lite.Span`: nothing is stored per span and nothing runs
-until it is read, so the hot path does not change.
+jaeger-client's ``Tracer`` took keywords jaeger_lite spells otherwise or has no use for
+(:func:`client_tracer_keywords` translates them). Its ``Span`` offered ``is_sampled()``
+and ``is_debug()`` as methods where jaeger_lite has properties, plus ``trace_id``,
+``span_id``, ``parent_id``, ``flags``, ``end_time``, ``finished``, ``is_rpc()``,
+``is_rpc_client()`` and the deprecated ``info()``/``error()``; its ``Tracer.close()``
+returned a Tornado Future. The span half is a slotted mixin of :class:`~jaeger_lite.Span`:
+nothing is stored per span and nothing runs until it is read, so the hot path does not
+change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Optional
 
+from ._log import LOG as _log
 from .context import FLAG_DEBUG, FLAG_SAMPLED
 
-__all__ = ["CallableFlag", "JaegerClientSpan"]
+__all__ = ["CallableFlag", "JaegerClientSpan", "client_tracer_keywords"]
+
+#: jaeger-client's Tracer keywords for the Jaeger header names -> ``jaeger_headers`` keys.
+_HEADER_KEYWORDS = {
+    "trace_id_header": "trace_id_header",
+    "baggage_header_prefix": "baggage_prefix",
+    "debug_id_header": "debug_id_header",
+}
+#: jaeger-client's Tracer keywords that change nothing here, and why.
+_NO_EFFECT = {
+    "metrics": "jaeger_lite keeps its own counters (tracer.metrics)",
+    "metrics_factory": "jaeger_lite keeps its own counters (tracer.metrics)",
+    "throttler": "jaeger_lite has no debug-span throttler",
+    "one_span_per_rpc": "a server span always gets its own span id (as OpenTelemetry does)",
+}
 
 _NS = 1_000_000_000
 
@@ -108,3 +127,35 @@ class JaegerClientSpan:
         span: Any = self
         span.set_tag("error", True)
         return span.log_event(message, payload)
+
+
+def client_tracer_keywords(
+    options: Mapping[str, Any],
+    trace_id_128bit: bool,
+    codecs: Optional[Mapping[str, Any]],
+    jaeger_headers: Optional[Mapping[str, str]],
+) -> tuple[bool, Optional[Mapping[str, Any]], Optional[Mapping[str, str]]]:
+    """jaeger-client's ``Tracer`` keywords as ours: ``generate_128bit_trace_id`` is
+    ``trace_id_128bit``, ``extra_codecs`` replace codecs as ``codecs`` do, the header names
+    join ``jaeger_headers`` (lower case, ``-`` for ``_``, as jaeger-client writes them), and
+    ``metrics``, ``metrics_factory``, ``throttler`` and ``one_span_per_rpc`` are accepted
+    with a warning. Any other keyword is a TypeError, as for any function."""
+    known = {"generate_128bit_trace_id", "extra_codecs", *_HEADER_KEYWORDS, *_NO_EFFECT}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"Tracer() got an unexpected keyword argument {unknown[0]!r}")
+    if "generate_128bit_trace_id" in options:
+        trace_id_128bit = bool(options["generate_128bit_trace_id"])
+    if options.get("extra_codecs"):
+        codecs = {**(codecs or {}), **options["extra_codecs"]}
+    headers = {
+        ours: str(options[theirs]).strip().lower().replace("_", "-")
+        for theirs, ours in _HEADER_KEYWORDS.items()
+        if options.get(theirs)
+    }
+    if headers:
+        jaeger_headers = {**(jaeger_headers or {}), **headers}
+    for name, why in _NO_EFFECT.items():
+        if options.get(name):
+            _log.warning("Tracer(%s=...) has no effect: %s", name, why)
+    return trace_id_128bit, codecs, jaeger_headers

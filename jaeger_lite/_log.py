@@ -26,13 +26,21 @@ class LazyLogger:
 
     def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
         """``Logger.debug``; the record names the caller, not this module."""
+        kwargs.setdefault("stacklevel", 2)
+        self._real().debug(msg, *args, **kwargs)
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        """``Logger.warning``; the record names the caller, not this module."""
+        kwargs.setdefault("stacklevel", 2)
+        self._real().warning(msg, *args, **kwargs)
+
+    def _real(self) -> Any:
         logger = self._logger
         if logger is None:
             import logging
 
             logger = self._logger = logging.getLogger(self._name)
-        kwargs.setdefault("stacklevel", 2)
-        logger.debug(msg, *args, **kwargs)
+        return logger
 
 
 #: The ``jaeger_lite`` logger, for the modules on the tracer's path.

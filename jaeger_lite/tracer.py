@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
 from ._baggage import BaggageLimits
+from ._client_compat import client_tracer_keywords
 from ._ids import MAX_ID, getrandbits, new_id
 from ._log import LOG as _log
 from ._metrics import Counter
@@ -65,7 +66,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
     ``metrics["baggage_dropped"]``. ``jaeger_headers`` renames the Jaeger headers (see
     :func:`~jaeger_lite.codecs_for_propagation`). Tag and log values are cut at
     ``max_tag_value_length`` characters, error stack traces at ``max_traceback_length``
-    (keeping the innermost frames).
+    (keeping the innermost frames). jaeger-client's own keywords (``generate_128bit_trace_id``,
+    ``extra_codecs``, the header names, ``metrics_factory``, ...) are accepted too.
     """
 
     def __init__(
@@ -86,7 +88,12 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         baggage_max_bytes: int = 8192,
         max_traceback_length: int = 4096,
         jaeger_headers: Optional[Mapping[str, str]] = None,
+        **jaeger_client_keywords: Any,
     ) -> None:
+        if jaeger_client_keywords:  # code written for jaeger-client's Tracer (see there)
+            trace_id_128bit, codecs, jaeger_headers = client_tracer_keywords(
+                jaeger_client_keywords, trace_id_128bit, codecs, jaeger_headers
+            )
         if not isinstance(service_name, str) or not service_name.strip():
             raise ValueError("service_name must be a non-empty string")
         self.service_name = service_name

@@ -189,3 +189,58 @@ def test_span_context_built_as_jaeger_client_code_builds_it(args: tuple[Any, ...
     assert read == ours
     assert lite.metrics["propagation_errors"] == 0
     assert jaeger_lite.SpanContext(0, 0, 0, 3, None, "dbg").debug_id == "dbg"
+
+
+CLIENT_KEYWORDS: dict[str, Any] = {
+    "generate_128bit_trace_id": True,
+    "trace_id_header": "X_Trace_Id",
+    "baggage_header_prefix": "X_Ctx_",
+    "debug_id_header": "X_Debug_Id",
+}
+
+
+@pytest.mark.parametrize("writer_is_ours", [True, False], ids=["ours", "theirs"])
+def test_tracer_takes_jaeger_clients_keywords(writer_is_ours: bool) -> None:
+    """``Tracer(...)`` with jaeger-client's own keywords: 128-bit trace ids and the renamed
+    headers, written by either client the same way and read by the other."""
+    ours = Tracer("svc", InMemoryReporter(), ConstSampler(True), **CLIENT_KEYWORDS)
+    theirs = jaeger_client.Tracer(
+        "svc", ClientReporter(), ClientConstSampler(True), **CLIENT_KEYWORDS
+    )
+    writer, reader = (ours, theirs) if writer_is_ours else (theirs, ours)
+    span = writer.start_span("op")
+    span.set_baggage_item("user", "ada")
+    headers: dict[str, str] = {}
+    writer.inject(span.context, "http_headers", headers)
+    assert span.context.trace_id >> 64  # 128 bits
+    assert set(headers) == {"x-trace-id", "x-ctx-user"}
+    read = reader.extract("http_headers", headers)
+    assert (read.trace_id, read.span_id, dict(read.baggage)) == (
+        span.context.trace_id,
+        span.context.span_id,
+        {"user": "ada"},
+    )
+
+
+def test_extra_codecs_replace_a_formats_codec_as_in_jaeger_client() -> None:
+    """``extra_codecs={HTTP_HEADERS: B3Codec()}`` (jaeger-client's way to speak B3) makes
+    HTTP_HEADERS B3 and leaves TEXT_MAP Jaeger."""
+    tracer = Tracer("svc", extra_codecs={"http_headers": jaeger_lite.B3Codec()})
+    context = jaeger_lite.SpanContext(1, 2, 0, 1)
+    http: dict[str, str] = {}
+    text: dict[str, str] = {}
+    tracer.inject(context, "http_headers", http)
+    tracer.inject(context, "text_map", text)
+    assert "x-b3-traceid" in http and "uber-trace-id" not in http
+    assert list(text) == ["uber-trace-id"]
+
+
+def test_jaeger_client_keywords_without_effect_warn(caplog: pytest.LogCaptureFixture) -> None:
+    """metrics_factory, throttler and one_span_per_rpc are accepted with a warning each;
+    a keyword neither client knows is a TypeError, as for any function."""
+    with caplog.at_level("WARNING", logger="jaeger_lite"):
+        Tracer("svc", metrics_factory=object(), throttler=object(), one_span_per_rpc=True)
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert all(name in warned for name in ("metrics_factory", "throttler", "one_span_per_rpc"))
+    with pytest.raises(TypeError, match="colour"):
+        Tracer("svc", colour="blue")

@@ -115,7 +115,11 @@ class _B3Base:
 
     fields: tuple[str, ...] = (*_SPEC_NAMES, SINGLE)
 
-    def __init__(self, url_encoding: bool, *, limits: Optional[BaggageLimits] = None) -> None:
+    def __init__(
+        self, url_encoding: bool = True, *, limits: Optional[BaggageLimits] = None
+    ) -> None:
+        # url_encoding defaults to HTTP headers', B3's home: ``B3Codec()`` as jaeger-client
+        # users wrote it for ``extra_codecs={Format.HTTP_HEADERS: B3Codec()}``.
         self.url_encoding = url_encoding
         self.limits = limits if limits is not None else BaggageLimits()
         self.dropped = self.limits.dropped
