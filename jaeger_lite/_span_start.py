@@ -176,6 +176,7 @@ def _as_tags(tags: Any) -> dict[str, Any]:
         raise TypeError(f"sampler tags must be a mapping, got {type(tags).__name__}")
     return dict(tags)
 
+
 _NO_CONTEXT = SpanContext(0, 0)
 
 _NO_BAGGAGE: Mapping[str, str] = _NO_CONTEXT.baggage

@@ -200,13 +200,13 @@ def test_sampler_exception_means_not_sampled_and_is_counted() -> None:
 
 
 def test_per_operation_lower_bound_tags_on_the_root() -> None:
-    """A lower-bound decision tags the root lowerbound with the bound."""
+    """A lower-bound decision tags the root lowerbound with the operation's sampling rate."""
     tracer, reporter = make_tracer(PerOperationSampler(0.0, 2.0))
     tracer.start_span("rare").finish()
     (span,) = reporter.spans
     assert {k: span.tags[k] for k in SAMPLER_TAGS} == {
         "sampler.type": "lowerbound",
-        "sampler.param": 2.0,
+        "sampler.param": 0.0,
     }
 
 

@@ -21,7 +21,9 @@ class GuaranteedThroughputSampler(Sampler):
     jaeger-client-go's GuaranteedThroughputProbabilisticSampler: when the probabilistic
     check passes the trace is sampled with the ``probabilistic`` tags (and the rate limiter
     is charged too); otherwise it is sampled only if the limiter has a credit, tagged
-    ``sampler.type=lowerbound``, ``sampler.param=<lower_bound>``.
+    ``sampler.type=lowerbound`` with ``sampler.param`` the sampling rate, as every Jaeger
+    client writes it: the collector's adaptive sampling reads that tag as the probability
+    the client applied to the operation.
     """
 
     __slots__ = ("_probabilistic", "_limiter", "_lower_bound_sampled", "_unsampled")
@@ -35,10 +37,10 @@ class GuaranteedThroughputSampler(Sampler):
     ) -> None:
         self._probabilistic = ProbabilisticSampler(sampling_rate)
         self._limiter = RateLimitingSampler(lower_bound, clock=clock)
-        self._set_lower_bound_tags()
+        self._set_lower_bound_tags(self._probabilistic.rate)
 
-    def _set_lower_bound_tags(self) -> None:
-        tags = sampler_tags("lowerbound", self._limiter.max_traces_per_second)
+    def _set_lower_bound_tags(self, sampling_rate: float) -> None:
+        tags = sampler_tags("lowerbound", sampling_rate)
         self._lower_bound_sampled: SamplingDecision = (True, tags)
         self._unsampled: SamplingDecision = (False, tags)
 
@@ -61,15 +63,14 @@ class GuaranteedThroughputSampler(Sampler):
 
     def update(self, lower_bound: float, sampling_rate: float) -> None:
         """Change both parameters in place, keeping the rate limiter's credit."""
-        probabilistic = (
-            ProbabilisticSampler(sampling_rate)
-            if float(sampling_rate) != self._probabilistic.rate
-            else self._probabilistic
-        )
+        probabilistic = self._probabilistic
+        if float(sampling_rate) != probabilistic.rate:
+            probabilistic = ProbabilisticSampler(sampling_rate)  # raises before any change
         if float(lower_bound) != self._limiter.max_traces_per_second:
             self._limiter.update(lower_bound)
-            self._set_lower_bound_tags()
-        self._probabilistic = probabilistic
+        if probabilistic is not self._probabilistic:
+            self._set_lower_bound_tags(probabilistic.rate)
+            self._probabilistic = probabilistic
 
     def __repr__(self) -> str:
         return f"GuaranteedThroughputSampler({self.lower_bound}, {self.sampling_rate})"
