@@ -318,6 +318,25 @@ def test_per_operation_cap_shares_the_default_sampler() -> None:
     assert set(sampler.operations) == {"a", "b"}
 
 
+def test_per_operation_cap_bounds_the_listed_operations_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A strategy listing more than max_operations (adaptive sampling of unbounded names)
+    makes at most max_operations samplers, as jaeger-client-java does: known operations
+    keep theirs, new ones fill the room left, the rest get the default probability."""
+    sampler = PerOperationSampler(0.0, 1.0, max_operations=3, clock=FakeClock())
+    assert sampler.is_sampled(HIGH_ID, "known")[0] is True  # its credit is spent
+    listed = {f"op{i}": 1.0 for i in range(1000)}
+    with caplog.at_level("WARNING", logger="jaeger_lite"):
+        sampler.update(0.0, 1.0, {**listed, "known": 1.0})
+    assert sampler.operations == {"known": 1.0, "op0": 1.0, "op1": 1.0}
+    assert "lists 1001 operations, over max_operations=3: 998 of them" in caplog.text
+    assert sampler.is_sampled(HIGH_ID, "op999") == (  # the default, with no lower bound
+        False,
+        {"sampler.type": "probabilistic", "sampler.param": 0.0},
+    )
+
+
 def test_per_operation_update_keeps_limiters() -> None:
     """An update changes rates but an operation's spent credit stays spent."""
     clock = FakeClock()

@@ -4,6 +4,7 @@ rules: docs/protocol.md#sampling-rules)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Callable, Optional, Union
@@ -13,6 +14,8 @@ from .base import Sampler, SamplingDecision, sampler_tags
 from .local import MAX_RANDOM, ProbabilisticSampler, RateLimitingSampler, check_per_second
 
 __all__ = ["GuaranteedThroughputSampler", "PerOperationSampler"]
+
+_log = logging.getLogger("jaeger_lite")
 
 
 class GuaranteedThroughputSampler(Sampler):
@@ -83,9 +86,9 @@ class PerOperationSampler(Sampler):
     AdaptiveSampler); it applies the ``operationSampling`` strategy of the Jaeger agent.
     Each operation gets a :class:`GuaranteedThroughputSampler` (its rate from
     ``operations``, else ``default_sampling_probability``; ``lower_bound`` traces per
-    second). Once ``max_operations`` operations are known, further ones share a plain
-    :class:`ProbabilisticSampler` at the default probability, so user-controlled operation
-    names cannot grow memory without bound.
+    second). Once ``max_operations`` operations are known (listed or seen), further ones
+    share a plain :class:`ProbabilisticSampler` at the default probability, so neither
+    user-controlled operation names nor a long strategy can grow memory without bound.
     """
 
     __slots__ = (
@@ -168,15 +171,27 @@ class PerOperationSampler(Sampler):
         with self._lock:
             old = self._samplers
             new: dict[str, GuaranteedThroughputSampler] = {}
+            # max_operations bounds the listed operations too (as in Java; Go has no
+            # bound): known ones first, so none loses its limiter, then new ones while
+            # there is room. The rest are sampled at the default probability.
             for op, rate in rates.items():
                 sampler = old.get(op)
-                if sampler is None:
-                    sampler = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
-                else:
+                if sampler is not None:
                     sampler.update(lower, rate)
-                new[op] = sampler
-            # Go and Java drop these and re-create them on their next use with a full
-            # bucket; keeping them spares that burst and gives them the new defaults.
+                    new[op] = sampler
+            for op, rate in rates.items():
+                if op not in new and len(new) < self.max_operations:
+                    new[op] = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
+            if len(new) < len(rates):
+                _log.warning(
+                    "the sampling strategy lists %d operations, over max_operations=%d: "
+                    "%d of them are sampled at the default probability",
+                    len(rates),
+                    self.max_operations,
+                    len(rates) - len(new),
+                )
+            # Go drops these and re-creates them on their next use with a full bucket;
+            # keeping them spares that burst and gives them the new defaults.
             for op, sampler in old.items():
                 if op not in new and len(new) < self.max_operations:
                     sampler.update(lower, default.rate)
