@@ -331,9 +331,13 @@ def test_per_operation_cap_bounds_the_listed_operations_too(
         sampler.update(0.0, 1.0, {**listed, "known": 1.0})
     assert sampler.operations == {"known": 1.0, "op0": 1.0, "op1": 1.0}
     assert "lists 1001 operations, over max_operations=3: 998 of them" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="jaeger_lite"):
+        sampler.update(0.1, 1.0, listed)  # the next strategy: no second warning
+    assert caplog.text == ""
     assert sampler.is_sampled(HIGH_ID, "op999") == (  # the default, with no lower bound
         False,
-        {"sampler.type": "probabilistic", "sampler.param": 0.0},
+        {"sampler.type": "probabilistic", "sampler.param": 0.1},
     )
 
 

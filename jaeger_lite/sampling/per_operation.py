@@ -98,6 +98,7 @@ class PerOperationSampler(Sampler):
         "_samplers",
         "_clock",
         "_lock",
+        "_warned",
         "__weakref__",
     )
 
@@ -115,6 +116,7 @@ class PerOperationSampler(Sampler):
         self.max_operations = int(max_operations)
         self._clock = clock
         self._lock = fork_safe_lock(self)
+        self._warned = False  # that a strategy listed more than max_operations
         self._default = ProbabilisticSampler(default_sampling_probability)
         self._lower_bound = check_per_second(lower_bound, "lower_bound")
         #: Replaced whole by update(); learned operations are added under the lock.
@@ -183,13 +185,16 @@ class PerOperationSampler(Sampler):
                 if op not in new and len(new) < self.max_operations:
                     new[op] = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
             if len(new) < len(rates):
-                _log.warning(
+                # Adaptive sampling changes the strategy every minute: warn once.
+                _log.log(
+                    logging.DEBUG if self._warned else logging.WARNING,
                     "the sampling strategy lists %d operations, over max_operations=%d: "
                     "%d of them are sampled at the default probability",
                     len(rates),
                     self.max_operations,
                     len(rates) - len(new),
                 )
+                self._warned = True
             # Go drops these and re-creates them on their next use with a full bucket;
             # keeping them spares that burst and gives them the new defaults.
             for op, sampler in old.items():
