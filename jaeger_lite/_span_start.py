@@ -74,6 +74,8 @@ class SpanStarts:
         sampler_tags: Optional[Mapping[str, Any]]
         try:
             sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
+            if sampled and sampler_tags.__class__ is not dict:
+                sampler_tags = _as_tags(sampler_tags)
         except Exception:  # a user sampler's bug must not break the application
             sampled, sampler_tags = self._sampler_failed()
         return new_span(
@@ -125,6 +127,8 @@ class SpanStarts:
         ):
             try:
                 sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
+                if sampled and sampler_tags.__class__ is not dict:
+                    sampler_tags = _as_tags(sampler_tags)
             except Exception:  # a user sampler's bug must not break the application
                 sampled, sampler_tags = self._sampler_failed()
             flags = flags | FLAG_SAMPLED if sampled else flags & ~FLAG_SAMPLED
@@ -151,6 +155,27 @@ class SpanStarts:
         self._sampler_errors.inc()
         _log.debug("sampler %r failed; not sampling", self._sampler, exc_info=True)
         return False, None
+
+    def _copy_sampler_tags(self, span: Span, tags: Any) -> Optional[dict[str, Any]]:
+        """A sampled root's copy of its sampler's tags that are not a plain dict; tags
+        that are not a mapping (a sampler's bug) unsample the span, counted as a failure."""
+        try:
+            return _as_tags(tags)
+        except Exception:
+            self._sampler_failed()
+            span._flags = 0
+            span._recording = False
+            return None
+
+
+def _as_tags(tags: Any) -> dict[str, Any]:
+    """A sampler's tags (a mapping, or None for none) as a new dict; raises for others."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping):
+        raise TypeError(f"sampler tags must be a mapping, got {type(tags).__name__}")
+    return dict(tags)
+
 
 _NO_CONTEXT = SpanContext(0, 0)
 

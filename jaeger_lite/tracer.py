@@ -255,12 +255,14 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                 # int object, 40 bytes less per held root span (bench_memory.py).
                 trace_id = span_id = getrandbits(64) or 1
             decision = self._fixed_decision
+            sampler_tags: Optional[Mapping[str, Any]]
             if decision is None:
-                try:
-                    decision = self._sampler.is_sampled(trace_id, operation_name)
+                try:  # unpacked in the try: a sampler's answer that is no pair is its bug
+                    sampled, sampler_tags = self._sampler.is_sampled(trace_id, operation_name)
                 except Exception:  # a user sampler's bug must not break the application
-                    decision = self._sampler_failed()
-            sampled, sampler_tags = decision
+                    sampled, sampler_tags = self._sampler_failed()
+            else:
+                sampled, sampler_tags = decision
             span = TracerSpan()
             span._trace_id = trace_id
             span._span_id = span_id
@@ -274,7 +276,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
                 span._tags = (
                     sampler_tags.copy()
                     if sampler_tags.__class__ is dict
-                    else dict(sampler_tags or {})
+                    else self._copy_sampler_tags(span, sampler_tags)
                 )
             else:
                 span._flags = 0

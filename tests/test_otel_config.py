@@ -232,6 +232,41 @@ def test_samplers(env: dict[str, str], kind: str, param: float) -> None:
     assert (options.sampler_type, options.sampler_param) == (kind, param)
 
 
+@pytest.mark.parametrize(
+    ("env", "kind", "param"),
+    [
+        ({"OTEL_TRACES_SAMPLER": "always_off", "JAEGER_SAMPLER_PARAM": "1"}, "const", 0.0),
+        ({"OTEL_TRACES_SAMPLER": "always_on", "JAEGER_SAMPLER_PARAM": "0.001"}, "const", 1.0),
+        (
+            {
+                "OTEL_TRACES_SAMPLER": "traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "0.1",
+                "JAEGER_SAMPLER_PARAM": "1",
+            },
+            "probabilistic",
+            0.1,
+        ),
+    ],
+)
+def test_otel_sampler_brings_its_parameter_over_jaeger_sampler_param(
+    env: dict[str, str], kind: str, param: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the sampler type from OTEL_TRACES_SAMPLER (no JAEGER_SAMPLER_TYPE), a
+    JAEGER_SAMPLER_PARAM left for the remote sampler's initial rate does not turn
+    always_off into always_on, make always_on a ConfigError or override the ratio; it is
+    ignored with a warning."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        options = resolve(**env)
+    assert (options.sampler_type, options.sampler_param) == (kind, param)
+    assert "JAEGER_SAMPLER_PARAM ignored" in caplog.text
+
+
+def test_jaeger_sampler_param_fills_in_for_otel_remote_without_a_rate() -> None:
+    """jaeger_remote without initialSamplingRate leaves the rate to JAEGER_SAMPLER_PARAM."""
+    options = resolve(OTEL_TRACES_SAMPLER="jaeger_remote", JAEGER_SAMPLER_PARAM="0.5")
+    assert (options.sampler_type, options.sampler_param) == ("remote", 0.5)
+
+
 def test_jaeger_remote_sampler_argument() -> None:
     options = resolve(
         OTEL_TRACES_SAMPLER="parentbased_jaeger_remote",

@@ -104,7 +104,11 @@ def test_per_operation_update_keeps_limiters(
     assert sampler.refresh()
     per_op = sampler.sampler
     high = (1 << 63) - 1  # fails every probability below 1
-    assert sampler.is_sampled(high, "POST /")[1]["sampler.type"] == "lowerbound"
+    # Tagged as every Jaeger client tags it: the operation's rate, not the lower bound.
+    assert sampler.is_sampled(high, "POST /") == (
+        True,
+        {"sampler.type": "lowerbound", "sampler.param": 0.05},
+    )
     assert sampler.is_sampled(high, "POST /")[0] is False
     changed = {**PER_OP, "defaultLowerBoundTracesPerSecond": 1, "defaultSamplingProbability": 0}
     server.answer({"operationSampling": changed})

@@ -253,7 +253,7 @@ def test_lower_bound_samples_when_probability_fails() -> None:
     clock = FakeClock()
     sampler = GuaranteedThroughputSampler(1.0, 0.0, clock=clock)
     decision = sampler.is_sampled(HIGH_ID, "op")
-    assert decision == (True, {"sampler.type": "lowerbound", "sampler.param": 1.0})
+    assert decision == (True, {"sampler.type": "lowerbound", "sampler.param": 0.0})
     assert sampler.is_sampled(HIGH_ID, "op")[0] is False
     clock.advance(1.0)
     assert sampler.is_sampled(HIGH_ID, "op")[0] is True
@@ -298,7 +298,7 @@ def test_per_operation_lower_bound_is_per_operation() -> None:
     for op in ("a", "b", "c"):
         assert sampler.is_sampled(HIGH_ID, op) == (
             True,
-            {"sampler.type": "lowerbound", "sampler.param": 1.0},
+            {"sampler.type": "lowerbound", "sampler.param": 0.0},
         )
         assert sampler.is_sampled(HIGH_ID, op)[0] is False
     clock.advance(1.0)
@@ -316,6 +316,29 @@ def test_per_operation_cap_shares_the_default_sampler() -> None:
         {"sampler.type": "probabilistic", "sampler.param": 0.5},
     )
     assert set(sampler.operations) == {"a", "b"}
+
+
+def test_per_operation_cap_bounds_the_listed_operations_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A strategy listing more than max_operations (adaptive sampling of unbounded names)
+    makes at most max_operations samplers, as jaeger-client-java does: known operations
+    keep theirs, new ones fill the room left, the rest get the default probability."""
+    sampler = PerOperationSampler(0.0, 1.0, max_operations=3, clock=FakeClock())
+    assert sampler.is_sampled(HIGH_ID, "known")[0] is True  # its credit is spent
+    listed = {f"op{i}": 1.0 for i in range(1000)}
+    with caplog.at_level("WARNING", logger="jaeger_lite"):
+        sampler.update(0.0, 1.0, {**listed, "known": 1.0})
+    assert sampler.operations == {"known": 1.0, "op0": 1.0, "op1": 1.0}
+    assert "lists 1001 operations, over max_operations=3: 998 of them" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="jaeger_lite"):
+        sampler.update(0.1, 1.0, listed)  # the next strategy: no second warning
+    assert caplog.text == ""
+    assert sampler.is_sampled(HIGH_ID, "op999") == (  # the default, with no lower bound
+        False,
+        {"sampler.type": "probabilistic", "sampler.param": 0.1},
+    )
 
 
 def test_per_operation_update_keeps_limiters() -> None:
@@ -336,15 +359,33 @@ def test_per_operation_update_keeps_limiters() -> None:
 
 
 def test_per_operation_update_changes_lower_bound_tags() -> None:
-    """A new lower bound shows up in the lowerbound tag of existing operations."""
+    """A new sampling rate shows up in the lowerbound tag of existing operations (its
+    sampler.param is the rate); a new lower bound changes the limiter, not the tag."""
     clock = FakeClock()
-    sampler = PerOperationSampler(0.0, 1.0, {"op": 0.0}, clock=clock)
-    sampler.update(0.0, 2.0, {"op": 0.0})
+    sampler = PerOperationSampler(0.0, 1.0, {"op": 0.0, "learned": 0.1}, clock=clock)
+    sampler.update(0.2, 2.0, {"op": 0.25})
     assert sampler.lower_bound == 2.0
-    assert sampler.is_sampled(HIGH_ID, "op")[1] == {
-        "sampler.type": "lowerbound",
-        "sampler.param": 2.0,
-    }
+    assert [sampler.is_sampled(HIGH_ID, op)[1] for op in ("op", "learned")] == [
+        {"sampler.type": "lowerbound", "sampler.param": 0.25},
+        {"sampler.type": "lowerbound", "sampler.param": 0.2},
+    ]
+    sampler.update(0.2, 3.0, {"op": 0.25})
+    assert sampler.is_sampled(HIGH_ID, "op")[1]["sampler.param"] == 0.25
+
+
+@pytest.mark.parametrize(("lower_bound", "rate"), [(1.0, 0.0), (2.0, 0.25), (0.5, 0.001)])
+def test_lower_bound_tags_as_jaeger_client_writes_them(lower_bound: float, rate: float) -> None:
+    """A lowerbound decision carries the sampling rate as sampler.param, as
+    jaeger-client's GuaranteedThroughputProbabilisticSampler writes it (Go and Java too);
+    Jaeger's adaptive sampling records that tag as the probability the client applied."""
+    from jaeger_client.sampler import GuaranteedThroughputProbabilisticSampler
+
+    theirs = GuaranteedThroughputProbabilisticSampler("op", lower_bound, rate)
+    theirs.lower_bound_sampler.rate_limiter.balance = 1.0  # theirs starts at a random balance
+    ours = GuaranteedThroughputSampler(lower_bound, rate, clock=FakeClock())
+    # MASK fails both clients' probabilistic rules below a rate of 0.5.
+    assert ours.is_sampled(MASK, "op") == theirs.is_sampled(MASK, "op")
+    assert ours.is_sampled(MASK, "op")[1]["sampler.param"] == rate
 
 
 def test_per_operation_invalid_update_changes_nothing() -> None:

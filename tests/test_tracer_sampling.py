@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -199,11 +200,60 @@ def test_sampler_exception_means_not_sampled_and_is_counted() -> None:
 
 
 def test_per_operation_lower_bound_tags_on_the_root() -> None:
-    """A lower-bound decision tags the root lowerbound with the bound."""
+    """A lower-bound decision tags the root lowerbound with the operation's sampling rate."""
     tracer, reporter = make_tracer(PerOperationSampler(0.0, 2.0))
     tracer.start_span("rare").finish()
     (span,) = reporter.spans
     assert {k: span.tags[k] for k in SAMPLER_TAGS} == {
         "sampler.type": "lowerbound",
-        "sampler.param": 2.0,
+        "sampler.param": 0.0,
     }
+
+
+class GarbageSampler:
+    """A user sampler that answers with something other than a (bool, mapping) pair."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def is_sampled(self, trace_id: int, operation_name: str) -> Any:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, True, (True,), (True, {"a": 1}, 3), (True, [1, 2]), (1, "x"), "ab"],
+    ids=["none", "bool", "1-tuple", "3-tuple", "list-tags", "str-tags", "str"],
+)
+@pytest.mark.parametrize("how", ["start_span", "start_active_span", "deferred"])
+def test_sampler_garbage_answer_means_not_sampled_and_is_counted(answer: Any, how: str) -> None:
+    """An answer that is no (sampled, tags) pair, or whose tags are no mapping, is the
+    sampler's bug: the trace is not sampled, sampler_errors counts it, nothing raises."""
+    tracer, reporter = make_tracer(GarbageSampler(answer))
+    if how == "start_span":
+        span = tracer.start_span("root")
+        span.finish()
+    elif how == "start_active_span":
+        with tracer.start_active_span("root") as scope:
+            span = scope.span
+    else:  # B3 without X-B3-Sampled: the caller left the decision to this sampler
+        headers = {"X-B3-TraceId": "0000000000000abc", "X-B3-SpanId": "0000000000000def"}
+        context = Tracer("svc", InMemoryReporter(), propagation="b3").extract(
+            Format.HTTP_HEADERS, headers
+        )
+        span = tracer.start_span("root", child_of=context)
+        span.finish()
+    assert not span.context.is_sampled
+    assert reporter.spans == []
+    assert tracer.metrics["sampler_errors"] == 1
+
+
+@pytest.mark.parametrize("tags", [None, {}, MappingProxyType({"sampler.type": "mine"})])
+def test_sampler_tags_may_be_none_or_any_mapping(tags: Any) -> None:
+    """None means no tags; a mapping other than a dict is copied into the root."""
+    tracer, reporter = make_tracer(GarbageSampler((True, tags)))
+    with tracer.start_active_span("root"):
+        pass
+    tracer.start_span("other").finish()
+    assert [dict(span.tags) for span in reporter.spans] == [dict(tags or {})] * 2
+    assert tracer.metrics["sampler_errors"] == 0

@@ -11,6 +11,7 @@ may be Python values or the same strings.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
 __all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_options"]
 
 DEFAULT_SAMPLING_PORT = 5778
+
+_log = logging.getLogger("jaeger_lite")
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,19 @@ def resolve_options(
         if raw is not None:
             values[name] = option.parse(name, raw)
             sources[name] = "keyword"
+        elif name in otel and name in OTEL_SAMPLER_OPTIONS and sources["sampler_type"] == "otel":
+            # OTEL_TRACES_SAMPLER chose the sampler, so its own parameters come with it: a
+            # JAEGER_SAMPLER_PARAM meant for the remote sampler's initial rate must not turn
+            # always_off into always_on, or make always_on a ConfigError.
+            values[name] = option.parse(variables[name], otel[name])
+            sources[name] = "otel"
+            if env.get(option.env, "").strip():
+                _log.warning(
+                    "%s ignored: %s=%r chose the sampler and sets it",
+                    option.env,
+                    variables["sampler_type"],
+                    env.get(variables["sampler_type"], ""),
+                )
         elif option.variable is None and env.get(option.env, "").strip():
             if name == "tags":
                 values[name] = parse_tags(option.env, env[option.env], env)

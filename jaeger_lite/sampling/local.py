@@ -49,7 +49,7 @@ class ConstSampler(Sampler):
 
 class ProbabilisticSampler(Sampler):
     """Samples a fraction ``rate`` of traces, decided from the trace id so that every
-    service (in any language) makes the same decision for the same trace.
+    service using Go's rule makes the same decision for the same trace.
 
     Same rule as jaeger-client-go: sampled when
     ``(trace_id & 0x7FFF_FFFF_FFFF_FFFF) <= rate * 0x7FFF_FFFF_FFFF_FFFF``.

@@ -4,6 +4,7 @@ rules: docs/protocol.md#sampling-rules)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Callable, Optional, Union
@@ -14,6 +15,8 @@ from .local import MAX_RANDOM, ProbabilisticSampler, RateLimitingSampler, check_
 
 __all__ = ["GuaranteedThroughputSampler", "PerOperationSampler"]
 
+_log = logging.getLogger("jaeger_lite")
+
 
 class GuaranteedThroughputSampler(Sampler):
     """Probabilistic sampling that still samples ``lower_bound`` traces per second.
@@ -21,7 +24,9 @@ class GuaranteedThroughputSampler(Sampler):
     jaeger-client-go's GuaranteedThroughputProbabilisticSampler: when the probabilistic
     check passes the trace is sampled with the ``probabilistic`` tags (and the rate limiter
     is charged too); otherwise it is sampled only if the limiter has a credit, tagged
-    ``sampler.type=lowerbound``, ``sampler.param=<lower_bound>``.
+    ``sampler.type=lowerbound`` with ``sampler.param`` the sampling rate, as every Jaeger
+    client writes it: the collector's adaptive sampling reads that tag as the probability
+    the client applied to the operation.
     """
 
     __slots__ = ("_probabilistic", "_limiter", "_lower_bound_sampled", "_unsampled")
@@ -35,10 +40,10 @@ class GuaranteedThroughputSampler(Sampler):
     ) -> None:
         self._probabilistic = ProbabilisticSampler(sampling_rate)
         self._limiter = RateLimitingSampler(lower_bound, clock=clock)
-        self._set_lower_bound_tags()
+        self._set_lower_bound_tags(self._probabilistic.rate)
 
-    def _set_lower_bound_tags(self) -> None:
-        tags = sampler_tags("lowerbound", self._limiter.max_traces_per_second)
+    def _set_lower_bound_tags(self, sampling_rate: float) -> None:
+        tags = sampler_tags("lowerbound", sampling_rate)
         self._lower_bound_sampled: SamplingDecision = (True, tags)
         self._unsampled: SamplingDecision = (False, tags)
 
@@ -61,15 +66,14 @@ class GuaranteedThroughputSampler(Sampler):
 
     def update(self, lower_bound: float, sampling_rate: float) -> None:
         """Change both parameters in place, keeping the rate limiter's credit."""
-        probabilistic = (
-            ProbabilisticSampler(sampling_rate)
-            if float(sampling_rate) != self._probabilistic.rate
-            else self._probabilistic
-        )
+        probabilistic = self._probabilistic
+        if float(sampling_rate) != probabilistic.rate:
+            probabilistic = ProbabilisticSampler(sampling_rate)  # raises before any change
         if float(lower_bound) != self._limiter.max_traces_per_second:
             self._limiter.update(lower_bound)
-            self._set_lower_bound_tags()
-        self._probabilistic = probabilistic
+        if probabilistic is not self._probabilistic:
+            self._set_lower_bound_tags(probabilistic.rate)
+            self._probabilistic = probabilistic
 
     def __repr__(self) -> str:
         return f"GuaranteedThroughputSampler({self.lower_bound}, {self.sampling_rate})"
@@ -82,9 +86,9 @@ class PerOperationSampler(Sampler):
     AdaptiveSampler); it applies the ``operationSampling`` strategy of the Jaeger agent.
     Each operation gets a :class:`GuaranteedThroughputSampler` (its rate from
     ``operations``, else ``default_sampling_probability``; ``lower_bound`` traces per
-    second). Once ``max_operations`` operations are known, further ones share a plain
-    :class:`ProbabilisticSampler` at the default probability, so user-controlled operation
-    names cannot grow memory without bound.
+    second). Once ``max_operations`` operations are known (listed or seen), further ones
+    share a plain :class:`ProbabilisticSampler` at the default probability, so neither
+    user-controlled operation names nor a long strategy can grow memory without bound.
     """
 
     __slots__ = (
@@ -94,6 +98,7 @@ class PerOperationSampler(Sampler):
         "_samplers",
         "_clock",
         "_lock",
+        "_warned",
         "__weakref__",
     )
 
@@ -111,6 +116,7 @@ class PerOperationSampler(Sampler):
         self.max_operations = int(max_operations)
         self._clock = clock
         self._lock = fork_safe_lock(self)
+        self._warned = False  # that a strategy listed more than max_operations
         self._default = ProbabilisticSampler(default_sampling_probability)
         self._lower_bound = check_per_second(lower_bound, "lower_bound")
         #: Replaced whole by update(); learned operations are added under the lock.
@@ -167,15 +173,30 @@ class PerOperationSampler(Sampler):
         with self._lock:
             old = self._samplers
             new: dict[str, GuaranteedThroughputSampler] = {}
+            # max_operations bounds the listed operations too (as in Java; Go has no
+            # bound): known ones first, so none loses its limiter, then new ones while
+            # there is room. The rest are sampled at the default probability.
             for op, rate in rates.items():
                 sampler = old.get(op)
-                if sampler is None:
-                    sampler = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
-                else:
+                if sampler is not None:
                     sampler.update(lower, rate)
-                new[op] = sampler
-            # Go and Java drop these and re-create them on their next use with a full
-            # bucket; keeping them spares that burst and gives them the new defaults.
+                    new[op] = sampler
+            for op, rate in rates.items():
+                if op not in new and len(new) < self.max_operations:
+                    new[op] = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
+            if len(new) < len(rates):
+                # Adaptive sampling changes the strategy every minute: warn once.
+                _log.log(
+                    logging.DEBUG if self._warned else logging.WARNING,
+                    "the sampling strategy lists %d operations, over max_operations=%d: "
+                    "%d of them are sampled at the default probability",
+                    len(rates),
+                    self.max_operations,
+                    len(rates) - len(new),
+                )
+                self._warned = True
+            # Go drops these and re-creates them on their next use with a full bucket;
+            # keeping them spares that burst and gives them the new defaults.
             for op, sampler in old.items():
                 if op not in new and len(new) < self.max_operations:
                     sampler.update(lower, default.rate)

@@ -1,8 +1,8 @@
 """``RemoteSampler``: follows the sampling strategy the Jaeger agent (or collector) serves.
 
 A daemon thread polls ``GET <sampling_endpoint>?service=<name>`` with the standard library
-and swaps the delegate sampler by attribute assignment, so ``is_sampled`` never takes a
-lock the poller holds and never waits for the network. Any error or unusable answer keeps
+and swaps the delegate sampler by attribute assignment (or updates it in place), so
+``is_sampled`` never waits for the network. Any error or unusable answer keeps
 the current sampler. The answers it understands: docs/protocol.md#sampling-strategies.
 """
 
