@@ -282,6 +282,22 @@ def test_jaeger_remote_sampler_argument() -> None:
     assert bare.effective_sampling_endpoint == "http://agent:5778/sampling"
 
 
+def test_jaeger_remote_at_the_grpc_port_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    """The spec's example endpoint, Jaeger's gRPC port 14250, cannot answer jaeger_lite's
+    HTTP poll: a warning names the HTTP port instead (the endpoint is kept as given)."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        options = resolve(
+            OTEL_TRACES_SAMPLER="jaeger_remote",
+            OTEL_TRACES_SAMPLER_ARG="endpoint=http://localhost:14250",
+        )
+    assert options.effective_sampling_endpoint == "http://localhost:14250"
+    assert "14250 is Jaeger's gRPC sampling port" in caplog.text and "5778" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        resolve(OTEL_TRACES_SAMPLER="jaeger_remote", OTEL_TRACES_SAMPLER_ARG="endpoint=agent:5778")
+    assert "gRPC" not in caplog.text
+
+
 def test_exporters() -> None:
     assert resolve().exporter is None
     assert resolve(OTEL_TRACES_EXPORTER="otlp,console").exporter == ("otlp", "console")

@@ -148,8 +148,6 @@ def headers(name: str, value: Any) -> dict[str, str]:
     return parse_key_values(name, value)
 
 
-
-
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
     """(variable, value) of the first of ``names`` set to something, or ("", "")."""
     for name in names:
@@ -249,9 +247,7 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
     )
     if text:
         put("otlp_protocol", variable, text)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"
-    )
+    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
     if text:
         put("otlp_headers", variable, parse_key_values(variable, text))
     variable, text = _first(
@@ -364,7 +360,14 @@ def _remote_sampler_arg(variable: str, text: str, put: Any) -> None:
         endpoint = settings["endpoint"]
         if "://" not in endpoint:  # host:port, as the spec's examples write it
             endpoint = f"http://{endpoint}/sampling"
-        put("sampling_endpoint", variable, _url(variable, endpoint))
+        endpoint = _url(variable, endpoint)
+        if endpoint.split("/")[2].endswith(":14250"):  # the spec's example: Jaeger's gRPC port
+            _log.warning(
+                "%s: port 14250 is Jaeger's gRPC sampling port; jaeger_lite asks over HTTP, "
+                "as the agent and Jaeger v2 serve it on 5778 (endpoint=http://host:5778/sampling)",
+                variable,
+            )
+        put("sampling_endpoint", variable, endpoint)
     if "pollingIntervalMs" in settings:
         interval = _milliseconds(variable, settings["pollingIntervalMs"])
         if interval <= 0:
