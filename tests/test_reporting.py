@@ -12,6 +12,7 @@ from jaeger_lite import (
     InMemoryReporter,
     LoggingReporter,
     NullReporter,
+    ProbabilisticSampler,
     Reporter,
     Tracer,
 )
@@ -132,3 +133,13 @@ def test_an_object_without_report_span_is_refused() -> None:
     """Passing something that cannot take spans is API misuse, reported at once."""
     with pytest.raises(TypeError, match="report_span"):
         Tracer("svc", object())
+
+
+@pytest.mark.parametrize(
+    ("keyword", "given"), [("reporter", InMemoryReporter), ("sampler", ProbabilisticSampler)]
+)
+def test_a_class_instead_of_an_instance_is_refused(keyword: str, given: type) -> None:
+    """``Tracer("svc", InMemoryReporter)`` (the class, not an instance) would be duck-typed
+    into a reporter or sampler whose every call fails: API misuse, refused at once."""
+    with pytest.raises(TypeError, match="instance is needed, got the class"):
+        Tracer("svc", **{keyword: given})

@@ -89,6 +89,8 @@ def as_reporter(reporter: Any) -> Reporter:
     a duck-typed one (only ``report_span`` is required) the base class's defaults."""
     if isinstance(reporter, Reporter):
         return reporter
+    if isinstance(reporter, type):  # Tracer(..., InMemoryReporter): its methods unbound
+        raise TypeError(f"a reporter instance is needed, got the class {reporter.__name__}")
     if not callable(getattr(reporter, "report_span", None)):
         raise TypeError(f"a reporter needs a report_span method, got {type(reporter).__name__}")
     return _ForeignReporter(reporter)

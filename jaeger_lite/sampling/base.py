@@ -61,6 +61,8 @@ def as_sampler(sampler: Any) -> Sampler:
     duck-typed one (only ``is_sampled`` is required) the defaults."""
     if isinstance(sampler, Sampler):
         return sampler
+    if isinstance(sampler, type):  # Tracer(..., ProbabilisticSampler): its methods unbound
+        raise TypeError(f"a sampler instance is needed, got the class {sampler.__name__}")
     if not callable(getattr(sampler, "is_sampled", None)):
         raise TypeError(f"a sampler needs an is_sampled method, got {type(sampler).__name__}")
     return _ForeignSampler(sampler)
