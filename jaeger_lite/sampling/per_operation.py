@@ -4,18 +4,17 @@ rules: docs/protocol.md#sampling-rules)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from typing import Callable, Optional, Union
 
 from .._lifecycle import fork_safe_lock
+from .._log import LOG as _log
 from .base import Sampler, SamplingDecision, sampler_tags
 from .local import MAX_RANDOM, ProbabilisticSampler, RateLimitingSampler, check_per_second
 
 __all__ = ["GuaranteedThroughputSampler", "PerOperationSampler"]
 
-_log = logging.getLogger("jaeger_lite")
 
 
 class GuaranteedThroughputSampler(Sampler):
@@ -186,8 +185,8 @@ class PerOperationSampler(Sampler):
                     new[op] = GuaranteedThroughputSampler(lower, rate, clock=self._clock)
             if len(new) < len(rates):
                 # Adaptive sampling changes the strategy every minute: warn once.
-                _log.log(
-                    logging.DEBUG if self._warned else logging.WARNING,
+                log = _log.debug if self._warned else _log.warning
+                log(
                     "the sampling strategy lists %d operations, over max_operations=%d: "
                     "%d of them are sampled at the default probability",
                     len(rates),
