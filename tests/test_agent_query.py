@@ -270,6 +270,26 @@ def test_the_ui_is_read_only(served: Any, method: str) -> None:
     assert len(agent.store) == before
 
 
+def test_a_stalled_client_is_disconnected_and_blocks_nobody(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that stops mid-request (slowloris) or idles on a keep-alive connection is
+    closed after the idle timeout instead of holding a thread forever; others are served."""
+    from jaeger_lite.agent import web
+
+    monkeypatch.setattr(web._Handler, "timeout", 0.5)
+    _, client, _ = served
+    stalled = []
+    for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
+        conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
+        conn.sendall(partial)
+        stalled.append(conn)
+    assert client.request("/api/services")[0] == 200  # while the others stall
+    for conn in stalled:
+        with conn:
+            assert conn.recv(65536) == b""
+
+
 def test_requests_for_other_host_names_are_refused_on_loopback(served: Any) -> None:
     """DNS rebinding: a page of evil.example resolving to 127.0.0.1 gets nothing."""
     _, client, _ = served
