@@ -5,6 +5,7 @@ traces join Thrift ones, bad bodies are refused, and it forwards OTLP unchanged.
 from __future__ import annotations
 
 import io
+import json
 import signal
 import urllib.error
 import urllib.request
@@ -146,6 +147,40 @@ def test_bad_bodies_are_refused_and_counted(agent: DevAgent) -> None:
     assert post(url, b"", "application/x-protobuf") == 200  # an empty request is valid
     assert agent.wait_for_payloads(2, WAIT)
     assert agent.stats.bad_http_bodies == 2
+
+
+def test_a_lone_surrogate_in_otlp_json_does_not_break_the_query_api() -> None:
+    """A JavaScript SDK that cuts an attribute at its length limit can split an emoji and
+    JSON.stringify the half as a lone ``\\ud83d``. Go's decoder (the Collector's) turns it
+    into U+FFFD; so does the agent, and the query API keeps answering for every trace (a
+    string that UTF-8 cannot encode made /api/services and every search answer 500)."""
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0, ui_port=0,
+        quiet_after=30, out=io.StringIO(),
+    ) as agent:  # fmt: skip
+        span = (
+            '{"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708",'
+            ' "name": "op \\ud83d", "startTimeUnixNano": "1700000000000000000",'
+            ' "endTimeUnixNano": "1700000000100000000", "attributes": [{"key": "k\\udc00",'
+            ' "value": {"stringValue": "cut \\ud83d"}}, {"key": "ok",'
+            ' "value": {"stringValue": "\\ud83d\\ude00"}}]}'
+        )
+        service = '{"key": "service.name", "value": {"stringValue": "web\\ud83d"}}'
+        body = (
+            '{"resourceSpans": [{"resource": {"attributes": [' + service + "]},"
+            ' "scopeSpans": [{"spans": [' + span + "]}]}]}"
+        )
+        assert post(agent.otlp_url or "", body.encode(), "application/json") == 200
+        assert agent.wait_for_spans(1, WAIT)
+        with urllib.request.urlopen(f"{agent.ui_url}api/services", timeout=WAIT) as answer:
+            assert json.load(answer)["data"] == ["web\ufffd"]
+        url = f"{agent.ui_url}api/traces?service=web%EF%BF%BD"
+        with urllib.request.urlopen(url, timeout=WAIT) as answer:
+            (trace,) = json.load(answer)["data"]
+    (got,) = trace["spans"]
+    assert got["operationName"] == "op \ufffd"
+    found = {t["key"]: t["value"] for t in got["tags"]}
+    assert found["k\ufffd"] == "cut \ufffd" and found["ok"] == "\U0001f600"
 
 
 def test_forwarding_to_an_otlp_endpoint() -> None:

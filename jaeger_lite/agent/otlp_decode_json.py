@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from typing import Any
 
 from .decode import DecodeError
@@ -16,6 +17,9 @@ __all__ = ["Resources", "SpanDict", "from_json", "plain"]
 
 SpanDict = dict[str, Any]
 Resources = list[tuple[list[Tag], list[tuple[str, str, list[SpanDict]]]]]
+
+#: A ``\uD800``-``\uDFFF`` escape: the body may hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def plain(typed: tuple[str, Any]) -> Any:
@@ -93,8 +97,24 @@ def _json_tags(items: Any) -> list[Tag]:
     return [Tag(str(kv.get("key", "")), *_json_any(kv.get("value"))) for kv in items or ()]
 
 
+def _well_formed(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate (a ``"\\ud83d"`` left by a JavaScript SDK
+    that cut an emoji in half) replaced by U+FFFD, as Go's JSON decoder (the Collector's)
+    does: such a string cannot be encoded as UTF-8, so it would break every answer that
+    holds it (the query API, ``--json``, ``--store``)."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, list):
+        return [_well_formed(item) for item in value]
+    if isinstance(value, dict):
+        return {_well_formed(key): _well_formed(item) for key, item in value.items()}
+    return value
+
+
 def from_json(data: bytes) -> Resources:
     document = json.loads(data)
+    if _SURROGATE_ESCAPE.search(data):
+        document = _well_formed(document)
     if not isinstance(document, dict):
         raise DecodeError("the body is not a JSON object")
     resources = []
