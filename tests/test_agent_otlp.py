@@ -4,11 +4,13 @@ traces join Thrift ones, bad bodies are refused, and it forwards OTLP unchanged.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import signal
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,7 +57,9 @@ def otel_tracer(agent: DevAgent, **exporter: Any) -> tuple[Any, TracerProvider]:
     return provider.get_tracer("my.library", "2.1"), provider
 
 
-@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
+@pytest.mark.parametrize(
+    "compression", [Compression.NoCompression, Compression.Gzip, Compression.Deflate]
+)
 def test_the_opentelemetry_sdk_exporter_sends_to_the_agent(
     agent: DevAgent, compression: Compression
 ) -> None:
@@ -129,8 +133,11 @@ def test_otlp_json_and_thrift_spans_join_one_trace(agent: DevAgent) -> None:
     ]  # fmt: skip
 
 
-def post(url: str, body: bytes, content_type: str) -> int:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+def post(url: str, body: bytes, content_type: str, encoding: str = "") -> int:
+    headers = {"Content-Type": content_type}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=WAIT) as response:
             return int(response.status)
@@ -147,6 +154,31 @@ def test_bad_bodies_are_refused_and_counted(agent: DevAgent) -> None:
     assert post(url, b"", "application/x-protobuf") == 200  # an empty request is valid
     assert agent.wait_for_payloads(2, WAIT)
     assert agent.stats.bad_http_bodies == 2
+
+
+def test_compressed_bodies_cut_short_or_inflating_too_far_are_refused(
+    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip or deflate body cut short is refused (part of a request is not the request,
+    as the Collector's readers say unexpected EOF); one inflating past the body limit (a
+    compression bomb) gets 413 without being inflated further; the agent keeps serving."""
+    from jaeger_lite.agent import otlp_receiver
+
+    url = agent.otlp_url or ""
+    whole = b'{"resourceSpans": []}'
+    packed = {"gzip": gzip.compress(whole), "deflate": zlib.compress(whole)}
+    checksum = {"gzip": 8, "deflate": 4}  # the trailer: CRC-32 and size, or Adler-32
+    for encoding, body in packed.items():
+        assert post(url, body, "application/json", encoding) == 200
+        # Every byte of the request is there, but the stream is not whole: unchecked.
+        assert post(url, body[: -checksum[encoding]], "application/json", encoding) == 400
+        assert post(url, body[: len(body) // 2], "application/json", encoding) == 400
+        assert post(url, b"not compressed", "application/json", encoding) == 400
+    monkeypatch.setattr(otlp_receiver, "MAX_HTTP_BODY", 1 << 20)
+    bomb = gzip.compress(b"\0" * (8 << 20))  # 8 MiB of zeros in about 8 KiB
+    assert len(bomb) < 64 << 10
+    assert post(url, bomb, "application/x-protobuf", "gzip") == 413
+    assert post(url, packed["gzip"], "application/json", "gzip") == 200
 
 
 def test_a_lone_surrogate_in_otlp_json_does_not_break_the_query_api() -> None:
