@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import signal
+import threading
 import urllib.error
 import urllib.request
 import zlib
@@ -229,6 +230,42 @@ def test_forwarding_to_an_otlp_endpoint() -> None:
         assert [s.name for s in collector.spans()] == ["relayed"]
         assert collector.received[0].headers["X-Jaeger-Lite-Forwarded"] == "1"
         assert agent.stats.forwarded == 1
+
+
+def test_forwarding_exports_from_many_senders_at_once() -> None:
+    """Each OTLP request is served on its own thread; the relay's one connection carries
+    one exchange at a time, so every export is kept and forwarded (interleaved on the
+    connection, they garbled each other: exports answered 400 and their spans were lost)."""
+    senders, each = 12, 5
+    statuses: list[int] = []
+    with OTLPCollector() as collector, DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0,
+        forward_otlp=collector.url, out=io.StringIO(), quiet_after=30,
+    ) as agent:  # fmt: skip
+
+        def send(sender: int) -> None:
+            for n in range(each):
+                span = {
+                    "traceId": f"{sender * 100 + n + 1:032x}",
+                    "spanId": f"{1:016x}",
+                    "name": "x" * 4000,
+                    "startTimeUnixNano": "1",
+                    "endTimeUnixNano": "2",
+                }
+                scope = {"scopeSpans": [{"spans": [span]}]}
+                body = json.dumps({"resourceSpans": [scope]}).encode()
+                statuses.append(post(agent.otlp_url or "", body, "application/json"))
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+        assert statuses == [200] * (senders * each)
+        assert agent.wait_for_spans(senders * each, WAIT)
+        assert collector.wait_for(senders * each)
+        assert len(collector.spans()) == senders * each
+        assert agent.stats.forwarded == senders * each and agent.stats.forward_errors == 0
 
 
 def test_a_forwarded_export_is_not_forwarded_again() -> None:
