@@ -162,3 +162,9 @@ def test_a_very_long_name_does_not_widen_the_page(page: Any, agent: DevAgent, vi
         assert row.locator(".operation-name").bounding_box()["width"] < 1280
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
+
+
+def test_a_trace_link_with_a_malformed_escape_says_so(page: Any, agent: DevAgent) -> None:
+    """``#/trace/%E0%A4%A`` (a link cut short) shows the agent's answer, not a dead page."""
+    open_ui(page, agent, "#/trace/%E0%A4%A", ".error-text")
+    assert "not 1-32 hex digits" in page.text_content(".error-text")
