@@ -238,6 +238,9 @@ def test_search_by_trace_ids_reports_the_missing(served: Any) -> None:
         ("/api/traces?service=a&minDuration=5", 400, "minDuration"),
         ("/api/traces?service=a&maxDuration=1h2x", 400, "maxDuration"),
         ("/api/traces?service=a&minDuration=2s&maxDuration=1s", 400, "greater than"),
+        # Past what Go's time.Duration holds (1e400 is infinity as a float): 400, not 500.
+        ("/api/traces?minDuration=" + "1" * 400 + "h", 400, "invalid duration"),
+        ("/api/traces?lookback=300000d", 400, "invalid duration"),
         ("/api/traces?service=a&tags=%7Bnot%20json", 400, "malformed 'tags'"),
         ("/api/traces?service=a&tags=%5B1%5D", 400, "malformed 'tags'"),
         ("/api/traces?service=a&tag=nocolon", 400, "malformed 'tag'"),
@@ -258,6 +261,13 @@ def test_bad_requests_get_a_json_error(served: Any, path: str, status: int, mess
     (error,) = doc["errors"]
     assert error["code"] == status and message in error["msg"]
     assert "Traceback" not in error["msg"]
+
+
+def test_a_wait_too_long_for_a_float_is_the_longest_wait(served: Any) -> None:
+    """``wait`` beyond MAX_WAIT is MAX_WAIT, even past what a float holds (it was a 500)."""
+    _, client, _ = served
+    doc = client.json("/api/ui/changes?since=-1&wait=" + "9" * 400, 200)
+    assert doc["errors"] is None and doc["data"]["version"] >= 0
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
