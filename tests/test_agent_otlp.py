@@ -16,8 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+from opentelemetry.proto.trace.v1.trace_pb2 import Status as ProtoStatus
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -180,6 +184,31 @@ def test_compressed_bodies_cut_short_or_inflating_too_far_are_refused(
     assert len(bomb) < 64 << 10
     assert post(url, bomb, "application/x-protobuf", "gzip") == 413
     assert post(url, packed["gzip"], "application/json", "gzip") == 200
+
+
+def test_otlp_json_written_by_protobufs_own_json_mapping(agent: DevAgent) -> None:
+    """protobuf's canonical JSON (``json_format`` here; Java's ``JsonFormat`` and Go's
+    ``protojson`` write the same) gives enums by name and ids in base64; the Collector
+    reads both, and so does the agent (names were answered 400 and the spans lost)."""
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    service = resource_spans.resource.attributes.add()
+    service.key, service.value.string_value = "service.name", "proto-json"
+    span = resource_spans.scope_spans.add().spans.add()
+    span.trace_id, span.span_id = bytes(range(1, 17)), bytes(range(1, 9))
+    span.name, span.kind = "charge", ProtoSpan.SPAN_KIND_SERVER
+    span.start_time_unix_nano = 1_700_000_000 * 10**9
+    span.end_time_unix_nano = span.start_time_unix_nano + 10**9
+    span.status.code, span.status.message = ProtoStatus.STATUS_CODE_ERROR, "declined"
+    body = json_format.MessageToJson(request).encode()
+    assert b'"SPAN_KIND_SERVER"' in body and b'"STATUS_CODE_ERROR"' in body
+    assert post(agent.otlp_url or "", body, "application/json") == 200
+    record = received(agent, 1)["charge"]
+    assert record.trace_id == int.from_bytes(bytes(range(1, 17)), "big")
+    assert record.process.service == "proto-json" and record.duration == 1_000_000
+    assert {k: v for k, v in tags(record).items() if k != "otel.status_description"} == {
+        "span.kind": "server", "otel.status_code": "ERROR", "error": True,
+    }  # fmt: skip
 
 
 def test_a_lone_surrogate_in_otlp_json_does_not_break_the_query_api() -> None:

@@ -18,6 +18,15 @@ __all__ = ["Resources", "SpanDict", "from_json", "plain"]
 SpanDict = dict[str, Any]
 Resources = list[tuple[list[Tag], list[tuple[str, str, list[SpanDict]]]]]
 
+#: Enum names, which protobuf's JSON mapping writes (``json_format``, Java's ``JsonFormat``,
+#: Go's ``protojson``) and the Collector reads as well as the numbers OTLP/JSON asks for.
+_KIND_NAMES = {
+    f"SPAN_KIND_{name}": number
+    for number, name in enumerate(
+        ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+    )
+}
+_STATUS_NAMES = {f"STATUS_CODE_{name}": n for n, name in enumerate(("UNSET", "OK", "ERROR"))}
 #: A ``\uD800``-``\uDFFF`` escape: the body may hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -60,6 +69,13 @@ def _json_id(text: Any, size: int) -> bytes:
     except (ValueError, binascii.Error):
         raise DecodeError(f"bad id {text!r:.40}") from None
     return raw
+
+
+def _enum(value: Any, names: dict[str, int]) -> int:
+    """An enum field: its number, or its name as protobuf's JSON mapping writes it."""
+    if isinstance(value, str) and value in names:
+        return names[value]
+    return int(value)
 
 
 def _json_any(value: Any) -> tuple[str, Any]:
@@ -137,7 +153,7 @@ def _json_span(span: dict[str, Any]) -> dict[str, Any]:
         "parent": _json_id(_get(span, "parentSpanId"), 8),
         "trace_state": str(_get(span, "traceState", "")),
         "name": str(_get(span, "name", "")),
-        "kind": int(_get(span, "kind", 0)),
+        "kind": _enum(_get(span, "kind", 0), _KIND_NAMES),
         "start": int(_get(span, "startTimeUnixNano", 0)),
         "end": int(_get(span, "endTimeUnixNano", 0)),
         "attributes": _json_tags(_get(span, "attributes")),
@@ -151,6 +167,6 @@ def _json_span(span: dict[str, Any]) -> dict[str, Any]:
              _json_tags(x.get("attributes")))
             for x in _get(span, "links", [])
         ],  # fmt: skip
-        "status": (int(status.get("code", 0)), str(status.get("message", ""))),
+        "status": (_enum(status.get("code", 0), _STATUS_NAMES), str(status.get("message", ""))),
         "flags": _get(span, "flags"),
     }
