@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import struct
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -173,6 +174,51 @@ def test_http_chunked_over_the_limit_is_413(
 
     monkeypatch.setattr(server, "MAX_HTTP_BODY", 1000)
     assert post_chunked(agent, [b"x" * 600, b"y" * 600]) == 413
+
+
+def test_http_sender_hanging_up_mid_body_leaves_no_traceback(
+    agent: DevAgent, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A sender that resets its connection halfway through a body (a client timing out and
+    giving up) costs that request only: no traceback on the agent's terminal, and the next
+    sender's batch is taken."""
+    data = body(batch("s", [span(1, 1)]))
+    for _ in range(3):
+        conn = socket.create_connection(("127.0.0.1", agent.http_port), timeout=WAIT)
+        head = "POST /api/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-thrift\r\n"
+        conn.sendall(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data[:10])
+        # SO_LINGER 0: close() resets the connection, as a killed client's kernel does.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    assert post(agent, data) == 202
+    assert agent.wait_for_spans(1, WAIT)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_http_stalled_sender_is_disconnected_and_blocks_nobody(
+    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sender that stops mid-headers (slowloris) or mid-body is cut off after the idle
+    timeout, so it does not hold a thread forever; other senders are served meanwhile."""
+    from jaeger_lite.agent import server
+
+    monkeypatch.setattr(server._CollectorHandler, "timeout", 0.5)
+    stalled = []
+    for partial in (b"POST /api/traces HTTP/1.1\r\nHost: x\r\n", b"POST /api/tr"):
+        conn = socket.create_connection(("127.0.0.1", agent.http_port), timeout=WAIT)
+        conn.sendall(partial)
+        stalled.append(conn)
+    conn = socket.create_connection(("127.0.0.1", agent.http_port), timeout=WAIT)
+    conn.sendall(
+        b"POST /api/traces HTTP/1.1\r\nContent-Type: application/x-thrift\r\n"
+        b"Content-Length: 100\r\n\r\n0123456789"
+    )
+    stalled.append(conn)
+    assert post(agent, body(batch("s", [span(1, 1)]))) == 202  # while the others stall
+    for conn in stalled:
+        with conn:
+            assert conn.recv(1024) == b""  # closed by the agent, well before WAIT
+    assert agent.wait_for_spans(1, WAIT) and agent.stats.spans == 1
 
 
 def test_http_other_path_is_404(agent: DevAgent) -> None:

@@ -4,16 +4,24 @@ traces join Thrift ones, bad bodies are refused, and it forwards OTLP unchanged.
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import signal
+import threading
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+from opentelemetry.proto.trace.v1.trace_pb2 import Status as ProtoStatus
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -54,7 +62,9 @@ def otel_tracer(agent: DevAgent, **exporter: Any) -> tuple[Any, TracerProvider]:
     return provider.get_tracer("my.library", "2.1"), provider
 
 
-@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
+@pytest.mark.parametrize(
+    "compression", [Compression.NoCompression, Compression.Gzip, Compression.Deflate]
+)
 def test_the_opentelemetry_sdk_exporter_sends_to_the_agent(
     agent: DevAgent, compression: Compression
 ) -> None:
@@ -128,8 +138,11 @@ def test_otlp_json_and_thrift_spans_join_one_trace(agent: DevAgent) -> None:
     ]  # fmt: skip
 
 
-def post(url: str, body: bytes, content_type: str) -> int:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+def post(url: str, body: bytes, content_type: str, encoding: str = "") -> int:
+    headers = {"Content-Type": content_type}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=WAIT) as response:
             return int(response.status)
@@ -148,6 +161,90 @@ def test_bad_bodies_are_refused_and_counted(agent: DevAgent) -> None:
     assert agent.stats.bad_http_bodies == 2
 
 
+def test_compressed_bodies_cut_short_or_inflating_too_far_are_refused(
+    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip or deflate body cut short is refused (part of a request is not the request,
+    as the Collector's readers say unexpected EOF); one inflating past the body limit (a
+    compression bomb) gets 413 without being inflated further; the agent keeps serving."""
+    from jaeger_lite.agent import otlp_receiver
+
+    url = agent.otlp_url or ""
+    whole = b'{"resourceSpans": []}'
+    packed = {"gzip": gzip.compress(whole), "deflate": zlib.compress(whole)}
+    checksum = {"gzip": 8, "deflate": 4}  # the trailer: CRC-32 and size, or Adler-32
+    for encoding, body in packed.items():
+        assert post(url, body, "application/json", encoding) == 200
+        # Every byte of the request is there, but the stream is not whole: unchecked.
+        assert post(url, body[: -checksum[encoding]], "application/json", encoding) == 400
+        assert post(url, body[: len(body) // 2], "application/json", encoding) == 400
+        assert post(url, b"not compressed", "application/json", encoding) == 400
+    monkeypatch.setattr(otlp_receiver, "MAX_HTTP_BODY", 1 << 20)
+    bomb = gzip.compress(b"\0" * (8 << 20))  # 8 MiB of zeros in about 8 KiB
+    assert len(bomb) < 64 << 10
+    assert post(url, bomb, "application/x-protobuf", "gzip") == 413
+    assert post(url, packed["gzip"], "application/json", "gzip") == 200
+
+
+def test_otlp_json_written_by_protobufs_own_json_mapping(agent: DevAgent) -> None:
+    """protobuf's canonical JSON (``json_format`` here; Java's ``JsonFormat`` and Go's
+    ``protojson`` write the same) gives enums by name and ids in base64; the Collector
+    reads both, and so does the agent (names were answered 400 and the spans lost)."""
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    service = resource_spans.resource.attributes.add()
+    service.key, service.value.string_value = "service.name", "proto-json"
+    span = resource_spans.scope_spans.add().spans.add()
+    span.trace_id, span.span_id = bytes(range(1, 17)), bytes(range(1, 9))
+    span.name, span.kind = "charge", ProtoSpan.SPAN_KIND_SERVER
+    span.start_time_unix_nano = 1_700_000_000 * 10**9
+    span.end_time_unix_nano = span.start_time_unix_nano + 10**9
+    span.status.code, span.status.message = ProtoStatus.STATUS_CODE_ERROR, "declined"
+    body = json_format.MessageToJson(request).encode()
+    assert b'"SPAN_KIND_SERVER"' in body and b'"STATUS_CODE_ERROR"' in body
+    assert post(agent.otlp_url or "", body, "application/json") == 200
+    record = received(agent, 1)["charge"]
+    assert record.trace_id == int.from_bytes(bytes(range(1, 17)), "big")
+    assert record.process.service == "proto-json" and record.duration == 1_000_000
+    assert {k: v for k, v in tags(record).items() if k != "otel.status_description"} == {
+        "span.kind": "server", "otel.status_code": "ERROR", "error": True,
+    }  # fmt: skip
+
+
+def test_a_lone_surrogate_in_otlp_json_does_not_break_the_query_api() -> None:
+    """A JavaScript SDK that cuts an attribute at its length limit can split an emoji and
+    JSON.stringify the half as a lone ``\\ud83d``. Go's decoder (the Collector's) turns it
+    into U+FFFD; so does the agent, and the query API keeps answering for every trace (a
+    string that UTF-8 cannot encode made /api/services and every search answer 500)."""
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0, ui_port=0,
+        quiet_after=30, out=io.StringIO(),
+    ) as agent:  # fmt: skip
+        span = (
+            '{"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708",'
+            ' "name": "op \\ud83d", "startTimeUnixNano": "1700000000000000000",'
+            ' "endTimeUnixNano": "1700000000100000000", "attributes": [{"key": "k\\udc00",'
+            ' "value": {"stringValue": "cut \\ud83d"}}, {"key": "ok",'
+            ' "value": {"stringValue": "\\ud83d\\ude00"}}]}'
+        )
+        service = '{"key": "service.name", "value": {"stringValue": "web\\ud83d"}}'
+        body = (
+            '{"resourceSpans": [{"resource": {"attributes": [' + service + "]},"
+            ' "scopeSpans": [{"spans": [' + span + "]}]}]}"
+        )
+        assert post(agent.otlp_url or "", body.encode(), "application/json") == 200
+        assert agent.wait_for_spans(1, WAIT)
+        with urllib.request.urlopen(f"{agent.ui_url}api/services", timeout=WAIT) as answer:
+            assert json.load(answer)["data"] == ["web\ufffd"]
+        url = f"{agent.ui_url}api/traces?service=web%EF%BF%BD"
+        with urllib.request.urlopen(url, timeout=WAIT) as answer:
+            (trace,) = json.load(answer)["data"]
+    (got,) = trace["spans"]
+    assert got["operationName"] == "op \ufffd"
+    found = {t["key"]: t["value"] for t in got["tags"]}
+    assert found["k\ufffd"] == "cut \ufffd" and found["ok"] == "\U0001f600"
+
+
 def test_forwarding_to_an_otlp_endpoint() -> None:
     """--forward URL: every OTLP export goes on unchanged (marked, so an agent receiving
     it does not forward it again)."""
@@ -162,6 +259,42 @@ def test_forwarding_to_an_otlp_endpoint() -> None:
         assert [s.name for s in collector.spans()] == ["relayed"]
         assert collector.received[0].headers["X-Jaeger-Lite-Forwarded"] == "1"
         assert agent.stats.forwarded == 1
+
+
+def test_forwarding_exports_from_many_senders_at_once() -> None:
+    """Each OTLP request is served on its own thread; the relay's one connection carries
+    one exchange at a time, so every export is kept and forwarded (interleaved on the
+    connection, they garbled each other: exports answered 400 and their spans were lost)."""
+    senders, each = 12, 5
+    statuses: list[int] = []
+    with OTLPCollector() as collector, DevAgent(
+        compact_port=None, binary_port=None, http_port=None, otlp_port=0,
+        forward_otlp=collector.url, out=io.StringIO(), quiet_after=30,
+    ) as agent:  # fmt: skip
+
+        def send(sender: int) -> None:
+            for n in range(each):
+                span = {
+                    "traceId": f"{sender * 100 + n + 1:032x}",
+                    "spanId": f"{1:016x}",
+                    "name": "x" * 4000,
+                    "startTimeUnixNano": "1",
+                    "endTimeUnixNano": "2",
+                }
+                scope = {"scopeSpans": [{"spans": [span]}]}
+                body = json.dumps({"resourceSpans": [scope]}).encode()
+                statuses.append(post(agent.otlp_url or "", body, "application/json"))
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+        assert statuses == [200] * (senders * each)
+        assert agent.wait_for_spans(senders * each, WAIT)
+        assert collector.wait_for(senders * each)
+        assert len(collector.spans()) == senders * each
+        assert agent.stats.forwarded == senders * each and agent.stats.forward_errors == 0
 
 
 def test_a_forwarded_export_is_not_forwarded_again() -> None:

@@ -238,6 +238,9 @@ def test_search_by_trace_ids_reports_the_missing(served: Any) -> None:
         ("/api/traces?service=a&minDuration=5", 400, "minDuration"),
         ("/api/traces?service=a&maxDuration=1h2x", 400, "maxDuration"),
         ("/api/traces?service=a&minDuration=2s&maxDuration=1s", 400, "greater than"),
+        # Past what Go's time.Duration holds (1e400 is infinity as a float): 400, not 500.
+        ("/api/traces?minDuration=" + "1" * 400 + "h", 400, "invalid duration"),
+        ("/api/traces?lookback=300000d", 400, "invalid duration"),
         ("/api/traces?service=a&tags=%7Bnot%20json", 400, "malformed 'tags'"),
         ("/api/traces?service=a&tags=%5B1%5D", 400, "malformed 'tags'"),
         ("/api/traces?service=a&tag=nocolon", 400, "malformed 'tag'"),
@@ -260,6 +263,13 @@ def test_bad_requests_get_a_json_error(served: Any, path: str, status: int, mess
     assert "Traceback" not in error["msg"]
 
 
+def test_a_wait_too_long_for_a_float_is_the_longest_wait(served: Any) -> None:
+    """``wait`` beyond MAX_WAIT is MAX_WAIT, even past what a float holds (it was a 500)."""
+    _, client, _ = served
+    doc = client.json("/api/ui/changes?since=-1&wait=" + "9" * 400, 200)
+    assert doc["errors"] is None and doc["data"]["version"] >= 0
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_the_ui_is_read_only(served: Any, method: str) -> None:
     agent, client, _ = served
@@ -268,6 +278,26 @@ def test_the_ui_is_read_only(served: Any, method: str) -> None:
     assert status == 405 and headers["Content-Type"].startswith("application/json")
     assert json.loads(body)["errors"][0]["code"] == 405
     assert len(agent.store) == before
+
+
+def test_a_stalled_client_is_disconnected_and_blocks_nobody(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that stops mid-request (slowloris) or idles on a keep-alive connection is
+    closed after the idle timeout instead of holding a thread forever; others are served."""
+    from jaeger_lite.agent import web
+
+    monkeypatch.setattr(web._Handler, "timeout", 0.5)
+    _, client, _ = served
+    stalled = []
+    for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
+        conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
+        conn.sendall(partial)
+        stalled.append(conn)
+    assert client.request("/api/services")[0] == 200  # while the others stall
+    for conn in stalled:
+        with conn:
+            assert conn.recv(65536) == b""
 
 
 def test_requests_for_other_host_names_are_refused_on_loopback(served: Any) -> None:

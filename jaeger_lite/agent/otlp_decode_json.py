@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from typing import Any
 
 from .decode import DecodeError
@@ -16,6 +17,18 @@ __all__ = ["Resources", "SpanDict", "from_json", "plain"]
 
 SpanDict = dict[str, Any]
 Resources = list[tuple[list[Tag], list[tuple[str, str, list[SpanDict]]]]]
+
+#: Enum names, which protobuf's JSON mapping writes (``json_format``, Java's ``JsonFormat``,
+#: Go's ``protojson``) and the Collector reads as well as the numbers OTLP/JSON asks for.
+_KIND_NAMES = {
+    f"SPAN_KIND_{name}": number
+    for number, name in enumerate(
+        ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+    )
+}
+_STATUS_NAMES = {f"STATUS_CODE_{name}": n for n, name in enumerate(("UNSET", "OK", "ERROR"))}
+#: A ``\uD800``-``\uDFFF`` escape: the body may hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def plain(typed: tuple[str, Any]) -> Any:
@@ -58,6 +71,13 @@ def _json_id(text: Any, size: int) -> bytes:
     return raw
 
 
+def _enum(value: Any, names: dict[str, int]) -> int:
+    """An enum field: its number, or its name as protobuf's JSON mapping writes it."""
+    if isinstance(value, str) and value in names:
+        return names[value]
+    return int(value)
+
+
 def _json_any(value: Any) -> tuple[str, Any]:
     if not isinstance(value, dict):
         return "string", ""
@@ -93,8 +113,24 @@ def _json_tags(items: Any) -> list[Tag]:
     return [Tag(str(kv.get("key", "")), *_json_any(kv.get("value"))) for kv in items or ()]
 
 
+def _well_formed(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate (a ``"\\ud83d"`` left by a JavaScript SDK
+    that cut an emoji in half) replaced by U+FFFD, as Go's JSON decoder (the Collector's)
+    does: such a string cannot be encoded as UTF-8, so it would break every answer that
+    holds it (the query API, ``--json``, ``--store``)."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, list):
+        return [_well_formed(item) for item in value]
+    if isinstance(value, dict):
+        return {_well_formed(key): _well_formed(item) for key, item in value.items()}
+    return value
+
+
 def from_json(data: bytes) -> Resources:
     document = json.loads(data)
+    if _SURROGATE_ESCAPE.search(data):
+        document = _well_formed(document)
     if not isinstance(document, dict):
         raise DecodeError("the body is not a JSON object")
     resources = []
@@ -117,7 +153,7 @@ def _json_span(span: dict[str, Any]) -> dict[str, Any]:
         "parent": _json_id(_get(span, "parentSpanId"), 8),
         "trace_state": str(_get(span, "traceState", "")),
         "name": str(_get(span, "name", "")),
-        "kind": int(_get(span, "kind", 0)),
+        "kind": _enum(_get(span, "kind", 0), _KIND_NAMES),
         "start": int(_get(span, "startTimeUnixNano", 0)),
         "end": int(_get(span, "endTimeUnixNano", 0)),
         "attributes": _json_tags(_get(span, "attributes")),
@@ -131,6 +167,6 @@ def _json_span(span: dict[str, Any]) -> dict[str, Any]:
              _json_tags(x.get("attributes")))
             for x in _get(span, "links", [])
         ],  # fmt: skip
-        "status": (int(status.get("code", 0)), str(status.get("message", ""))),
+        "status": (_enum(status.get("code", 0), _STATUS_NAMES), str(status.get("message", ""))),
         "flags": _get(span, "flags"),
     }

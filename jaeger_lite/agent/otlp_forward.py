@@ -3,6 +3,8 @@ to an OTLP/HTTP endpoint (a Jaeger v2 or an OpenTelemetry Collector)."""
 
 from __future__ import annotations
 
+import threading
+
 from .._http import HTTPClient, HTTPRequestError, safe_url
 from .otlp_receiver import FORWARDED
 
@@ -11,11 +13,14 @@ __all__ = ["OTLPRelay"]
 
 class OTLPRelay:
     """POSTs bodies to ``url`` over one kept-alive connection, each within ``timeout``,
-    marked so that another development agent does not forward them again."""
+    marked so that another development agent does not forward them again. Thread-safe:
+    each OTLP request to the agent is served on its own thread, and the connection carries
+    one exchange at a time (interleaved, they garbled each other and lost the spans)."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url = safe_url(url)
         self._client = HTTPClient(url, timeout=timeout)
+        self._lock = threading.Lock()
         path = url.split("://", 1)[1]
         self._path = "/" + path.split("/", 1)[1] if "/" in path else "/"
 
@@ -26,9 +31,11 @@ class OTLPRelay:
             "Content-Type": "application/json" if json_body else "application/x-protobuf",
             FORWARDED: "1",
         }
-        response = self._client.request("POST", self._path, body, headers)
+        with self._lock:
+            response = self._client.request("POST", self._path, body, headers)
         if not 200 <= response.status < 300:
             raise HTTPRequestError(f"{self.url} answered {response.status} {response.reason}")
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            self._client.close()

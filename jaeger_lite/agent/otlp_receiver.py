@@ -1,5 +1,5 @@
-"""The agent's OTLP/HTTP listener: ``POST /v1/traces`` (protobuf or JSON, gzip or not), as
-an OpenTelemetry Collector's ``otlp`` receiver takes it on port 4318."""
+"""The agent's OTLP/HTTP listener: ``POST /v1/traces`` (protobuf or JSON; gzip, deflate or
+none), as an OpenTelemetry Collector's ``otlp`` receiver takes it on port 4318."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ OTLP_PATH = "/v1/traces"
 OTLP_TYPES = {"application/x-protobuf": "otlp/protobuf", "application/json": "otlp/json"}
 #: Marks a request one development agent forwarded to another: it is not forwarded again.
 FORWARDED = "X-Jaeger-Lite-Forwarded"
+#: zlib window bits of each Content-Encoding taken, as the Collector's: ``gzip``, and
+#: ``deflate``/``zlib`` as zlib streams (what the Python SDK's ``Compression.Deflate`` sends).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "zlib": zlib.MAX_WBITS}
 
 
 class OTLPHandler(_CollectorHandler):
@@ -34,8 +37,8 @@ class OTLPHandler(_CollectorHandler):
             self._reply(415, f"Unsupported content type: {content_type or '(none)'}")
             return
         encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
-        if encoding == "gzip":
-            body = self._gunzip(body)
+        if encoding in _WBITS:
+            body = self._inflate(body, encoding)
             if body is None:
                 return
         elif encoding not in ("", "identity"):
@@ -53,15 +56,18 @@ class OTLPHandler(_CollectorHandler):
         else:
             self._reply(400, "Unable to process request body as an OTLP ExportTraceServiceRequest")
 
-    def _gunzip(self, body: bytes) -> Optional[bytes]:
-        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    def _inflate(self, body: bytes, encoding: str) -> Optional[bytes]:
+        inflate = zlib.decompressobj(_WBITS[encoding])
         try:
             data = inflate.decompress(body, MAX_HTTP_BODY)
         except zlib.error as exc:
-            self._reply(400, f"bad gzip body: {exc}")
+            self._reply(400, f"bad {encoding} body: {exc}")
             return None
         if inflate.unconsumed_tail:  # a small body inflating past the limit
             self._too_large()
+            return None
+        if not inflate.eof:  # cut short: part of a request is not the request
+            self._reply(400, f"bad {encoding} body: truncated")
             return None
         return data
 

@@ -30,6 +30,8 @@ _UNITS_US = {"ns": 0.001, "us": 1, "µs": 1, "μs": 1, "ms": 1000, "s": 1_000_00
 _UNITS_US.update({"m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000})
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)")
 _HEX_ID = re.compile(r"[0-9a-fA-F]{1,32}")
+#: The longest duration Go's ``time.Duration`` holds (int64 ns, about 292 years), in µs.
+_MAX_DURATION_US = (1 << 63) / 1000
 
 Reply = tuple[int, dict[str, Any]]
 
@@ -65,7 +67,7 @@ def parse_duration(text: str, name: str) -> int:
             raise QueryError(f"unable to parse param '{name}': invalid duration {text!r}")
         total += float(match.group(1)) * _UNITS_US[match.group(2)]
         pos = match.end()
-    if pos == 0:
+    if pos == 0 or total >= _MAX_DURATION_US:  # Go's ParseDuration: overflow is invalid
         raise QueryError(f"unable to parse param '{name}': invalid duration {text!r}")
     return int(total)
 
@@ -235,7 +237,7 @@ class QueryAPI:
     def _changes(self, params: dict[str, list[str]]) -> Reply:
         """Not Jaeger's: how the UI learns of new spans without reloading (long polling)."""
         since = _int(params, "since", -1, signed=True)
-        wait = min(float(_int(params, "wait", 0)), MAX_WAIT)
+        wait = float(min(_int(params, "wait", 0), int(MAX_WAIT)))
         version = self.store.wait_for_change(since, wait) if wait else self.store.version
         info = {"version": version, "traces": len(self.store), "evicted": self.store.evicted}
         return reply(info)

@@ -9,6 +9,7 @@ threads by the stdlib ``ThreadingHTTPServer``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import selectors
 import socket
 import threading
@@ -17,6 +18,8 @@ from typing import Any, Callable, Optional
 
 from .sampling import strategy_response
 
+log = logging.getLogger(__name__)
+
 #: ``(listener name, payload, sender address) -> accepted``; must not raise.
 Handler = Callable[[str, bytes, Any], bool]
 
@@ -24,6 +27,9 @@ MAX_DATAGRAM = 65536
 MAX_HTTP_BODY = 32 * 1024 * 1024
 HTTP_PATH = "/api/traces"
 CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
+#: Seconds a sender may leave its connection silent mid-request (or idle between requests)
+#: before the agent closes it, so a stalled or vanished client does not hold a thread forever.
+IDLE_TIMEOUT = 30.0
 
 
 def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
@@ -51,12 +57,18 @@ class _Server(ThreadingHTTPServer):
     handler: Handler
     sampling_rate: float = 1.0
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that hung up or stalled mid-request: nobody to answer, and a traceback
+        on the terminal the traces are printed on would only hide them."""
+        log.debug("HTTP connection from %s failed", client_address, exc_info=True)
+
 
 class _CollectorHandler(BaseHTTPRequestHandler):
     """``POST /api/traces`` with a binary Thrift ``Batch``, as Jaeger's collector takes it."""
 
     server: _Server
     server_version = "jaeger-lite-agent"
+    timeout = IDLE_TIMEOUT  # socket timeout per read and write (StreamRequestHandler)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the agent reports what matters itself; no access log on the terminal

@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from .query import QueryAPI, error_reply
-from .server import BindError, Listeners
+from .server import IDLE_TIMEOUT, BindError, Listeners
 from .store import TraceStore
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: UIServer
     server_version = "jaeger-lite-agent"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT  # an idle keep-alive or stalled client does not hold a thread forever
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # no access log on the terminal the traces are printed on

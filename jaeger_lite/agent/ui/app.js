@@ -50,7 +50,13 @@
     const params = new URLSearchParams(query);
     const match = /^\/trace\/([^/]+)$/.exec(path);
     if (match) {
-      showTrace(decodeURIComponent(match[1]), params.get("source"));
+      let traceID = match[1];
+      try {
+        traceID = decodeURIComponent(traceID);
+      } catch (_) {
+        // A malformed escape (a link cut short): ask for it as it is, the agent says why not.
+      }
+      showTrace(traceID, params.get("source"));
       return;
     }
     show("search");

@@ -125,7 +125,7 @@
         tabindex: "0",
         dataset: { traceId: t.traceID },
         onclick: () => JL.openTrace(t.traceID, search.fileTraces ? "file" : ""),
-      }, JL.svg("title", null, t.name + " · " + JL.formatDuration(t.duration) + " · " + JL.formatTime(t.start)))
+      }, JL.svg("title", null, JL.isolated(t.name) + " · " + JL.formatDuration(t.duration) + " · " + JL.formatTime(t.start)))
     );
     box.append(JL.svg("svg", { viewBox: "0 0 " + W + " " + H, class: "scatter", role: "img", "aria-label": "trace duration over time" }, [
       JL.svg("line", { class: "axis-line", x1: L, y1: H - B, x2: W - R, y2: H - B }),
@@ -145,7 +145,7 @@
         el("a", {
           class: "result-title",
           href: "#/trace/" + encodeURIComponent(t.traceID) + (source ? "?source=file" : ""),
-        }, [el("span", { class: "trace-name" }, t.name), " ", el("span", { class: "trace-id" }, t.traceID.slice(0, 7))]),
+        }, [el("span", { class: "trace-name" }, JL.nameNodes(t)), " ", el("span", { class: "trace-id" }, t.traceID.slice(0, 7))]),
         el("span", { class: "result-duration" }, JL.formatDuration(t.duration)),
       ]),
       el("div", { class: "result-body" }, [
@@ -154,7 +154,7 @@
         el("ul", { class: "service-chips" }, t.services.map((s) =>
           el("li", { class: "chip", dataset: { service: s.name } }, [
             el("span", { class: "service-swatch", style: { backgroundColor: JL.colorFor(s.name) } }),
-            s.name + " (" + s.count + ")",
+            el("span", null, [JL.bdi(s.name), " (" + s.count + ")"]),
           ])
         )),
         el("span", { class: "result-time", title: JL.formatTime(t.start) }, JL.formatTime(t.start) + " · " + JL.formatAgo(t.start)),

@@ -73,13 +73,13 @@
               ? el("a", { href: "#", class: "ref-link", onclick: (e) => { e.preventDefault(); view.reveal(r.spanID); } }, r.spanID)
               : el("span", null, r.spanID + (r.traceID === trace.traceID ? " (not received)" : ""));
             return el("li", { class: "reference" }, [
-              el("span", { class: "ref-type" }, r.refType), " ", target, " in trace ", r.traceID,
+              el("span", { class: "ref-type" }, r.refType), " ", JL.bdi(target), " in trace ", JL.bdi(r.traceID),
             ]);
           })
         )
       : el("p", { class: "muted" }, "none");
     const process = el("div", null, [
-      el("p", null, ["Service: ", el("strong", null, span.process.serviceName)]),
+      el("p", null, ["Service: ", el("strong", null, JL.bdi(span.process.serviceName))]),
       tagTable(span.process.tags || [], "process-tags"),
     ]);
     const parts = [
@@ -188,7 +188,7 @@
       ]);
       const bar = el("div", {
         class: "span-bar link-" + span.link + (span.error ? " is-error" : ""),
-        title: span.service + ": " + span.operation + " · " + JL.formatDuration(span.duration),
+        title: JL.isolated(span.service) + ": " + JL.isolated(span.operation) + " · " + JL.formatDuration(span.duration),
         style: {
           left: percent((span.start - trace.start) / total),
           width: percent(span.duration / total),
@@ -228,7 +228,7 @@
 
     const header = el("div", { class: "trace-header" }, [
       el("div", { class: "trace-title" }, [
-        el("h2", null, trace.name),
+        el("h2", null, JL.nameNodes(trace)),
         el("span", { class: "trace-id" }, trace.traceID),
         options && options.source ? el("span", { class: "badge" }, options.source) : null,
       ]),
@@ -250,7 +250,7 @@
       ].map(([k, v]) => el("div", null, [el("dt", null, k), el("dd", null, v)]))),
       el("ul", { class: "legend" }, [
         trace.services.map((s) =>
-          el("li", null, [el("span", { class: "service-swatch", style: { backgroundColor: JL.colorFor(s.name) } }), s.name + " (" + s.count + ")"])
+          el("li", null, [el("span", { class: "service-swatch", style: { backgroundColor: JL.colorFor(s.name) } }), el("span", null, [JL.bdi(s.name), " (" + s.count + ")"])])
         ),
         el("li", null, [el("span", { class: "legend-critical" }), "critical path"]),
         el("li", null, [el("span", { class: "legend-follows" }), "follows from"]),

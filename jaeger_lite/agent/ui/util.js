@@ -46,6 +46,23 @@ JL.svg = function (tag, attrs, children) {
   return node;
 };
 
+/* A value from a span inside other text: a <bdi>, so a right-to-left override in it (U+202E
+   and friends) cannot reorder the text around it, e.g. show a trace id reversed. */
+JL.bdi = function (value) {
+  return JL.el("bdi", null, value);
+};
+
+/* The same for a tooltip, which holds plain text: first-strong isolate ... pop isolate. */
+JL.isolated = function (value) {
+  return "\u2068" + value + "\u2069";
+};
+
+/* A trace's name, "service: operation", with each part isolated. */
+JL.nameNodes = function (trace) {
+  if (!trace.root) return trace.name;
+  return [JL.bdi(trace.root.service), ": ", JL.bdi(trace.root.operation)];
+};
+
 JL.clear = function (node) {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;
