@@ -254,3 +254,58 @@ def test_identity_with_a_full_queue_and_a_stuck_sender() -> None:
     assert metrics["spans_dropped_closed"] == 7
     assert metrics["spans_dropped_close_timeout"] == 0
     assert identity(metrics) == metrics["spans_sampled"] == WAKE_EVERY + 1007
+
+
+# -- close() from the worker's own thread ----------------------------------------------------
+
+
+class ClosingSender(GateSender):
+    """A sender whose first send() closes the reporter (as a sender that gives up on its
+    transport might): close() runs on the reporter's own worker thread."""
+
+    batch_bytes = 3  # one span a batch: close() is called with spans still to send
+
+    def __init__(self) -> None:
+        super().__init__(blocked=False)
+        self.reporter: Optional[RemoteReporter] = None
+        self.errors: list[BaseException] = []
+        self.closes = 0
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        reporter, self.reporter = self.reporter, None
+        if reporter is not None:
+            try:
+                reporter.close(5)
+            except BaseException as exc:  # what the test looks for
+                self.errors.append(exc)
+        super().send(spans)
+
+    def close(self) -> None:
+        self.closes += 1
+        super().close()
+
+
+def test_close_called_by_the_sender_on_the_worker_finishes_the_close() -> None:
+    """The worker cannot join itself: close() raised RuntimeError into the sender (its
+    batch counted as failed though sent), and the close never finished: the sender was
+    never closed, close_done never set. Now the worker sends what is left and finishes
+    the close itself; spans reported later are dropped as closed."""
+    sender = ClosingSender()
+    reporter = RemoteReporter(sender, flush_interval=30)
+    tracer = Tracer("svc", reporter)
+    sender.reporter = reporter
+    finish(tracer, 5)  # op0..op4: 3 bytes each, one batch each
+    assert tracer.flush(5) is True  # close() releases the flush
+    worker = reporter._worker
+    assert worker is not None
+    worker.join(5)
+    assert not worker.is_alive()
+    assert sender.errors == []
+    assert sender.closes == 1
+    finish(tracer, 2)
+    tracer.close(5)  # already closed: returns at once
+    assert sender.closes == 1
+    metrics = tracer.metrics
+    assert (metrics["spans_sent"], metrics["spans_dropped_closed"]) == (5, 2)
+    assert metrics["spans_dropped_send_failed"] == 0
+    assert identity(metrics) == metrics["spans_sampled"] == 7

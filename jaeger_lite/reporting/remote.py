@@ -72,8 +72,8 @@ class RemoteReporter(Encoding, Reporter):
     # (callgrind). __weakref__: _lifecycle tracks reporters in a WeakSet.
     __slots__ = (
         "__weakref__", "_abandoned", "_close_done", "_closed", "_dropped_closed",
-        "_dropped_full", "_flushes", "_flush_interval", "_flush_lock", "_lock", "_max_queued",
-        "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
+        "_dropped_full", "_finish_on_stop", "_flushes", "_flush_interval", "_flush_lock",
+        "_lock", "_max_queued", "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
     )  # fmt: skip
 
     def __init__(
@@ -143,6 +143,7 @@ class RemoteReporter(Encoding, Reporter):
         # Set when close() gave up on a worker still inside send() or encode(): the worker
         # sends nothing more once that call returns.
         self._abandoned = False
+        self._finish_on_stop = False  # close() came from the worker: it finishes the close
         self._dropped_full = Counter()
         self._dropped_closed = Counter()
         self._encode_errors = Counter()
@@ -252,6 +253,11 @@ class RemoteReporter(Encoding, Reporter):
             self._stopping = True
             worker = self._worker
         self._wake.set()
+        if worker is threading.current_thread():
+            # Called from inside the sender, on the worker (which cannot join itself): the
+            # worker drains what is left once this call returns, then finishes the close.
+            self._finish_on_stop = True
+            return
         if worker is not None:
             worker.join(timeout)
             if worker.is_alive():
@@ -259,6 +265,10 @@ class RemoteReporter(Encoding, Reporter):
                 return
         elif inline:
             self._drain(force=True)
+        self._finish_close()
+
+    def _finish_close(self) -> None:
+        """close()'s end, once everything was handed over: flushes released, sender closed."""
         self._close_done = True
         self._release_flushes()
         try:
@@ -356,6 +366,8 @@ class RemoteReporter(Encoding, Reporter):
             except Exception:  # keep the worker alive whatever a bug did
                 _log.warning("reporter worker error", exc_info=True)
             if stopping:
+                if self._finish_on_stop:  # close() was called from the sender, here
+                    self._finish_close()
                 return
 
     def _finish_flushes(self) -> None:
