@@ -33,7 +33,7 @@ class TracerLifecycle:
     _scope_manager: ScopeManager
     _sampler: Sampler
     _reporter: Reporter
-    _close_lock: threading.Lock
+    _close_lock: threading.RLock
     _closed: bool
 
     @property
@@ -72,8 +72,9 @@ class TracerLifecycle:
         """Flush and stop the reporter and sampler: the reporter waits at most ``timeout``
         seconds (None: as long as sending takes), the sampler's poller at most a second.
         Idempotent; a call made while another thread is closing returns once that close
-        has finished. Returns a Future that is already done, for code written for
-        jaeger-client (``yield``/``await tracer.close()``, ``add_done_callback``)."""
+        has finished, one from a signal handler that interrupted a close at once. Returns a
+        Future that is already done, for code written for jaeger-client
+        (``yield``/``await tracer.close()``, ``add_done_callback``)."""
         from ._closed_future import ClosedFuture
 
         with self._close_lock:

@@ -125,7 +125,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             codecs=codecs,
         )
         self._closed = False
-        self._close_lock = threading.Lock()
+        self._close_lock = threading.RLock()  # a signal handler may close during close
 
         self._owner = SpanOwner(
             self,

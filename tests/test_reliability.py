@@ -3,10 +3,13 @@ the sender does, and every finished sampled span is sent or counted, exactly."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Optional
 
@@ -309,3 +312,89 @@ def test_close_called_by_the_sender_on_the_worker_finishes_the_close() -> None:
     assert (metrics["spans_sent"], metrics["spans_dropped_closed"]) == (5, 2)
     assert metrics["spans_dropped_send_failed"] == 0
     assert identity(metrics) == metrics["spans_sampled"] == 7
+
+
+# -- close() from a signal handler -------------------------------------------------------------
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+
+_SIGTERM_DURING_CLOSE = """
+import os, signal, socket, threading, time
+from jaeger_lite import ConstSampler, HTTPSender, RemoteReporter, Tracer
+collector = socket.create_server(("127.0.0.1", 0))  # connections complete, never answered
+url = f"http://127.0.0.1:{collector.getsockname()[1]}/api/traces"
+tracer = Tracer("svc", RemoteReporter(HTTPSender(url, timeout=1.5)), ConstSampler(True))
+def on_term(signum, frame):
+    start = time.monotonic()
+    tracer.close()
+    print("handler", round(time.monotonic() - start, 1), flush=True)
+signal.signal(signal.SIGTERM, on_term)
+for i in range(5):
+    tracer.start_span("op").finish()
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+tracer.close(5)
+m = tracer.metrics
+print("main", m["spans_dropped_send_failed"], m["queue_length"], flush=True)
+"""
+
+_SIGTERM_DURING_A_TURN = """
+import os, signal, sys
+from jaeger_lite import ConstSampler, RemoteReporter, Tracer
+from jaeger_lite.reporting._turns import Encoding
+from jaeger_lite.senders.base import Sender
+class Inline(Sender):
+    batch_bytes = 1000
+    inline_encode = True
+    def encode(self, span):
+        return b"x" * 10
+    def send(self, spans):
+        self._spans_sent += len(spans)
+        os.write(1, b"sent %d\\n" % len(spans))
+tracer = Tracer("svc", RemoteReporter(Inline(), flush_interval=30), ConstSampler(True))
+def on_term(signum, frame):
+    tracer.close()  # no timeout: waits for ever if it waits for the worker
+    print("closed", tracer.metrics["spans_sampled"], flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+code = Encoding._encode_turn.__code__
+def local(frame, event, arg):  # the signal arrives while the turn holds the turn lock
+    if event == "line" and frame.f_lineno > code.co_firstlineno + 8:
+        sys.settrace(None)
+        signal.raise_signal(signal.SIGTERM)
+    return local
+sys.settrace(lambda frame, event, arg: local if frame.f_code is code else None)
+for i in range(300):
+    tracer.start_span("op").finish()
+print("not reached", flush=True)
+"""
+
+
+def _run_child(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter (a hang is killed after 20 s and fails)."""
+    env = {**os.environ, "PYTHONPATH": _ROOT}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\n")[:-1]
+
+
+def test_a_sigterm_handler_closing_during_close_returns_at_once() -> None:
+    """The main thread is in close(5) waiting on a collector that never answers; SIGTERM's
+    handler calls tracer.close(). The handler ran on the main thread, which held the
+    tracer's close lock: it waited for ever. Now it returns at once (the close under way
+    goes on), and the spans count as failed, once."""
+    lines = _run_child(_SIGTERM_DURING_CLOSE)
+    assert lines == ["handler 0.0", "main 5 0"]
+
+
+def test_a_sigterm_handler_closing_during_a_turn_does_not_wait_for_the_worker() -> None:
+    """SIGTERM lands while the reporting thread encodes a turn (holding the turn lock the
+    worker needs to drain); the handler calls tracer.close() with no timeout, then exits.
+    close() waited for a worker that waited for the interrupted thread: for ever. Now it
+    leaves the drain to the worker, and exit waits for that: the 128 spans of the turn
+    (all the spans finished before the signal) are sent."""
+    lines = _run_child(_SIGTERM_DURING_A_TURN)
+    assert lines[0] == "closed 128"
+    assert sum(int(line.split()[1]) for line in lines[1:]) == 128
+    assert all(line.startswith("sent ") for line in lines[1:])
