@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Optional, cast
 
 from ._log import LOG as _log
@@ -75,8 +76,6 @@ class TracerLifecycle:
         has finished, one from a signal handler that interrupted a close at once. Returns a
         Future that is already done, for code written for jaeger-client
         (``yield``/``await tracer.close()``, ``add_done_callback``)."""
-        from ._closed_future import ClosedFuture
-
         with self._close_lock:
             if not self._closed:
                 for stop in (self._sampler.close, lambda: self._reporter.close(timeout)):
@@ -85,6 +84,12 @@ class TracerLifecycle:
                     except Exception:  # a user sampler or reporter failing to close
                         _log.debug("error while closing the tracer", exc_info=True)
                 self._closed = True
+        # Imported after the work, and never raising: a process out of file descriptors
+        # (EMFILE reading the module) or shutting down cannot import, and still closes.
+        try:
+            from ._closed_future import ClosedFuture
+        except (ImportError, OSError):
+            return cast("ClosedFuture", _Done())
         return ClosedFuture()
 
     @property
@@ -100,3 +105,28 @@ class TracerLifecycle:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Done:
+    """What close() returns when ClosedFuture cannot be imported: a done Future's answers."""
+
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
+    def running(self) -> bool:
+        return False
+
+    def result(self, timeout: Optional[float] = None) -> None:
+        return None
+
+    def exception(self, timeout: Optional[float] = None) -> None:
+        return None
+
+    def add_done_callback(self, fn: Any) -> None:
+        fn(self)
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()

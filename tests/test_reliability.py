@@ -398,3 +398,39 @@ def test_a_sigterm_handler_closing_during_a_turn_does_not_wait_for_the_worker() 
     assert lines[0] == "closed 128"
     assert sum(int(line.split()[1]) for line in lines[1:]) == 128
     assert all(line.startswith("sent ") for line in lines[1:])
+
+
+_CLOSE_WITHOUT_FILE_DESCRIPTORS = """
+import asyncio, os, resource, socket
+from jaeger_lite import ConstSampler, RemoteReporter, Tracer, UDPSender
+agent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+agent.bind(("127.0.0.1", 0))
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+tracer = Tracer("svc", RemoteReporter(UDPSender("127.0.0.1", agent.getsockname()[1])),
+                ConstSampler(True))
+held = []
+try:
+    while True:  # every descriptor taken: no socket, no module file can be opened
+        held.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+for i in range(300):
+    tracer.start_span("op").finish()
+future = tracer.close(5)
+for fd in held:
+    os.close(fd)
+asyncio.run(asyncio.sleep(0))
+async def main():
+    return await future
+m = tracer.metrics
+print(future.done(), future.result(), asyncio.run(main()), m["spans_sampled"],
+      m["spans_sent"], m["spans_dropped_send_failed"], m["queue_length"])
+"""
+
+
+def test_close_without_file_descriptors_closes_and_returns_a_done_future() -> None:
+    """The process is out of file descriptors (RLIMIT_NOFILE reached) when it closes the
+    tracer. close() imports its Future's module lazily, and the import (a file to open)
+    raised OSError EMFILE into the caller before anything was closed. Now the spans are
+    counted as failed sends, the reporter is closed, and close() returns a done Future."""
+    assert _run_child(_CLOSE_WITHOUT_FILE_DESCRIPTORS) == ["True None None 300 0 300 0"]
