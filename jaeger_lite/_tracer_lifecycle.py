@@ -36,15 +36,30 @@ class TracerLifecycle:
     _reporter: Reporter
     _close_lock: threading.RLock
     _closed: bool
+    _fork_base: dict[str, int]
 
     @property
     def metrics(self) -> dict[str, int]:
         """A snapshot of the counters (see README, "Metrics"), reporter's included."""
+        base = self._fork_base
+        snapshot = {name: value - base.get(name, 0) for name, value in self._counts().items()}
+        manager: Any = self._scope_manager
+        snapshot["scopes_leaked"] = (
+            manager.leaked_scopes() if isinstance(manager, ScopeManager) else 0
+        )
+        for source in (self._sampler, self._reporter):
+            try:
+                snapshot.update(source.metrics())
+            except Exception:  # a user sampler's or reporter's bug must not reach the caller
+                _log.debug("metrics of %r failed", source, exc_info=True)
+        return snapshot
+
+    def _counts(self) -> dict[str, int]:
+        """The tracer's own counters, as counted since it was made (in this process tree)."""
         owner = self._owner
         sampled = owner.finished_sampled.value
         unsampled = owner.finished_unsampled.value
-        manager: Any = self._scope_manager
-        snapshot = {
+        return {
             "spans_started": self._started.value,
             "spans_finished": sampled + unsampled,
             "spans_sampled": sampled,
@@ -52,14 +67,12 @@ class TracerLifecycle:
             "sampler_errors": self._sampler_errors.value,
             "baggage_dropped": self._baggage_dropped.value,
             "propagation_errors": self._propagation_errors.value,
-            "scopes_leaked": manager.leaked_scopes() if isinstance(manager, ScopeManager) else 0,
         }
-        for source in (self._sampler, self._reporter):
-            try:
-                snapshot.update(source.metrics())
-            except Exception:  # a user sampler's or reporter's bug must not reach the caller
-                _log.debug("metrics of %r failed", source, exc_info=True)
-        return snapshot
+
+    def _after_fork(self) -> None:
+        """In a forked child: count from zero, as the reporter does, so that the child's
+        spans_sampled is the child's spans and the identity holds in every process."""
+        self._fork_base = self._counts()
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Wait until spans finished so far are handed to the transport; False on timeout."""
