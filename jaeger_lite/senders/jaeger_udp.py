@@ -50,8 +50,7 @@ class UDPSender(Sender):
     is ever larger. A span that cannot fit on its own (with the Process) is dropped and
     counted as too large; the others still go. Every datagram carries ``seqNo`` (1, 2, ...)
     and the cumulative ClientStats. ``host`` may be a name, an IPv4 or an IPv6 address
-    (bare or in brackets);
-    names prefer IPv4, as ``localhost`` agents usually listen there.
+    (bare or in brackets); names prefer IPv4, as ``localhost`` agents usually listen there.
 
     macOS limits a UDP datagram to 9216 bytes by default (``sysctl net.inet.udp.maxdgram``):
     use ``max_packet_size=9216`` there, or raise the limit. Agents accept 65000 at most.
