@@ -434,3 +434,36 @@ def test_close_without_file_descriptors_closes_and_returns_a_done_future() -> No
     raised OSError EMFILE into the caller before anything was closed. Now the spans are
     counted as failed sends, the reporter is closed, and close() returns a done Future."""
     assert _run_child(_CLOSE_WITHOUT_FILE_DESCRIPTORS) == ["True None None 300 0 300 0"]
+
+
+class SlowSender(GateSender):
+    """Sends after a pause, on the worker only (no inline path to take a shortcut)."""
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        time.sleep(0.1)
+        super().send(spans)
+
+
+class ClosingSubclass(RemoteReporter):
+    """A user's reporter that adds to close() and calls the base class's."""
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        super().close(timeout)
+
+
+def test_close_and_the_exit_flush_still_wait_when_called_the_ordinary_way() -> None:
+    """The check that keeps close() and flush() from waiting inside the reporter's own
+    code (a signal handler, the worker) must not catch their ordinary callers: the exit
+    hook's flush (it calls flush()) and a subclass's close() calling the base class's."""
+    reporter = RemoteReporter(SlowSender(blocked=False), flush_interval=30)
+    tracer = Tracer("svc", reporter)
+    finish(tracer, 3)
+    assert reporter._flush_at_exit(5) is True
+    assert tracer.metrics["spans_sent"] == 3
+    tracer.close(5)
+    subclass = ClosingSubclass(SlowSender(blocked=False), flush_interval=30)
+    tracer = Tracer("svc", subclass)
+    finish(tracer, 3)
+    tracer.close(5)
+    metrics = tracer.metrics
+    assert (metrics["spans_sent"], metrics["queue_length"]) == (3, 0)

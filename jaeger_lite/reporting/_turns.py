@@ -34,7 +34,13 @@ WAKE_BYTES = 250_000
 #: Most spans one turn encodes (a backlog left by a turn that found the lock taken).
 TURN_MAX = 256
 _NONE_LOST: list[int] = []  # shared, never appended to
-_OWN_CODE: dict[type, frozenset[Any]] = {}  # the code of a reporter class's methods
+_OWN_CODE: dict[type, frozenset[Any]] = {}  # the code of _HOLDING, by reporter class
+#: The methods that may hold the turn or send lock while this thread could be interrupted
+#: (or call a sender), and the worker's loop: close() and flush() below them cannot wait.
+_HOLDING = (
+    "_run", "_turn", "_encode_turn", "_send_turn", "_flush_here", "_drain",
+    "_drain_batches", "_take_chunks", "_encode_rest", "_send", "flush",
+)  # fmt: skip
 
 _log = logging.getLogger("jaeger_lite")
 
@@ -97,16 +103,17 @@ class Encoding:
 
     def _reentered(self) -> bool:
         """True when this thread is inside this reporter's own code further up its stack:
-        a signal handler that interrupted a turn, a flush or a close, or a sender calling
-        back on the worker. It may hold a lock the worker needs (the turn lock, the send
+        a signal handler that interrupted a turn or a flush, or a sender calling back on
+        the worker. It may hold a lock the worker needs (the turn lock, the send
         lock), so waiting for the worker would wait for ever. Never called per span."""
         codes = _OWN_CODE.get(type(self))
-        if codes is None:
+        if codes is None:  # jaeger_lite's own methods (not a subclass's), by name
             codes = _OWN_CODE[type(self)] = frozenset(
-                value.__code__
+                vars(klass)[name].__code__
                 for klass in type(self).__mro__
-                for value in vars(klass).values()
-                if hasattr(value, "__code__")
+                if klass.__module__.startswith("jaeger_lite.")
+                for name in _HOLDING
+                if hasattr(vars(klass).get(name), "__code__")
             )
         frame: Optional[FrameType] = sys._getframe(2)  # above this call and its caller
         while frame is not None:
