@@ -33,6 +33,7 @@ __all__ = [
     "fork_safe_lock",
     "track_poller",
     "track_reporter",
+    "track_tracer",
     "untrack_poller",
     "untrack_reporter",
 ]
@@ -61,6 +62,7 @@ class _Polling(Protocol):
 _lock_owners: weakref.WeakSet[Any] = weakref.WeakSet()
 _reporters: weakref.WeakSet[Any] = weakref.WeakSet()
 _pollers: weakref.WeakSet[Any] = weakref.WeakSet()
+_tracers: weakref.WeakSet[Any] = weakref.WeakSet()
 _exit_deadline: Optional[float] = None  # shared by the two exit hooks
 
 
@@ -77,6 +79,11 @@ def track_reporter(reporter: _Drained) -> None:
 
 def untrack_reporter(reporter: _Drained) -> None:
     _reporters.discard(reporter)
+
+
+def track_tracer(tracer: Any) -> None:
+    """Have ``tracer`` count from zero in forked children, as its reporter does."""
+    _tracers.add(tracer)
 
 
 def track_poller(sampler: _Polling) -> None:
@@ -103,6 +110,8 @@ def _after_fork_in_child() -> None:
         owner._lock = threading.Lock()
     for reporter in list(_reporters):
         reporter._after_fork()
+    for tracer in list(_tracers):
+        tracer._after_fork()
     for sampler in list(_pollers):
         try:
             sampler._after_fork_in_child()

@@ -9,6 +9,7 @@ resolver costs one thread, not one per request. It imports nothing of jaeger_lit
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import threading
@@ -35,9 +36,17 @@ class _Lookups:
             running = self.running.get(key)
             if running is None:
                 running = self.running[key] = (threading.Event(), [])
-                threading.Thread(
-                    target=self._look_up, args=(key, *running), name="jaeger_lite-dns", daemon=True
-                ).start()
+                try:
+                    threading.Thread(
+                        target=self._look_up,
+                        args=(key, *running),
+                        name="jaeger_lite-dns",
+                        daemon=True,
+                    ).start()
+                except RuntimeError as exc:  # no thread to be had (thread limit, memory)
+                    # Forgotten, or every later lookup of this name would wait for it.
+                    del self.running[key]
+                    raise OSError(errno.EAGAIN, f"cannot look up {host!r}: {exc}") from exc
         done, answer = running
         if not done.wait(timeout):
             raise socket.timeout(f"name lookup of {host!r} did not finish in time")
@@ -62,7 +71,7 @@ _LOOKUPS = _Lookups()
 def resolve(host: str, port: int, kind: int, timeout: float) -> list[AddrInfo]:
     """``getaddrinfo(host, port, 0, kind)`` within ``timeout`` seconds; raises
     ``socket.timeout`` when the resolver takes longer, ``OSError``/``UnicodeError`` as
-    ``getaddrinfo`` does."""
+    ``getaddrinfo`` does, and ``OSError`` when no thread can be started for the lookup."""
     global _LOOKUPS
     try:
         return socket.getaddrinfo(host, port, 0, kind, 0, socket.AI_NUMERICHOST)

@@ -8,7 +8,7 @@ from itertools import starmap
 from time import time_ns
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
-from . import _lifecycle  # noqa: F401  (installs the fork and exit hooks)
+from . import _lifecycle  # also installs the fork and exit hooks
 from ._baggage import BaggageLimits
 from ._client_compat import client_tracer_keywords
 from ._ids import MAX_ID, getrandbits, new_id
@@ -132,7 +132,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             codecs=codecs,
         )
         self._closed = False
-        self._close_lock = threading.Lock()
+        self._close_lock = threading.RLock()  # a signal handler may close during close
 
         self._owner = SpanOwner(
             self,
@@ -155,6 +155,8 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         # A clock that counts (see Counter): start_active_span's start time and count.
         self._started_clock = starmap(time_ns, self._started_ticks)
         self._sampler_errors = Counter()
+        self._fork_base: dict[str, int] = {}  # the counts a forked child started from
+        _lifecycle.track_tracer(self)
         self._reporter.set_process(service_name, self.tags)
 
     # -- spans ------------------------------------------------------------------------

@@ -171,7 +171,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         head = f"HTTP/1.1 {answer.status} X\r\nContent-Length: {len(answer.body)}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items()) + "\r\n"
-        data = head.encode() + answer.body
+        data = head.encode("latin-1") + answer.body  # as HTTP reads header bytes
         if answer.action == "trickle":
             for i in range(len(data)):
                 if self.server._stop.wait(answer.interval):

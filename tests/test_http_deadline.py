@@ -207,3 +207,25 @@ def test_close_with_a_hung_resolver_is_bounded(hung_resolver: list[str]) -> None
     assert time.monotonic() - start < TIMEOUT + SLACK
     assert tracer.metrics["spans_dropped_send_failed"] == 5
     assert accounted(tracer.metrics) == 5
+
+
+def test_a_lookup_without_a_thread_fails_once_and_leaves_the_name_usable(
+    keepalive_server: http.server.ThreadingHTTPServer,
+) -> None:
+    """No thread can be started for the name lookup (a thread limit, no memory for a stack;
+    here a stack size no system gives): that request fails as a request error, and the next
+    one, once threads start again, looks the name up for real. It used to raise
+    RuntimeError into the sender, and leave the lookup registered as running: every later
+    request for that name waited out its timeout for a lookup that never began."""
+    port = keepalive_server.server_address[1]
+    client = HTTPClient(f"http://localhost:{port}", timeout=5)
+    old = threading.stack_size(1 << 45)
+    try:
+        with pytest.raises(HTTPRequestError, match="cannot look up 'localhost'"):
+            client.request("POST", "/", b"{}")
+    finally:
+        threading.stack_size(old)
+    start = time.monotonic()
+    assert client.request("POST", "/", b"{}").status == 200
+    assert time.monotonic() - start < 4  # not a lookup timeout (5 s) waited out
+    client.close()

@@ -129,6 +129,17 @@ def test_retries_stop_at_the_export_deadline_and_later_exports_fail_at_once() ->
     assert (metrics["spans_dropped_send_failed"], metrics["send_errors"]) == (3, 1)
 
 
+@pytest.mark.parametrize("value", ["\xb2", "\xb9\xb3", "1e9", "-5", "soon", ""])
+def test_a_retry_after_that_is_not_seconds_or_a_date_means_back_off(value: str) -> None:
+    """Header bytes are Latin-1: 0xB2 is "²", a digit to str.isdigit() that float()
+    refuses. Such a value made send() raise ValueError (a "sender failed" traceback, no
+    send_errors, no back-off); now, as any unreadable value, it means the usual back-off."""
+    with OTLPCollector(Answer(503, {"Retry-After": value})) as c:
+        metrics = run(OTLPSender(c.url, timeout=5), 2)
+        assert len(c.received) == 2
+    assert (metrics["spans_sent"], metrics["send_retries"], metrics["send_errors"]) == (2, 1, 0)
+
+
 def test_retry_after_beyond_the_deadline_gives_up_at_once() -> None:
     with OTLPCollector(default=Answer(429, {"Retry-After": "120"})) as c:
         sender = OTLPSender(c.url, timeout=2)

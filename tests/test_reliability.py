@@ -3,10 +3,13 @@ the sender does, and every finished sampled span is sent or counted, exactly."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Optional
 
@@ -254,3 +257,213 @@ def test_identity_with_a_full_queue_and_a_stuck_sender() -> None:
     assert metrics["spans_dropped_closed"] == 7
     assert metrics["spans_dropped_close_timeout"] == 0
     assert identity(metrics) == metrics["spans_sampled"] == WAKE_EVERY + 1007
+
+
+# -- close() from the worker's own thread ----------------------------------------------------
+
+
+class ClosingSender(GateSender):
+    """A sender whose first send() closes the reporter (as a sender that gives up on its
+    transport might): close() runs on the reporter's own worker thread."""
+
+    batch_bytes = 3  # one span a batch: close() is called with spans still to send
+
+    def __init__(self) -> None:
+        super().__init__(blocked=False)
+        self.reporter: Optional[RemoteReporter] = None
+        self.errors: list[BaseException] = []
+        self.closes = 0
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        reporter, self.reporter = self.reporter, None
+        if reporter is not None:
+            try:
+                reporter.close(5)
+            except BaseException as exc:  # what the test looks for
+                self.errors.append(exc)
+        super().send(spans)
+
+    def close(self) -> None:
+        self.closes += 1
+        super().close()
+
+
+def test_close_called_by_the_sender_on_the_worker_finishes_the_close() -> None:
+    """The worker cannot join itself: close() raised RuntimeError into the sender (its
+    batch counted as failed though sent), and the close never finished: the sender was
+    never closed, close_done never set. Now the worker sends what is left and finishes
+    the close itself; spans reported later are dropped as closed."""
+    sender = ClosingSender()
+    reporter = RemoteReporter(sender, flush_interval=30)
+    tracer = Tracer("svc", reporter)
+    sender.reporter = reporter
+    finish(tracer, 5)  # op0..op4: 3 bytes each, one batch each
+    assert tracer.flush(5) is True  # close() releases the flush
+    worker = reporter._worker
+    assert worker is not None
+    worker.join(5)
+    assert not worker.is_alive()
+    assert sender.errors == []
+    assert sender.closes == 1
+    finish(tracer, 2)
+    tracer.close(5)  # already closed: returns at once
+    assert sender.closes == 1
+    metrics = tracer.metrics
+    assert (metrics["spans_sent"], metrics["spans_dropped_closed"]) == (5, 2)
+    assert metrics["spans_dropped_send_failed"] == 0
+    assert identity(metrics) == metrics["spans_sampled"] == 7
+
+
+# -- close() from a signal handler -------------------------------------------------------------
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+
+_SIGTERM_DURING_CLOSE = """
+import os, signal, socket, threading, time
+from jaeger_lite import ConstSampler, HTTPSender, RemoteReporter, Tracer
+collector = socket.create_server(("127.0.0.1", 0))  # connections complete, never answered
+url = f"http://127.0.0.1:{collector.getsockname()[1]}/api/traces"
+tracer = Tracer("svc", RemoteReporter(HTTPSender(url, timeout=1.5)), ConstSampler(True))
+def on_term(signum, frame):
+    start = time.monotonic()
+    tracer.close()
+    print("handler", round(time.monotonic() - start, 1), flush=True)
+signal.signal(signal.SIGTERM, on_term)
+for i in range(5):
+    tracer.start_span("op").finish()
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+tracer.close(5)
+m = tracer.metrics
+print("main", m["spans_dropped_send_failed"], m["queue_length"], flush=True)
+"""
+
+_SIGTERM_DURING_A_TURN = """
+import os, signal, sys
+from jaeger_lite import ConstSampler, RemoteReporter, Tracer
+from jaeger_lite.reporting._turns import Encoding
+from jaeger_lite.senders.base import Sender
+class Inline(Sender):
+    batch_bytes = 1000
+    inline_encode = True
+    def encode(self, span):
+        return b"x" * 10
+    def send(self, spans):
+        self._spans_sent += len(spans)
+        os.write(1, b"sent %d\\n" % len(spans))
+tracer = Tracer("svc", RemoteReporter(Inline(), flush_interval=30), ConstSampler(True))
+def on_term(signum, frame):
+    tracer.close()  # no timeout: waits for ever if it waits for the worker
+    print("closed", tracer.metrics["spans_sampled"], flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+code = Encoding._encode_turn.__code__
+def local(frame, event, arg):  # the signal arrives while the turn holds the turn lock
+    if event == "line" and frame.f_lineno > code.co_firstlineno + 8:
+        sys.settrace(None)
+        signal.raise_signal(signal.SIGTERM)
+    return local
+sys.settrace(lambda frame, event, arg: local if frame.f_code is code else None)
+for i in range(300):
+    tracer.start_span("op").finish()
+print("not reached", flush=True)
+"""
+
+
+def _run_child(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter (a hang is killed after 20 s and fails)."""
+    env = {**os.environ, "PYTHONPATH": _ROOT}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\n")[:-1]
+
+
+def test_a_sigterm_handler_closing_during_close_returns_at_once() -> None:
+    """The main thread is in close(5) waiting on a collector that never answers; SIGTERM's
+    handler calls tracer.close(). The handler ran on the main thread, which held the
+    tracer's close lock: it waited for ever. Now it returns at once (the close under way
+    goes on), and the spans count as failed, once."""
+    lines = _run_child(_SIGTERM_DURING_CLOSE)
+    assert lines == ["handler 0.0", "main 5 0"]
+
+
+def test_a_sigterm_handler_closing_during_a_turn_does_not_wait_for_the_worker() -> None:
+    """SIGTERM lands while the reporting thread encodes a turn (holding the turn lock the
+    worker needs to drain); the handler calls tracer.close() with no timeout, then exits.
+    close() waited for a worker that waited for the interrupted thread: for ever. Now it
+    leaves the drain to the worker, and exit waits for that: the 128 spans of the turn
+    (all the spans finished before the signal) are sent."""
+    lines = _run_child(_SIGTERM_DURING_A_TURN)
+    assert lines[0] == "closed 128"
+    assert sum(int(line.split()[1]) for line in lines[1:]) == 128
+    assert all(line.startswith("sent ") for line in lines[1:])
+
+
+_CLOSE_WITHOUT_FILE_DESCRIPTORS = """
+import asyncio, os, resource, socket
+from jaeger_lite import ConstSampler, RemoteReporter, Tracer, UDPSender
+agent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+agent.bind(("127.0.0.1", 0))
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+tracer = Tracer("svc", RemoteReporter(UDPSender("127.0.0.1", agent.getsockname()[1])),
+                ConstSampler(True))
+held = []
+try:
+    while True:  # every descriptor taken: no socket, no module file can be opened
+        held.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+for i in range(300):
+    tracer.start_span("op").finish()
+future = tracer.close(5)
+for fd in held:
+    os.close(fd)
+asyncio.run(asyncio.sleep(0))
+async def main():
+    return await future
+m = tracer.metrics
+print(future.done(), future.result(), asyncio.run(main()), m["spans_sampled"],
+      m["spans_sent"], m["spans_dropped_send_failed"], m["queue_length"])
+"""
+
+
+def test_close_without_file_descriptors_closes_and_returns_a_done_future() -> None:
+    """The process is out of file descriptors (RLIMIT_NOFILE reached) when it closes the
+    tracer. close() imports its Future's module lazily, and the import (a file to open)
+    raised OSError EMFILE into the caller before anything was closed. Now the spans are
+    counted as failed sends, the reporter is closed, and close() returns a done Future."""
+    assert _run_child(_CLOSE_WITHOUT_FILE_DESCRIPTORS) == ["True None None 300 0 300 0"]
+
+
+class SlowSender(GateSender):
+    """Sends after a pause, on the worker only (no inline path to take a shortcut)."""
+
+    def send(self, spans: Sequence[bytes]) -> None:
+        time.sleep(0.1)
+        super().send(spans)
+
+
+class ClosingSubclass(RemoteReporter):
+    """A user's reporter that adds to close() and calls the base class's."""
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        super().close(timeout)
+
+
+def test_close_and_the_exit_flush_still_wait_when_called_the_ordinary_way() -> None:
+    """The check that keeps close() and flush() from waiting inside the reporter's own
+    code (a signal handler, the worker) must not catch their ordinary callers: the exit
+    hook's flush (it calls flush()) and a subclass's close() calling the base class's."""
+    reporter = RemoteReporter(SlowSender(blocked=False), flush_interval=30)
+    tracer = Tracer("svc", reporter)
+    finish(tracer, 3)
+    assert reporter._flush_at_exit(5) is True
+    assert tracer.metrics["spans_sent"] == 3
+    tracer.close(5)
+    subclass = ClosingSubclass(SlowSender(blocked=False), flush_interval=30)
+    tracer = Tracer("svc", subclass)
+    finish(tracer, 3)
+    tracer.close(5)
+    metrics = tracer.metrics
+    assert (metrics["spans_sent"], metrics["queue_length"]) == (3, 0)

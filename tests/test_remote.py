@@ -17,6 +17,7 @@ import pytest
 from jaeger_lite import RemoteReporter, Tracer, UDPSender
 from jaeger_lite.reporting.remote import DEFAULT_QUEUE_SIZE, EXIT_TIMEOUT, WAKE_EVERY
 from jaeger_lite.span import Span
+from tests._fork import child_verdict
 from tests._strategy_server import StrategyServer
 from tests._wire_helpers import (
     Collector,
@@ -229,6 +230,35 @@ def test_forked_child_reports_its_own_spans(agent: UDPAgent) -> None:
     child_ids = {unsigned(s.spanId) for b in child for s in b.spans}
     parent_ids = {unsigned(s.spanId) for s in spans if s.operationName != "child"}
     assert len(child_ids) == 4 and not child_ids & parent_ids
+    tracer.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_counts_from_zero_and_its_identity_holds(agent: UDPAgent) -> None:
+    """The reporter of a forked child starts its counters afresh; the tracer's kept the
+    parent's (spans_sampled 5 + 4 against 4 accounted for): a prefork worker looked as if
+    it lost every span its parent had made. Now both count the child's spans only."""
+    tracer, _ = udp_tracer(agent.port)
+    make(tracer, 5, "parent")
+    assert tracer.flush(5)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report, close, write its verdict, exit at once
+        verdict = b"E"
+        try:
+            make(tracer, 4, "child")
+            tracer.close(5)
+            m = tracer.metrics
+            counts = (m["spans_started"], m["spans_finished"], m["spans_sampled"], accounted(m))
+            verdict = b"Y" if counts == (4, 4, 4, 4) and m["spans_sent"] == 4 else b"N"
+        finally:
+            os.write(write_end, verdict)
+            os._exit(0)
+    os.close(write_end)
+    assert child_verdict(pid, read_end, 20) == b"Y"
+    metrics = tracer.metrics
+    assert (metrics["spans_sampled"], accounted(metrics), metrics["spans_sent"]) == (5, 5, 5)
     tracer.close()
 
 

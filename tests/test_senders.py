@@ -191,8 +191,11 @@ def test_unresolvable_host_is_counted_not_raised() -> None:
     assert sender.metrics()["spans_sent"] == 0
 
 
-def test_ipv6_loopback() -> None:
-    """The agent can be given as ::1."""
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_ipv6_loopback(host: str) -> None:
+    """The agent can be given as ::1, or in brackets as in URLs and host:port strings
+    ([::1] was taken for an IP address, never looked up again, but handed to getaddrinfo
+    with its brackets: it never resolved, and every span failed)."""
     if not socket.has_ipv6:
         pytest.skip("no IPv6 support")
     try:
@@ -200,9 +203,11 @@ def test_ipv6_loopback() -> None:
     except OSError:
         pytest.skip("::1 not available")
     try:
-        sender = UDPSender("::1", agent.port)
+        sender = UDPSender(host, agent.port)
         sender.send([sender.encode(s) for s in make_spans(2)])
         assert len(agent.wait_for_spans(2)) == 2
+        assert sender.metrics()["spans_sent"] == 2
+        assert sender.resolve_interval is None  # an address: never looked up again
     finally:
         agent.close()
 

@@ -72,8 +72,8 @@ class RemoteReporter(Encoding, Reporter):
     # (callgrind). __weakref__: _lifecycle tracks reporters in a WeakSet.
     __slots__ = (
         "__weakref__", "_abandoned", "_close_done", "_closed", "_dropped_closed",
-        "_dropped_full", "_flushes", "_flush_interval", "_flush_lock", "_lock", "_max_queued",
-        "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
+        "_dropped_full", "_finish_on_stop", "_flushes", "_flush_interval", "_flush_lock",
+        "_lock", "_max_queued", "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
     )  # fmt: skip
 
     def __init__(
@@ -108,8 +108,10 @@ class RemoteReporter(Encoding, Reporter):
     def _reset(self) -> None:
         """Fresh per-process state (also what a forked child starts from)."""
         self._pid = os.getpid()
-        self._lock = threading.Lock()  # guards starting and stopping the worker
-        self._flush_lock = threading.Lock()  # guards _flushes (worker and close())
+        # Reentrant, these three: a signal handler calling close() may interrupt this
+        # thread while it holds one (their holders only read and set attributes).
+        self._lock = threading.RLock()  # guards starting and stopping the worker
+        self._flush_lock = threading.RLock()  # guards _flushes (worker and close())
         # Held by whoever encodes (a reporting thread's turn, or the worker): the sender's
         # encoder is used by one thread at a time, and chunks join _encoded in queue order.
         self._turn_lock = threading.Lock()
@@ -117,7 +119,7 @@ class RemoteReporter(Encoding, Reporter):
         # for its whole drain, a turn with inline_send when it finds it free.
         self._send_lock = threading.Lock()
         del self._queue[:]  # a forked child: the parent's spans are the parent's to send
-        self._room_lock = threading.Lock()  # guards computing the inbox's room
+        self._room_lock = threading.RLock()  # guards computing the inbox's room
         # Chunks of spans taken off the queue, in order: (encoded bytes, positions of the
         # spans that could not be encoded) or, when an inline encode raised, (the spans,
         # None) for the worker to encode one by one.
@@ -143,6 +145,7 @@ class RemoteReporter(Encoding, Reporter):
         # Set when close() gave up on a worker still inside send() or encode(): the worker
         # sends nothing more once that call returns.
         self._abandoned = False
+        self._finish_on_stop = False  # close() came from the worker: it finishes the close
         self._dropped_full = Counter()
         self._dropped_closed = Counter()
         self._encode_errors = Counter()
@@ -212,7 +215,11 @@ class RemoteReporter(Encoding, Reporter):
         # over this many. Checked and registered under the lock close() sets ``_closed``
         # under, so close() releases every flush registered (one could wait forever).
         deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._turn_lock.acquire(timeout=-1 if timeout is None else timeout):
+        lock = self._turn_lock
+        if not lock.acquire(False) and (
+            self._reentered()  # a signal handler that stopped this thread holding it
+            or not lock.acquire(timeout=-1 if timeout is None else timeout)
+        ):
             return False  # an encode holds it that long (a custom sender's)
         try:
             target = self._queued_spans()
@@ -220,6 +227,8 @@ class RemoteReporter(Encoding, Reporter):
             self._turn_lock.release()
         if self._flush_here() and self._handed >= target:
             return True
+        if self._reentered():  # on the worker, or in a signal handler: it cannot wait
+            return False
         if deadline is not None:  # one timeout for the lock and the wait together
             timeout = max(0.0, deadline - time.monotonic())
         done = threading.Event()
@@ -239,19 +248,34 @@ class RemoteReporter(Encoding, Reporter):
         Idempotent. Spans reported afterwards are dropped and counted.
         """
         self._check_fork()
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._queue_size = self._limit = 0  # report_span drops (counted as "closed")
-            self._update_room()  # and the tracer calls it for every span
-            # The drain runs on the worker even when none was started yet, so that this
-            # call returns after ``timeout`` whatever the sender does; only when no thread
-            # can start (interpreter shutdown) does the caller's thread drain.
-            inline = self._holds() and not self._start_worker()
-            self._stopping = True
-            worker = self._worker
+        # Called on the worker (a sender closing), or by a signal handler that stopped this
+        # thread inside the reporter, maybe holding a lock the worker needs: no waiting
+        # here; the worker drains what is left once that code goes on, then finishes.
+        reentered = self._reentered()
+        with self._lock:  # reentrant, for that signal handler
+            closed = self._closed
+            if closed:  # a close left to the worker is waited for, where that can be done
+                pending = self._worker if self._finish_on_stop else None
+            else:
+                self._closed = True
+                self._queue_size = self._limit = 0  # report_span drops (as "closed")
+                self._update_room()  # and the tracer calls it for every span
+                # The drain runs on the worker even when none was started yet, so that
+                # this call returns after ``timeout`` whatever the sender does; only when
+                # no thread can start (interpreter shutdown) does the caller's thread drain.
+                inline = self._holds() and not self._start_worker()
+                self._finish_on_stop = reentered
+                self._stopping = True
+                worker = self._worker
+        if closed:
+            if pending is not None and not reentered and not self._close_done:
+                pending.join(timeout)
+                if pending.is_alive():
+                    self._give_up()
+            return
         self._wake.set()
+        if reentered:
+            return
         if worker is not None:
             worker.join(timeout)
             if worker.is_alive():
@@ -259,6 +283,10 @@ class RemoteReporter(Encoding, Reporter):
                 return
         elif inline:
             self._drain(force=True)
+        self._finish_close()
+
+    def _finish_close(self) -> None:
+        """close()'s end, once everything was handed over: flushes released, sender closed."""
         self._close_done = True
         self._release_flushes()
         try:
@@ -356,6 +384,8 @@ class RemoteReporter(Encoding, Reporter):
             except Exception:  # keep the worker alive whatever a bug did
                 _log.warning("reporter worker error", exc_info=True)
             if stopping:
+                if self._finish_on_stop:  # close() was called where it could not wait
+                    self._finish_close()
                 return
 
     def _finish_flushes(self) -> None:

@@ -49,8 +49,8 @@ class UDPSender(Sender):
     Spans are packed into as few datagrams as fit in ``max_packet_size`` bytes; no datagram
     is ever larger. A span that cannot fit on its own (with the Process) is dropped and
     counted as too large; the others still go. Every datagram carries ``seqNo`` (1, 2, ...)
-    and the cumulative ClientStats. ``host`` may be a name, an IPv4 or an IPv6 address;
-    names prefer IPv4, as ``localhost`` agents usually listen there.
+    and the cumulative ClientStats. ``host`` may be a name, an IPv4 or an IPv6 address
+    (bare or in brackets); names prefer IPv4, as ``localhost`` agents usually listen there.
 
     macOS limits a UDP datagram to 9216 bytes by default (``sysctl net.inet.udp.maxdgram``):
     use ``max_packet_size=9216`` there, or raise the limit. Agents accept 65000 at most.
@@ -302,8 +302,11 @@ class UDPSender(Sender):
 
     def _resolve(self) -> Optional[tuple[Any, ...]]:
         """The agent's preferred address info (IPv4 first), or None when it does not resolve."""
+        host = self.host
+        if host.startswith("[") and host.endswith("]"):  # "[::1]": an IPv6 address
+            host = host[1:-1]
         try:
-            infos = resolve(self.host, self.port, socket.SOCK_DGRAM, _LOOKUP_TIMEOUT)
+            infos = resolve(host, self.port, socket.SOCK_DGRAM, _LOOKUP_TIMEOUT)
         except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
             return None
         infos.sort(key=lambda info: info[0] != socket.AF_INET)

@@ -294,7 +294,7 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" (byte 0xB2) is a digit to isdigit()
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
