@@ -29,6 +29,9 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     path = environ["PATH_INFO"]
     if path == "/slow":
         RELEASE.wait(WAIT)
+    if path == "/moved":
+        start_response("302 Found", [("Location", "/ok"), ("Content-Length", "0")])
+        return [b""]
     status = "500 Internal Server Error" if path == "/boom" else "200 OK"
     start_response(status, [("Content-Type", "text/plain")])
     return [path.encode()]
@@ -153,6 +156,50 @@ def test_a_timeout_is_an_error(
     assert span.logs[0].fields["error.kind"] == type(raised.value).__name__
 
 
+def follow_httpx(url: str) -> int:
+    with httpx.Client(timeout=WAIT, follow_redirects=True) as client:
+        return int(client.get(url).status_code)
+
+
+def follow_urllib3(url: str) -> int:
+    with urllib3.PoolManager(timeout=WAIT) as pool:
+        return int(pool.request("GET", url).status)
+
+
+FOLLOW: dict[str, tuple[str, Callable[[str], int]]] = {
+    "requests": ("requests", lambda url: get_requests(url, WAIT)),
+    "httpx": ("httpx", follow_httpx),
+    "urllib3": ("urllib3", follow_urllib3),
+    "urllib": ("urllib", lambda url: get_urllib(url, WAIT)),
+}
+
+
+@pytest.mark.parametrize("name", FOLLOW)
+def test_each_redirect_hop_is_a_span_of_its_own(
+    name: str, server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
+) -> None:
+    """A followed redirect is two client spans, each with its own URL and status, each the
+    parent of the server span it reached (requests followed redirects inside the first
+    span: one span of the first URL tagged with the last status, two server spans under
+    it)."""
+    url, server_spans = server
+    tracer, reporter = client
+    library, follow = FOLLOW[name]
+    instrument(library, tracer=tracer)
+    with tracer.start_active_span("caller"):
+        assert follow(f"{url}/moved") == 200
+    *hops, caller = reporter.wait_for(3)
+    assert [(s.tags["http.url"], s.tags["http.status_code"]) for s in hops] == [
+        (f"{url}/moved", 302),
+        (f"{url}/ok", 200),
+    ]
+    assert {s.context.parent_id for s in hops} == {caller.context.span_id}
+    served = server_spans.in_trace(caller.context.trace_id, 2)
+    assert sorted((s.tags["http.url"], s.context.parent_id) for s in served) == sorted(
+        (s.tags["http.url"], s.context.span_id) for s in hops
+    )
+
+
 def test_requests_over_urllib3_is_one_span(
     server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
 ) -> None:
@@ -182,15 +229,15 @@ def test_no_active_span_no_client_span_unless_root_spans(
 
 def test_instrument_is_idempotent_and_uninstrument_restores() -> None:
     """Two calls patch once; uninstrument puts the library's own functions back."""
-    original = requests.sessions.Session.send
+    original = requests.adapters.HTTPAdapter.send
     instrument("requests")
     instrument("requests")
-    patched = requests.sessions.Session.send
+    patched = requests.adapters.HTTPAdapter.send
     assert patched is not original and patched.__wrapped__ is original
     assert instrumented() == ["requests"]
     uninstrument("requests")
     uninstrument("requests")
-    assert requests.sessions.Session.send is original
+    assert requests.adapters.HTTPAdapter.send is original
     assert instrumented() == []
     with pytest.raises(ValueError, match="unknown libraries"):
         instrument("aiohttp")

@@ -1,4 +1,6 @@
-"""``requests``: a client span per ``Session.send`` (each redirect hop is a send of its own)."""
+"""``requests``: a client span per ``HTTPAdapter.send``, the call that sends one request
+and reads the answer's headers: each redirect hop (``Session.send`` follows redirects by
+calling itself inside the first call) is a span of its own, with its own status."""
 
 from __future__ import annotations
 
@@ -12,17 +14,17 @@ __all__ = ["patches"]
 
 def patches(switch: Switch) -> list[Patch]:
     """The patches that trace ``requests``; ImportError when it is not installed."""
-    import requests.sessions
+    import requests.adapters
 
     def make(send: Callable[..., Any]) -> Callable[..., Any]:
-        def traced_send(self: Any, request: Any, **kwargs: Any) -> Any:
+        def traced_send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
             span = start_client_span(switch.config, "requests", request.method, request.url)
             if span is None:
-                return send(self, request, **kwargs)
+                return send(self, request, *args, **kwargs)
             inject(span, request.headers)
             token = IN_CLIENT_CALL.set(True)
             try:
-                response = send(self, request, **kwargs)
+                response = send(self, request, *args, **kwargs)
             except BaseException as error:
                 finish_client_span(span, None, error)
                 raise
@@ -33,4 +35,4 @@ def patches(switch: Switch) -> list[Patch]:
 
         return traced_send
 
-    return [Patch(requests.sessions.Session, "send", make)]
+    return [Patch(requests.adapters.HTTPAdapter, "send", make)]
