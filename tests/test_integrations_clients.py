@@ -200,6 +200,52 @@ def test_each_redirect_hop_is_a_span_of_its_own(
     )
 
 
+STALE = "1:2:0:1"  # a context the caller forwarded by hand, in its own spelling
+SEND_STALE: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "requests": (
+        "requests",
+        lambda url: requests.get(url, headers={"Uber-Trace-Id": STALE}, timeout=WAIT),
+    ),
+    "httpx": ("httpx", lambda url: httpx.get(url, headers=[("Uber-Trace-Id", STALE)])),
+    "urllib3": (
+        "urllib3",
+        lambda url: urllib3.PoolManager(timeout=WAIT).request(
+            "GET", url, headers={"Uber-Trace-Id": STALE}
+        ),
+    ),
+    "urllib3-pool": (
+        "urllib3",
+        lambda url: urllib3.connection_from_url(
+            url, headers={"UBER-TRACE-ID": STALE}, timeout=WAIT
+        ).urlopen("GET", "/ok"),
+    ),
+    "urllib": (
+        "urllib",
+        lambda url: urllib.request.urlopen(
+            urllib.request.Request(url, headers={"Uber-Trace-Id": STALE}), timeout=WAIT
+        ).close(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SEND_STALE)
+def test_the_injected_context_replaces_the_callers_in_any_case(
+    name: str, server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
+) -> None:
+    """A caller's own ``Uber-Trace-Id`` (or the pool's default one) is replaced, never
+    sent next to ours: urllib3 sent both, and the server read the two as one corrupt value
+    (a new trace)."""
+    url, server_spans = server
+    tracer, reporter = client
+    library, send = SEND_STALE[name]
+    instrument(library, tracer=tracer)
+    with tracer.start_active_span("caller"):
+        send(f"{url}/ok")
+    span, caller = reporter.wait_for(2)
+    (served,) = server_spans.in_trace(caller.context.trace_id)
+    assert served.context.parent_id == span.context.span_id
+
+
 def test_requests_over_urllib3_is_one_span(
     server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
 ) -> None:
