@@ -131,6 +131,43 @@ def test_an_exception_is_recorded_and_reraised() -> None:
     assert log.fields["message"] == "no such user"
 
 
+def test_a_status_never_sent_is_not_recorded() -> None:
+    """An exception after ``start_response("200 OK")`` but before any body is produced
+    (from the call, or from the body's first step) leaves the server to answer 500: the
+    span does not say 200. An exception after the first chunk keeps the 200 that was sent."""
+    tracer, reporter = waiting_tracer()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if environ["PATH_INFO"] == "/call":
+            raise LookupError("after start_response")
+
+        def body() -> Iterator[bytes]:
+            if environ["PATH_INFO"] == "/late":
+                yield b"sent;"
+            raise LookupError("in the body")
+
+        return body()
+
+    with wsgi_server(WSGIMiddleware(app, tracer)) as url:
+        assert get(f"{url}/call")[0] == 500  # wsgiref's own answer
+        assert get(f"{url}/first")[0] == 500
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+        connection.request("GET", "/late")
+        response = connection.getresponse()
+        assert (response.status, response.read(5)) == (200, b"sent;")
+        connection.close()
+        spans = reporter.wait_for(3)
+    by_url = {urlsplit(span.tags["http.url"]).path: span for span in spans}
+    assert [by_url[path].tags.get("http.status_code") for path in ("/call", "/first")] == [
+        None,
+        None,
+    ]
+    assert by_url["/late"].tags["http.status_code"] == 200
+    assert all(span.tags["error"] is True for span in spans)
+
+
 def test_a_streamed_body_keeps_the_span_open_until_close() -> None:
     """The span is active while the generator runs and ends only when the server closes
     the response, after the last chunk; an error while streaming is recorded."""

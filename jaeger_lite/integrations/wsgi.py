@@ -88,6 +88,9 @@ class WSGIMiddleware:
         try:
             result = self.app(environ, traced_start_response)
         except BaseException as error:
+            # No body was produced, so the status passed to start_response was not sent:
+            # the server answers with its own error (500), which we do not see.
+            request.status = None
             request.fail(error)
             request.finish()
             raise
@@ -132,12 +135,13 @@ class TracedBody:
     """The application's response iterable, holding the span open until ``close()``; the
     span is active again while the application's generator produces each chunk."""
 
-    __slots__ = ("_iterator", "_request", "_result")
+    __slots__ = ("_iterator", "_request", "_result", "_sent")
 
     def __init__(self, result: Iterable[bytes], request: ServerRequest) -> None:
         self._result = result
         self._request = request
         self._iterator: Optional[Iterator[bytes]] = None
+        self._sent = False  # a chunk was produced: the server sent the status
 
     def __iter__(self) -> Iterator[bytes]:
         result = self._result
@@ -151,6 +155,7 @@ class TracedBody:
         if iterator is None:
             raise StopIteration
         chunk: bytes = self._call(next, iterator)
+        self._sent = True  # servers send the headers with the first chunk, even b""
         return chunk
 
     def _call(self, func: Callable[[Any], Any], arg: Any) -> Any:
@@ -161,6 +166,8 @@ class TracedBody:
         except StopIteration:
             raise
         except BaseException as error:
+            if not self._sent:  # the server answers with its own 500, not this status
+                request.status = None
             request.fail(error)
             raise
         finally:
