@@ -50,6 +50,19 @@ def test_statements_are_client_spans_without_parameters(
     assert "alice" not in recorded and "bob" not in recorded
 
 
+def test_leading_comments_do_not_name_the_span(db: tuple[Any, Tracer, WaitingReporter]) -> None:
+    """The name is the first keyword after sqlcommenter-style leading comments (it was
+    ``/*`` or ``--``); a statement of comments only is ``query``."""
+    connection, tracer, reporter = db
+    with tracer.start_active_span("handler"):
+        connection.execute("/* controller='users',route='/u' */ SELECT id FROM users")
+        connection.execute("-- report\n  /* nightly */ SELECT count(*) FROM users")
+        connection.execute("/* nothing but a comment */")
+    names = [span.operation_name for span in reporter.spans]
+    assert names == ["SELECT", "SELECT", "query", "handler"]
+    assert reporter.spans[0].tags["db.statement"].startswith("/* controller=")
+
+
 def test_long_statements_are_cut(tmp_path: Path) -> None:
     tracer, reporter = waiting_tracer()
     connection = dbapi.wrap(

@@ -183,9 +183,23 @@ def _finish(span: Span) -> None:
 
 
 def _verb(statement: str) -> str:
-    """The statement's first keyword in upper case (bounded names: never the statement)."""
-    words = statement.lstrip(" \t\r\n(").split(None, 1)
-    return words[0].upper()[:32] if words else "query"
+    """The statement's first keyword in upper case (bounded names: never the statement),
+    after any leading ``/* ... */`` or ``-- ...`` comments (sqlcommenter-style tags)."""
+    text = statement.lstrip(_SPACE)
+    for _ in range(8):  # a few comments at most, then the name is "query"
+        if text.startswith("/*"):
+            end = text.find("*/", 2)
+            text = "" if end == -1 else text[end + 2 :].lstrip(_SPACE)
+        elif text.startswith("--"):
+            end = text.find("\n", 2)
+            text = "" if end == -1 else text[end + 1 :].lstrip(_SPACE)
+        else:
+            break
+    words = text.split(None, 1)
+    return words[0].upper()[:32] if words and not text.startswith(("/*", "--")) else "query"
+
+
+_SPACE = " \t\r\n("
 
 
 def _text(statement: Any) -> str:
