@@ -213,6 +213,36 @@ def test_fastapi_routes_are_templates() -> None:
     assert span.operation_name == "GET /items/{item_id}"
 
 
+def test_the_span_ends_with_the_response_not_the_background_task() -> None:
+    """A background task runs after the response (the client has its answer): the span
+    ends when the last chunk was sent, before the task's own span starts, and an error the
+    task raises is still recorded on it. The span lasted as long as the task did."""
+    background = pytest.importorskip("starlette.background")
+    tracer, reporter = waiting_tracer("bg-app")
+    release = threading.Event()
+
+    async def task() -> None:
+        with tracer.start_active_span("send-email"):
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, WAIT)
+        raise LookupError("mail server gone")
+
+    async def order(request: Any) -> Any:
+        return responses.PlainTextResponse("ordered", background=background.BackgroundTask(task))
+
+    app = applications.Starlette(routes=[routing.Route("/order", order)])
+    with asgi_server(ASGIMiddleware(app, tracer)) as url:
+        assert fetch(f"{url}/order") == (200, b"ordered")
+        release.set()  # only now, with the answer in hand, may the task end
+        email, served = reporter.wait_for(2)
+    assert (served.operation_name, email.operation_name) == ("GET /order", "send-email")
+    assert email.context.parent_id == served.context.span_id
+    assert served.finish_time is not None and email.finish_time is not None
+    assert served.finish_time <= email.start_time + 1e-6 < email.finish_time
+    assert served.tags["http.status_code"] == 200
+    assert served.tags["error"] is True
+    assert served.logs[0].fields["error.kind"] == "LookupError"
+
+
 def test_routes_are_found_without_scope_route() -> None:
     """Starlette before 0.50 records no ``scope["route"]``: the router is matched again."""
     site = Site(waiting_tracer()[0])

@@ -75,8 +75,9 @@ class ServerRequest:
         if scope is not None:
             scope.close()
 
-    def finish(self) -> None:
-        """Tag the status (5xx is an error), leave the scope and end the span, once."""
+    def finish(self, finish_time: Optional[float] = None) -> None:
+        """Tag the status (5xx is an error), leave the scope and end the span, once (at
+        ``finish_time``, seconds since the epoch, when given)."""
         if self._finished:
             return
         self._finished = True
@@ -88,7 +89,7 @@ class ServerRequest:
                 span.set_tag("http.status_code", status)
                 if status >= 500:
                     span.set_tag("error", True)
-            span.finish()
+            span.finish(finish_time)
         except Exception:  # the scope belonged to another context, or a reporter bug
             failed("finishing the server span")
 
