@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any, Optional
 from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
@@ -202,6 +203,46 @@ def test_a_streamed_body_keeps_the_span_open_until_close() -> None:
     assert active == [span, span]
     assert span.tags["error"] is True
     assert span.logs[0].fields["error.kind"] == "RuntimeError"
+
+
+def test_a_scope_left_by_the_body_does_not_outlive_the_request() -> None:
+    """A body generator paused inside ``with start_active_span`` leaves its scope above
+    the server span's: the middleware unwinds it (counted as leaked) and the server thread
+    is left with no active span. It kept the finished server span active between requests
+    (a pooled thread parented later work to it) and chained every request's scope and span
+    onto the last, never freed."""
+    tracer, reporter = waiting_tracer()
+    between: list[Optional[Span]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            with tracer.start_active_span("render"):
+                yield b"a"
+                yield b"b"
+
+        return body()
+
+    class Handler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # after each response
+            between.append(tracer.active_span)
+
+    # One thread serves every request in turn, as a worker thread of a pool does.
+    server = make_server("127.0.0.1", 0, WSGIMiddleware(app, tracer), handler_class=Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for _ in range(3):
+            assert get(f"http://127.0.0.1:{server.server_port}/page") == (200, b"ab")
+        spans = reporter.wait_for(6)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(WAIT)
+    assert between == [None, None, None]
+    assert [s.operation_name for s in spans] == ["render", "GET"] * 3
+    assert tracer.metrics["scopes_leaked"] == 3
 
 
 def test_skipped_paths_are_not_traced() -> None:

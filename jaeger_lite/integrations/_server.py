@@ -71,9 +71,14 @@ class ServerRequest:
             self._scope = self.span.tracer.scope_manager.activate(self.span, False)
 
     def deactivate(self) -> None:
+        """Leave the scope as the end of a ``with`` block does: scopes the application
+        left active above it (a generator paused inside ``with start_active_span``) are
+        unwound and counted as leaked. ``close()`` did nothing under them, so a pooled
+        server thread kept every request's scope and span, chained, and parented later
+        work to a finished span."""
         scope, self._scope = self._scope, None
         if scope is not None:
-            scope.close()
+            scope.__exit__(None, None, None)
 
     def finish(self, finish_time: Optional[float] = None) -> None:
         """Tag the status (5xx is an error), leave the scope and end the span, once (at
