@@ -71,7 +71,11 @@ def traced(
                         try:
                             send = yield value
                         except GeneratorExit:
-                            await agen.aclose()
+                            steps.resume()  # the body's with blocks end in its own stack
+                            try:
+                                await agen.aclose()
+                            finally:
+                                steps.pause()
                             raise
                         except BaseException as exc:  # thrown in by the consumer: forward it
                             throw = exc
@@ -135,7 +139,11 @@ def _trace_gen(
             try:
                 send = yield value
             except GeneratorExit:
-                gen.close()
+                steps.resume()  # the body's with blocks end in its own stack
+                try:
+                    gen.close()
+                finally:
+                    steps.pause()
                 raise
             except BaseException as exc:  # thrown in by the consumer: forward it
                 throw = exc

@@ -225,6 +225,40 @@ def test_a_scope_the_body_holds_across_yield_stays_in_the_body(manager: type) ->
     assert tracer.metrics["scopes_leaked"] == 0
 
 
+def test_closing_early_ends_the_bodys_scopes_in_its_own_stack(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """close()/aclose() while the body holds a scope across its yield: the body's with
+    block ends where its scope is active, so its span finishes and no leak is counted."""
+
+    @tracer.trace("rows")
+    def rows() -> Iterator[int]:
+        with tracer.start_active_span("query"):
+            yield 1
+            yield 2
+
+    @tracer.trace("arows")
+    async def arows() -> AsyncIterator[int]:
+        with tracer.start_active_span("aquery"):
+            yield 1
+            yield 2
+
+    async def close_async() -> None:
+        agen = arows()
+        assert await agen.__anext__() == 1
+        await agen.aclose()
+
+    with tracer.start_active_span("consumer") as consumer:
+        gen = rows()
+        assert next(gen) == 1
+        gen.close()
+        assert tracer.active_span is consumer.span
+    asyncio.run(close_async())
+    names = [span.operation_name for span in reporter.spans]
+    assert names == ["query", "rows", "consumer", "aquery", "arows"]
+    assert tracer.metrics["scopes_leaked"] == 0
+
+
 def test_generator_return_value_and_send(tracer: Tracer) -> None:
     """send() values and the return value pass through the wrapper."""
 
