@@ -195,6 +195,32 @@ def test_a_websocket_connection_is_one_span(service: tuple[str, Site, WaitingRep
     assert span.tags["http.url"].startswith("ws://127.0.0.1:")
 
 
+def test_a_websocket_closed_before_accept_is_a_403() -> None:
+    """An endpoint that closes the socket before accepting it (and a path no route
+    matches): the server refuses the handshake with 403, as the ASGI spec says, and the
+    span says so (it had no status)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    tracer, reporter = waiting_tracer("ws-app")
+
+    async def members_only(websocket: Any) -> None:
+        await websocket.close(code=1008)
+
+    app = applications.Starlette(routes=[routing.WebSocketRoute("/members", members_only)])
+    with asgi_server(ASGIMiddleware(app, tracer)) as url:
+        for path in ("/members", "/nowhere"):
+            with pytest.raises(InvalidStatus) as refused:
+                connect(url.replace("http", "ws") + path, open_timeout=WAIT)
+            assert refused.value.response.status_code == 403
+        spans = reporter.wait_for(2)
+    assert [(s.operation_name, s.tags["http.status_code"]) for s in spans] == [
+        ("WEBSOCKET /members", 403),
+        ("WEBSOCKET", 403),
+    ]
+    assert not any(s.tags.get("error") for s in spans)
+
+
 def test_fastapi_routes_are_templates() -> None:
     """FastAPI's path operations name the span (``GET /items/{item_id}``), with the
     middleware added the FastAPI way (inside the app's own error middleware)."""

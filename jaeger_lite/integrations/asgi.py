@@ -47,7 +47,8 @@ class ASGIMiddleware:
 
     The options are those of :class:`~jaeger_lite.integrations.wsgi.WSGIMiddleware`
     (``tracer``, ``skip_paths``, ``span_name``, ``redact``). A WebSocket span is named
-    ``WEBSOCKET /route`` and tagged ``http.status_code`` 101 once accepted.
+    ``WEBSOCKET /route`` and tagged ``http.status_code`` 101 once accepted (403 when closed
+    before).
     """
 
     def __init__(
@@ -90,6 +91,8 @@ class ASGIMiddleware:
                 request.status = 101
             elif kind == "websocket.http.response.start":  # the handshake was refused
                 request.status = _status(message.get("status"))
+            elif kind == "websocket.close" and request.status is None:
+                request.status = 403  # closed before accept: the server answers 403 (ASGI)
             await send(message)
             if kind in _LAST_BODY and not sent and not message.get("more_body", False):
                 sent.append(time())
