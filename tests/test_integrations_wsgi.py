@@ -4,10 +4,15 @@ tags, errors, a streamed body held open until close(), skipped paths, broken tra
 from __future__ import annotations
 
 import http.client
+import os
+import socket
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -243,6 +248,76 @@ def test_a_scope_left_by_the_body_does_not_outlive_the_request() -> None:
     assert between == [None, None, None]
     assert [s.operation_name for s in spans] == ["render", "GET"] * 3
     assert tracer.metrics["scopes_leaked"] == 3
+
+
+GUNICORN_APP = """
+import os
+import socket
+
+from jaeger_lite import InMemoryReporter, Tracer
+from jaeger_lite.integrations import WSGIMiddleware
+
+SENDFILE = []
+_sendfile = socket.socket.sendfile
+
+
+def counting_sendfile(self, *args, **kwargs):
+    SENDFILE.append(1)
+    return _sendfile(self, *args, **kwargs)
+
+
+socket.socket.sendfile = counting_sendfile
+reporter = InMemoryReporter()
+tracer = Tracer("files", reporter)
+
+
+def files(environ, start_response):
+    if environ["PATH_INFO"] == "/stats":
+        spans = [span.tags.get("http.url", "").rpartition("/")[2] for span in reporter.spans]
+        body = f"{len(SENDFILE)} {','.join(spans)}".encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+    start_response("200 OK", [("Content-Length", str(os.path.getsize(__file__)))])
+    return environ["wsgi.file_wrapper"](open(__file__, "rb"))
+
+
+app = WSGIMiddleware(files, tracer)
+"""
+
+
+def test_the_servers_file_wrapper_reaches_it_and_close_ends_the_span(tmp_path: Path) -> None:
+    """An app returning ``environ["wsgi.file_wrapper"](file)`` (Flask's send_file,
+    WhiteNoise) under gunicorn: the server still sees its own wrapper and sends the file
+    with ``sendfile()`` (the middleware's wrapper hid it: the file was read and copied in
+    8 KB blocks), and the span ends when gunicorn closes it."""
+    pytest.importorskip("gunicorn")
+    if not hasattr(os, "fork"):
+        pytest.skip("gunicorn needs os.fork")
+    (tmp_path / "files_app.py").write_text(GUNICORN_APP)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # requests queue here until the worker has booted
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), root]))
+    command = [sys.executable, "-m", "gunicorn", "--workers=1", "--worker-class=sync"]
+    command += [f"--bind=fd://{listener.fileno()}", "--graceful-timeout=5", "files_app:app"]
+    proc = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        pass_fds=(listener.fileno(),),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        source = (tmp_path / "files_app.py").read_bytes()
+        assert get(f"{url}/page.css") == (200, source)
+        assert get(f"{url}/stats") == (200, b"1 page.css")
+    finally:
+        proc.terminate()
+        proc.wait(WAIT)
+        listener.close()
 
 
 def test_skipped_paths_are_not_traced() -> None:

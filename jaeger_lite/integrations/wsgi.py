@@ -95,6 +95,9 @@ class WSGIMiddleware:
             request.finish()
             raise
         request.deactivate()  # the server, not the application, runs from here on
+        wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(wrapper, type) and isinstance(result, wrapper):
+            return _file_body(result, request)
         return TracedBody(result, request)
 
     def _start(self, environ: Environ) -> Optional[ServerRequest]:
@@ -181,6 +184,30 @@ class TracedBody:
                 self._call(lambda _: close(), None)
         finally:
             request.finish()
+
+
+def _file_body(result: Any, request: ServerRequest) -> Iterable[bytes]:
+    """The server's own ``wsgi.file_wrapper``, handed back as it is, so the server still
+    recognises it and sends the file with ``sendfile()`` (gunicorn; Flask's ``send_file``
+    and WhiteNoise return one): its ``close()``, which the server calls, ends the span. No
+    application code runs while it is read. A wrapper refusing the attribute is wrapped."""
+    close = getattr(result, "close", None)
+
+    def close_and_finish() -> None:
+        try:
+            if close is not None:
+                close()
+        except BaseException as error:
+            request.fail(error)
+            raise
+        finally:
+            request.finish()
+
+    try:
+        result.close = close_and_finish
+    except Exception:  # a wrapper with slots or a read-only close
+        return TracedBody(result, request)
+    return result  # type: ignore[no-any-return]
 
 
 def environ_headers(environ: Mapping[str, Any]) -> dict[str, str]:
