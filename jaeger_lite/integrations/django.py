@@ -106,6 +106,7 @@ def _traced_chunks(state: ServerRequest, chunks: Iterable[bytes]) -> Iterator[by
     """A streamed body's chunks, the span active while the view's iterator makes each (as
     under the WSGI middleware) and an exception it raises recorded on the span."""
     iterator = iter(chunks)
+    sent = False
     while True:
         state.activate()
         try:
@@ -113,10 +114,13 @@ def _traced_chunks(state: ServerRequest, chunks: Iterable[bytes]) -> Iterator[by
         except StopIteration:
             return
         except BaseException as error:
+            if not sent:  # the status was never sent: the server answers its own 500
+                state.status = None
             state.fail(error)
             raise
         finally:
             state.deactivate()
+        sent = True
         yield chunk
 
 
