@@ -55,7 +55,8 @@ def stream(request: Any) -> StreamingHttpResponse:
 def broken_stream(request: Any) -> StreamingHttpResponse:
     def chunks() -> Iterator[bytes]:
         STATE["stream_span"] = jaeger_lite.global_tracer().active_span
-        yield b"first;"
+        if request.GET.get("at") != "start":
+            yield b"first;"
         raise ConnectionError("export source gone")
 
     return StreamingHttpResponse(chunks())

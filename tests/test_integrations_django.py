@@ -119,6 +119,12 @@ def test_an_exception_in_a_streamed_body_is_recorded(
     assert span.tags["http.status_code"] == 200
     assert span.tags["error"] is True
     assert span.logs[0].fields["error.kind"] == "ConnectionError"
+    # Before the first chunk nothing was sent: the server answers 500, the span has no 200.
+    reporter.clear()
+    assert fetch(f"{url}/broken-stream/?at=start")[0] == 500
+    (span,) = reporter.wait_for(1)
+    assert "http.status_code" not in span.tags
+    assert span.tags["error"] is True
 
 
 def test_skipped_and_unmatched_paths(traced: tuple[str, Tracer, WaitingReporter]) -> None:
