@@ -127,8 +127,9 @@ class TracedCursor:
 
     def _traced(self, method: Callable[..., Any], statement: Any, args: Any, kwargs: Any) -> Any:
         span = _start(self._settings, statement)
-        if span is None:
-            return method(statement, *args, **kwargs)
+        if span is None:  # still this cursor, so its later statements in a span are traced
+            result = method(statement, *args, **kwargs)
+            return self if result is self._cursor else result
         try:
             result = method(statement, *args, **kwargs)
         except BaseException as error:
@@ -144,8 +145,15 @@ class TracedCursor:
     def __iter__(self) -> Iterator[Any]:
         return iter(self._cursor)
 
+    def __next__(self) -> Any:  # next(cursor): sqlite3's cursors are their own iterators
+        return next(self._cursor)
+
     def __enter__(self) -> TracedCursor:
-        self._cursor.__enter__()
+        enter = getattr(type(self._cursor), "__enter__", None)
+        if enter is None:  # as `with` says of the driver's own cursor
+            name = type(self._cursor).__name__
+            raise TypeError(f"'{name}' object does not support the context manager protocol")
+        enter(self._cursor)
         return self
 
     def __exit__(self, *exc_info: Any) -> Any:
