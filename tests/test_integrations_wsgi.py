@@ -174,6 +174,26 @@ def test_a_status_never_sent_is_not_recorded() -> None:
     assert all(span.tags["error"] is True for span in spans)
 
 
+def test_a_one_chunk_body_keeps_its_content_length() -> None:
+    """wsgiref sets ``Content-Length`` for a one-item list body the app gave none for; the
+    middleware's wrapper had no length, so the answer went out without one."""
+    tracer, reporter = waiting_tracer()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    with wsgi_server(WSGIMiddleware(app, tracer)) as url:
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        assert (response.getheader("Content-Length"), response.read()) == ("5", b"hello")
+        connection.close()
+        (span,) = reporter.wait_for(1)
+    assert span.tags["http.status_code"] == 200
+
+
 def test_a_streamed_body_keeps_the_span_open_until_close() -> None:
     """The span is active while the generator runs and ends only when the server closes
     the response, after the last chunk; an error while streaming is recorded."""

@@ -98,6 +98,8 @@ class WSGIMiddleware:
         wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(wrapper, type) and isinstance(result, wrapper):
             return _file_body(result, request)
+        if result.__class__ is list or result.__class__ is tuple:
+            return ReadyBody(result, request)
         return TracedBody(result, request)
 
     def _start(self, environ: Environ) -> Optional[ServerRequest]:
@@ -184,6 +186,16 @@ class TracedBody:
                 self._call(lambda _: close(), None)
         finally:
             request.finish()
+
+
+class ReadyBody(TracedBody):
+    """A list or tuple body: it has a length, as the application's own had, so a server
+    that sets ``Content-Length`` from a one-chunk body (wsgiref, waitress) still does."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return len(self._result)  # type: ignore[arg-type]
 
 
 def _file_body(result: Any, request: ServerRequest) -> Iterable[bytes]:
