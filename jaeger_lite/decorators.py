@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncGenerator, Generator, Mapping
+from contextvars import Token
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -17,6 +18,7 @@ from typing import (
     TypeVar,
 )
 
+from .scope import ContextVarsScopeManager, Scope, ThreadLocalScopeManager
 from .span import record_error
 
 if TYPE_CHECKING:
@@ -50,12 +52,12 @@ def traced(
                 tracer = get_tracer()
                 agen = func(*args, **kwargs)
                 span = tracer.start_span(name, tags=span_tags)
-                activate = tracer.scope_manager.activate
+                steps = _Steps(tracer.scope_manager, span)
                 send: Any = None
                 throw: Optional[BaseException] = None
                 try:
                     while True:
-                        scope = activate(span, False)
+                        steps.resume()
                         try:
                             if throw is None:
                                 value = await agen.asend(send)
@@ -65,11 +67,15 @@ def traced(
                         except StopAsyncIteration:
                             return
                         finally:
-                            scope.close()
+                            steps.pause()
                         try:
                             send = yield value
                         except GeneratorExit:
-                            await agen.aclose()
+                            steps.resume()  # the body's with blocks end in its own stack
+                            try:
+                                await agen.aclose()
+                            finally:
+                                steps.pause()
                             raise
                         except BaseException as exc:  # thrown in by the consumer: forward it
                             throw = exc
@@ -77,6 +83,7 @@ def traced(
                     record_error(span, exc, exc.__traceback__)
                     raise
                 finally:
+                    steps.end()
                     span.finish()
 
             return agen_wrapper  # type: ignore[return-value]
@@ -113,12 +120,12 @@ def _trace_gen(
 ) -> Generator[Any, Any, Any]:
     """Drive ``gen`` step by step, activating the span only while its body runs."""
     span = tracer.start_span(name, tags=tags)
-    activate = tracer.scope_manager.activate
+    steps = _Steps(tracer.scope_manager, span)
     send: Any = None
     throw: Optional[BaseException] = None
     try:
         while True:
-            scope = activate(span, False)
+            steps.resume()
             try:
                 if throw is None:
                     value = gen.send(send)
@@ -128,11 +135,15 @@ def _trace_gen(
             except StopIteration as stop:
                 return stop.value
             finally:
-                scope.close()
+                steps.pause()
             try:
                 send = yield value
             except GeneratorExit:
-                gen.close()
+                steps.resume()  # the body's with blocks end in its own stack
+                try:
+                    gen.close()
+                finally:
+                    steps.pause()
                 raise
             except BaseException as exc:  # thrown in by the consumer: forward it
                 throw = exc
@@ -140,4 +151,65 @@ def _trace_gen(
         record_error(span, exc, exc.__traceback__)
         raise
     finally:
+        steps.end()
         span.finish()
+
+
+class _Steps:
+    """A traced generator's own stack of active scopes: its span's scope and whatever the
+    body leaves open across a ``yield`` (``with start_active_span(...)`` around it). The
+    stack is active while a step of the body runs and set aside between steps, the
+    consumer's own scope restored exactly: nothing of the body's leaks into the consumer,
+    and the body finds its scopes again at the next step. Under a scope manager not of
+    this package, the span is activated for each step and its scope closed after it."""
+
+    __slots__ = ("_manager", "_saved", "_top", "scope")
+
+    def __init__(self, manager: Any, span: Any) -> None:
+        self._manager = manager
+        self.scope: Scope = manager.activate(span, False)
+        self._top: Optional[Scope] = self.scope
+        self._saved: Any = None
+        self._set_aside(self.scope)
+
+    def _set_aside(self, scope: Scope) -> None:
+        """Right after ``activate``: restore what was active before it."""
+        manager = self._manager
+        if isinstance(manager, ContextVarsScopeManager):  # by value: the token stays the
+            manager._var.set(scope._previous_scope())  # scope's, should the body close it
+        elif isinstance(manager, ThreadLocalScopeManager):
+            manager._local.active = scope._previous_scope()
+        else:
+            scope.close()
+
+    def resume(self) -> None:
+        manager = self._manager
+        if isinstance(manager, ContextVarsScopeManager):
+            self._saved = manager._var.set(self._top)
+        elif isinstance(manager, ThreadLocalScopeManager):
+            self._saved = getattr(manager._local, "active", None)
+            manager._local.active = self._top
+        else:
+            self.scope = manager.activate(self.scope.span, False)
+
+    def pause(self) -> None:
+        manager = self._manager
+        if isinstance(manager, ContextVarsScopeManager):
+            var = manager._var
+            self._top = var.get()
+            try:
+                var.reset(self._saved)
+            except ValueError:  # the body switched contexts (it cannot): restore by value
+                old = self._saved.old_value
+                var.set(None if old is Token.MISSING else old)
+        elif isinstance(manager, ThreadLocalScopeManager):
+            self._top = getattr(manager._local, "active", None)
+            manager._local.active = self._saved
+        else:
+            self.scope.close()
+
+    def end(self) -> None:
+        """The body is over: its scope is closed wherever a context still holds it."""
+        if isinstance(self._manager, (ContextVarsScopeManager, ThreadLocalScopeManager)):
+            self.scope._closed = True
+        self._top = None

@@ -10,6 +10,8 @@ from typing import Any
 import django
 from django.conf import settings
 
+import jaeger_lite
+
 if not settings.configured:
     settings.configure(
         DEBUG=False,
@@ -50,6 +52,16 @@ def stream(request: Any) -> StreamingHttpResponse:
     return StreamingHttpResponse(chunks())
 
 
+def broken_stream(request: Any) -> StreamingHttpResponse:
+    def chunks() -> Iterator[bytes]:
+        STATE["stream_span"] = jaeger_lite.global_tracer().active_span
+        if request.GET.get("at") != "start":
+            yield b"first;"
+        raise ConnectionError("export source gone")
+
+    return StreamingHttpResponse(chunks())
+
+
 def item(request: Any, pk: int) -> HttpResponse:
     return HttpResponse(f"item {pk}")
 
@@ -62,6 +74,7 @@ urlpatterns = [
     path("stock/<str:item>/", stock),
     path("fail/", fail),
     path("stream/", stream),
+    path("broken-stream/", broken_stream),
     path("health/", health),
     path("api/", include([path("v1/items/<int:pk>/", item)])),
 ]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import jaeger_lite
-from jaeger_lite import InMemoryReporter, Tracer
+from jaeger_lite import ContextVarsScopeManager, InMemoryReporter, ThreadLocalScopeManager, Tracer
 from jaeger_lite.testing import capture_spans
 
 
@@ -177,6 +177,86 @@ def test_generator_span_covers_the_whole_iteration(
     *items, outer = reporter.spans
     assert outer.operation_name.endswith("numbers")
     assert all(s.context.parent_id == outer.context.span_id for s in items)
+
+
+@pytest.mark.parametrize("manager", [ContextVarsScopeManager, ThreadLocalScopeManager])
+def test_a_scope_the_body_holds_across_yield_stays_in_the_body(manager: type) -> None:
+    """A ``with start_active_span`` around a ``yield`` in a traced generator (sync and
+    async): the consumer between items sees its own span, never the body's nor the
+    generator's (the generator's span stayed active in the consumer after the loop), the
+    body finds its scope again at the next step, and nothing is counted as leaked."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("gen", reporter, scope_manager=manager())
+    seen: list[object] = []
+
+    @tracer.trace("rows")
+    def rows() -> Iterator[int]:
+        with tracer.start_active_span("query"):
+            yield 1
+            seen.append(("body", tracer.active_span))
+            yield 2
+
+    @tracer.trace("arows")
+    async def arows() -> AsyncIterator[int]:
+        with tracer.start_active_span("aquery"):
+            yield 1
+            await asyncio.sleep(0)
+            seen.append(("body", tracer.active_span))
+            yield 2
+
+    async def consume_async() -> None:
+        with tracer.start_active_span("aconsumer") as scope:
+            async for _ in arows():
+                seen.append(tracer.active_span is scope.span)  # noqa: PERF401 (in order)
+            seen.append(tracer.active_span is scope.span)
+
+    with tracer.start_active_span("consumer") as consumer:
+        for _ in rows():
+            seen.append(tracer.active_span is consumer.span)  # noqa: PERF401 (in order)
+        seen.append(tracer.active_span is consumer.span)
+    asyncio.run(consume_async())
+    assert tracer.active_span is None
+    spans = {span.operation_name: span for span in reporter.spans}
+    query, aquery = spans["query"], spans["aquery"]
+    assert seen == [True, ("body", query), True, True, True, ("body", aquery), True, True]
+    assert query.context.parent_id == spans["rows"].context.span_id
+    assert spans["rows"].context.parent_id == spans["consumer"].context.span_id
+    assert aquery.context.parent_id == spans["arows"].context.span_id
+    assert tracer.metrics["scopes_leaked"] == 0
+
+
+def test_closing_early_ends_the_bodys_scopes_in_its_own_stack(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """close()/aclose() while the body holds a scope across its yield: the body's with
+    block ends where its scope is active, so its span finishes and no leak is counted."""
+
+    @tracer.trace("rows")
+    def rows() -> Iterator[int]:
+        with tracer.start_active_span("query"):
+            yield 1
+            yield 2
+
+    @tracer.trace("arows")
+    async def arows() -> AsyncIterator[int]:
+        with tracer.start_active_span("aquery"):
+            yield 1
+            yield 2
+
+    async def close_async() -> None:
+        agen = arows()
+        assert await agen.__anext__() == 1
+        await agen.aclose()
+
+    with tracer.start_active_span("consumer") as consumer:
+        gen = rows()
+        assert next(gen) == 1
+        gen.close()
+        assert tracer.active_span is consumer.span
+    asyncio.run(close_async())
+    names = [span.operation_name for span in reporter.spans]
+    assert names == ["query", "rows", "consumer", "aquery", "arows"]
+    assert tracer.metrics["scopes_leaked"] == 0
 
 
 def test_generator_return_value_and_send(tracer: Tracer) -> None:

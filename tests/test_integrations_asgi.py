@@ -195,6 +195,32 @@ def test_a_websocket_connection_is_one_span(service: tuple[str, Site, WaitingRep
     assert span.tags["http.url"].startswith("ws://127.0.0.1:")
 
 
+def test_a_websocket_closed_before_accept_is_a_403() -> None:
+    """An endpoint that closes the socket before accepting it (and a path no route
+    matches): the server refuses the handshake with 403, as the ASGI spec says, and the
+    span says so (it had no status)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    tracer, reporter = waiting_tracer("ws-app")
+
+    async def members_only(websocket: Any) -> None:
+        await websocket.close(code=1008)
+
+    app = applications.Starlette(routes=[routing.WebSocketRoute("/members", members_only)])
+    with asgi_server(ASGIMiddleware(app, tracer)) as url:
+        for path in ("/members", "/nowhere"):
+            with pytest.raises(InvalidStatus) as refused:
+                connect(url.replace("http", "ws") + path, open_timeout=WAIT)
+            assert refused.value.response.status_code == 403
+        spans = reporter.wait_for(2)
+    assert [(s.operation_name, s.tags["http.status_code"]) for s in spans] == [
+        ("WEBSOCKET /members", 403),
+        ("WEBSOCKET", 403),
+    ]
+    assert not any(s.tags.get("error") for s in spans)
+
+
 def test_fastapi_routes_are_templates() -> None:
     """FastAPI's path operations name the span (``GET /items/{item_id}``), with the
     middleware added the FastAPI way (inside the app's own error middleware)."""
@@ -211,6 +237,36 @@ def test_fastapi_routes_are_templates() -> None:
         assert fetch(f"{url}/items/5") == (200, b'{"item":5,"traced":true}')
         (span,) = reporter.wait_for(1)
     assert span.operation_name == "GET /items/{item_id}"
+
+
+def test_the_span_ends_with_the_response_not_the_background_task() -> None:
+    """A background task runs after the response (the client has its answer): the span
+    ends when the last chunk was sent, before the task's own span starts, and an error the
+    task raises is still recorded on it. The span lasted as long as the task did."""
+    background = pytest.importorskip("starlette.background")
+    tracer, reporter = waiting_tracer("bg-app")
+    release = threading.Event()
+
+    async def task() -> None:
+        with tracer.start_active_span("send-email"):
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, WAIT)
+        raise LookupError("mail server gone")
+
+    async def order(request: Any) -> Any:
+        return responses.PlainTextResponse("ordered", background=background.BackgroundTask(task))
+
+    app = applications.Starlette(routes=[routing.Route("/order", order)])
+    with asgi_server(ASGIMiddleware(app, tracer)) as url:
+        assert fetch(f"{url}/order") == (200, b"ordered")
+        release.set()  # only now, with the answer in hand, may the task end
+        email, served = reporter.wait_for(2)
+    assert (served.operation_name, email.operation_name) == ("GET /order", "send-email")
+    assert email.context.parent_id == served.context.span_id
+    assert served.finish_time is not None and email.finish_time is not None
+    assert served.finish_time <= email.start_time + 1e-6 < email.finish_time
+    assert served.tags["http.status_code"] == 200
+    assert served.tags["error"] is True
+    assert served.logs[0].fields["error.kind"] == "LookupError"
 
 
 def test_routes_are_found_without_scope_route() -> None:

@@ -29,6 +29,9 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     path = environ["PATH_INFO"]
     if path == "/slow":
         RELEASE.wait(WAIT)
+    if path == "/moved":
+        start_response("302 Found", [("Location", "/ok"), ("Content-Length", "0")])
+        return [b""]
     status = "500 Internal Server Error" if path == "/boom" else "200 OK"
     start_response(status, [("Content-Type", "text/plain")])
     return [path.encode()]
@@ -151,6 +154,100 @@ def test_a_timeout_is_an_error(
     assert span.tags["error"] is True
     assert "http.status_code" not in span.tags
     assert span.logs[0].fields["error.kind"] == type(raised.value).__name__
+
+
+def follow_httpx(url: str) -> int:
+    with httpx.Client(timeout=WAIT, follow_redirects=True) as client:
+        return int(client.get(url).status_code)
+
+
+def follow_urllib3(url: str) -> int:
+    with urllib3.PoolManager(timeout=WAIT) as pool:
+        return int(pool.request("GET", url).status)
+
+
+FOLLOW: dict[str, tuple[str, Callable[[str], int]]] = {
+    "requests": ("requests", lambda url: get_requests(url, WAIT)),
+    "httpx": ("httpx", follow_httpx),
+    "urllib3": ("urllib3", follow_urllib3),
+    "urllib": ("urllib", lambda url: get_urllib(url, WAIT)),
+}
+
+
+@pytest.mark.parametrize("name", FOLLOW)
+def test_each_redirect_hop_is_a_span_of_its_own(
+    name: str, server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
+) -> None:
+    """A followed redirect is two client spans, one after the other, each with its own URL
+    and status, each the parent of the server span it reached (requests followed redirects
+    inside the first span: one span of the first URL tagged with the last status, two
+    server spans under it)."""
+    url, server_spans = server
+    tracer, reporter = client
+    library, follow = FOLLOW[name]
+    instrument(library, tracer=tracer)
+    with tracer.start_active_span("caller"):
+        assert follow(f"{url}/moved") == 200
+    spans = reporter.wait_for(3)
+    (caller,) = [s for s in spans if s.operation_name == "caller"]
+    hops = sorted((s for s in spans if s is not caller), key=lambda s: s.start_time)
+    assert hops[0].finish_time is not None
+    assert hops[0].finish_time <= hops[1].start_time + 1e-6  # one after the other
+    assert [(s.tags["http.url"], s.tags["http.status_code"]) for s in hops] == [
+        (f"{url}/moved", 302),
+        (f"{url}/ok", 200),
+    ]
+    assert {s.context.parent_id for s in hops} == {caller.context.span_id}
+    served = server_spans.in_trace(caller.context.trace_id, 2)
+    assert sorted((s.tags["http.url"], s.context.parent_id) for s in served) == sorted(
+        (s.tags["http.url"], s.context.span_id) for s in hops
+    )
+
+
+STALE = "1:2:0:1"  # a context the caller forwarded by hand, in its own spelling
+SEND_STALE: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "requests": (
+        "requests",
+        lambda url: requests.get(url, headers={"Uber-Trace-Id": STALE}, timeout=WAIT),
+    ),
+    "httpx": ("httpx", lambda url: httpx.get(url, headers=[("Uber-Trace-Id", STALE)])),
+    "urllib3": (
+        "urllib3",
+        lambda url: urllib3.PoolManager(timeout=WAIT).request(
+            "GET", url, headers={"Uber-Trace-Id": STALE}
+        ),
+    ),
+    "urllib3-pool": (
+        "urllib3",
+        lambda url: urllib3.connection_from_url(
+            url, headers={"UBER-TRACE-ID": STALE}, timeout=WAIT
+        ).urlopen("GET", "/ok"),
+    ),
+    "urllib": (
+        "urllib",
+        lambda url: urllib.request.urlopen(
+            urllib.request.Request(url, headers={"Uber-Trace-Id": STALE}), timeout=WAIT
+        ).close(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SEND_STALE)
+def test_the_injected_context_replaces_the_callers_in_any_case(
+    name: str, server: tuple[str, WaitingReporter], client: tuple[Tracer, WaitingReporter]
+) -> None:
+    """A caller's own ``Uber-Trace-Id`` (or the pool's default one) is replaced, never
+    sent next to ours: urllib3 sent both, and the server read the two as one corrupt value
+    (a new trace)."""
+    url, server_spans = server
+    tracer, reporter = client
+    library, send = SEND_STALE[name]
+    instrument(library, tracer=tracer)
+    with tracer.start_active_span("caller"):
+        send(f"{url}/ok")
+    span, caller = reporter.wait_for(2)
+    (served,) = server_spans.in_trace(caller.context.trace_id)
+    assert served.context.parent_id == span.context.span_id
 
 
 def test_requests_over_urllib3_is_one_span(

@@ -50,6 +50,38 @@ def test_statements_are_client_spans_without_parameters(
     assert "alice" not in recorded and "bob" not in recorded
 
 
+def test_leading_comments_do_not_name_the_span(db: tuple[Any, Tracer, WaitingReporter]) -> None:
+    """The name is the first keyword after sqlcommenter-style leading comments (it was
+    ``/*`` or ``--``); a statement of comments only is ``query``."""
+    connection, tracer, reporter = db
+    with tracer.start_active_span("handler"):
+        connection.execute("/* controller='users',route='/u' */ SELECT id FROM users")
+        connection.execute("-- report\n  /* nightly */ SELECT count(*) FROM users")
+        connection.execute("/* nothing but a comment */")
+    names = [span.operation_name for span in reporter.spans]
+    assert names == ["SELECT", "SELECT", "query", "handler"]
+    assert reporter.spans[0].tags["db.statement"].startswith("/* controller=")
+
+
+def test_the_cursor_stays_the_drivers_in_and_out_of_spans(
+    db: tuple[Any, Tracer, WaitingReporter],
+) -> None:
+    """``next(cursor)`` works as on sqlite3's cursor (it raised TypeError inside a span); a
+    cursor from a statement run outside any span is still the traced one (it was the
+    driver's, so its later statements went untraced); ``with cursor`` fails as the
+    driver's does (TypeError, not AttributeError)."""
+    connection, tracer, reporter = db
+    outside = connection.execute("SELECT 1")
+    assert next(outside) == (1,)
+    with tracer.start_active_span("handler"):
+        assert next(connection.execute("SELECT 2")) == (2,)
+        assert outside.execute("SELECT 3").fetchone() == (3,)
+    assert [s.tags.get("db.statement") for s in reporter.spans] == ["SELECT 2", "SELECT 3", None]
+    with pytest.raises(TypeError, match="context manager"):
+        with connection.cursor():
+            pass
+
+
 def test_long_statements_are_cut(tmp_path: Path) -> None:
     tracer, reporter = waiting_tracer()
     connection = dbapi.wrap(

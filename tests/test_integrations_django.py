@@ -100,6 +100,33 @@ def test_a_streaming_response_ends_the_span_on_close(
     assert span.operation_name == "GET /stream/"
 
 
+def test_an_exception_in_a_streamed_body_is_recorded(
+    traced: tuple[str, Tracer, WaitingReporter],
+) -> None:
+    """The view's iterator raises after the first chunk: the span has the exception (it
+    had the 200 alone), and the span is active while the iterator runs, as under the WSGI
+    middleware."""
+    url, _, reporter = traced
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+    connection.request("GET", "/broken-stream/")
+    response = connection.getresponse()
+    assert (response.status, response.read(6)) == (200, b"first;")
+    connection.close()
+    (span,) = reporter.wait_for(1)
+    assert span.operation_name == "GET /broken-stream/"
+    assert site.STATE["stream_span"] is span
+    assert span.tags["http.status_code"] == 200
+    assert span.tags["error"] is True
+    assert span.logs[0].fields["error.kind"] == "ConnectionError"
+    # Before the first chunk nothing was sent: the server answers 500, the span has no 200.
+    reporter.clear()
+    assert fetch(f"{url}/broken-stream/?at=start")[0] == 500
+    (span,) = reporter.wait_for(1)
+    assert "http.status_code" not in span.tags
+    assert span.tags["error"] is True
+
+
 def test_skipped_and_unmatched_paths(traced: tuple[str, Tracer, WaitingReporter]) -> None:
     """JAEGER_LITE_SKIP_PATHS is served untraced; a 404 is named by the method."""
     url, _, reporter = traced

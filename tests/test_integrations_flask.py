@@ -7,6 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Optional
 
 import pytest
 
@@ -22,6 +23,12 @@ serving = pytest.importorskip("werkzeug.serving")
 def service() -> Iterator[tuple[str, WaitingReporter]]:
     tracer, reporter = waiting_tracer("flask-app")
     app = flask.Flask("traced")
+
+    @app.before_request
+    def check_login() -> Optional[tuple[str, int]]:  # registered before trace_app runs
+        if flask.request.args.get("login") == "no":
+            return "log in first", 401
+        return None
 
     @app.route("/users/<int:user_id>")
     def user(user_id: int) -> str:
@@ -69,6 +76,20 @@ def test_spans_are_named_by_the_url_rule(service: tuple[str, WaitingReporter]) -
     assert span.tags["http.route"] == "/users/<int:user_id>"
     assert span.tags["http.url"] == f"{url}/users/42"
     assert span.tags["http.status_code"] == 200
+
+
+def test_a_request_answered_by_an_earlier_before_request_is_named(
+    service: tuple[str, WaitingReporter],
+) -> None:
+    """A before_request function registered before trace_app answers the request itself
+    (a login check's 401): the span is still named by the matched rule (it was ``GET``,
+    the naming hook running after the one that answered)."""
+    url, reporter = service
+    reporter.clear()
+    assert fetch(f"{url}/users/42?login=no") == (401, "log in first")
+    (span,) = reporter.wait_for(1)
+    assert span.operation_name == "GET /users/<int:user_id>"
+    assert span.tags["http.status_code"] == 401
 
 
 def test_an_exception_answered_with_500_is_recorded(service: tuple[str, WaitingReporter]) -> None:

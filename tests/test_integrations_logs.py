@@ -198,3 +198,31 @@ def test_a_broken_tracer_never_breaks_logging(
     finally:
         log.removeHandler(span_logs)
     assert stream.getvalue() == "|||still logged\n"
+
+
+def test_extra_may_set_the_fields_once_installed(
+    logger: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    """``extra={"trace_id": ...}`` (an application's own correlation) is not a KeyError
+    raised into the logging call, as the stdlib's makeRecord raises for a field the record
+    factory set: the caller's value wins, the other fields stay; uninstalling puts the
+    stdlib's makeRecord back."""
+    log, stream, _ = logger
+    tracer, _ = waiting_tracer()
+    original = logging.Logger.makeRecord
+    install_log_correlation(tracer)
+    with tracer.start_active_span("work") as scope:
+        log.info("mine", extra={"trace_id": "from-the-caller", "order": 7})
+        log.info("positional %s", "args", extra=None)
+    adapter = logging.LoggerAdapter(log, {"span_id": "adapted"})
+    adapter.info("adapter")
+    uninstall_log_correlation()
+    assert logging.Logger.makeRecord is original
+    with pytest.raises(KeyError):  # the stdlib's own rule again: "message" is never allowed
+        log.info("x", extra={"message": "no"})
+    span_id = scope.span.context.span_id_hex
+    assert stream.getvalue().splitlines() == [
+        f"from-the-caller|{span_id}|True|mine",
+        f"{scope.span.context.trace_id_hex}|{span_id}|True|positional args",
+        "|adapted||adapter",
+    ]

@@ -99,9 +99,13 @@ def inject(span: Span, carrier: Any) -> None:
 
 
 def finish_client_span(
-    span: Span, status: Optional[int], error: Optional[BaseException] = None
+    span: Span,
+    status: Optional[int],
+    error: Optional[BaseException] = None,
+    finish_time: Optional[float] = None,
 ) -> None:
-    """Tag the answer's status (5xx is an error) or the exception, and end the span."""
+    """Tag the answer's status (5xx is an error) or the exception, and end the span (at
+    ``finish_time``, seconds since the epoch, when given)."""
     try:
         if error is not None:
             record_error(span, error, error.__traceback__)
@@ -109,7 +113,7 @@ def finish_client_span(
             span.set_tag("http.status_code", status)
             if status >= 500:
                 span.set_tag("error", True)
-        span.finish()
+        span.finish(finish_time)
     except Exception:  # a reporter's bug: never the application's problem
         failed("finishing a client span")
 

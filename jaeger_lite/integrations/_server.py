@@ -71,12 +71,18 @@ class ServerRequest:
             self._scope = self.span.tracer.scope_manager.activate(self.span, False)
 
     def deactivate(self) -> None:
+        """Leave the scope as the end of a ``with`` block does: scopes the application
+        left active above it (a generator paused inside ``with start_active_span``) are
+        unwound and counted as leaked. ``close()`` did nothing under them, so a pooled
+        server thread kept every request's scope and span, chained, and parented later
+        work to a finished span."""
         scope, self._scope = self._scope, None
         if scope is not None:
-            scope.close()
+            scope.__exit__(None, None, None)
 
-    def finish(self) -> None:
-        """Tag the status (5xx is an error), leave the scope and end the span, once."""
+    def finish(self, finish_time: Optional[float] = None) -> None:
+        """Tag the status (5xx is an error), leave the scope and end the span, once (at
+        ``finish_time``, seconds since the epoch, when given)."""
         if self._finished:
             return
         self._finished = True
@@ -88,7 +94,7 @@ class ServerRequest:
                 span.set_tag("http.status_code", status)
                 if status >= 500:
                     span.set_tag("error", True)
-            span.finish()
+            span.finish(finish_time)
         except Exception:  # the scope belonged to another context, or a reporter bug
             failed("finishing the server span")
 

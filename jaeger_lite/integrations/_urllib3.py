@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ._client import IN_CLIENT_CALL, Switch, finish_client_span, inject, start_client_span
+from ._common import failed
 from ._patch import Patch
 
 __all__ = ["patches"]
@@ -16,6 +17,7 @@ _HEADERS_AT = 1  # urlopen(method, url, body=None, headers=None, ...): headers i
 def patches(switch: Switch) -> list[Patch]:
     """The patches that trace ``urllib3``; ImportError when it is not installed."""
     import urllib3.connectionpool
+    from urllib3._collections import HTTPHeaderDict  # there in urllib3 1.26 and 2
 
     def make(urlopen: Callable[..., Any]) -> Callable[..., Any]:
         def traced_urlopen(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
@@ -25,13 +27,19 @@ def patches(switch: Switch) -> list[Patch]:
             span = start_client_span(config, "urllib3", method, _absolute(self, url))
             if span is None:
                 return urlopen(self, method, url, *args, **kwargs)
-            # A copy of the headers: the pool's defaults (self.headers) are shared.
-            if len(args) > _HEADERS_AT:
-                args = (*args[:_HEADERS_AT], _copy(args[_HEADERS_AT], self), *args[2:])
-                inject(span, args[_HEADERS_AT])
-            else:
-                kwargs["headers"] = _copy(kwargs.get("headers"), self)
-                inject(span, kwargs["headers"])
+            # A copy of the headers (the pool's defaults, self.headers, are shared), case
+            # insensitive: the injected uber-trace-id replaces a caller's Uber-Trace-Id (a
+            # dict copy sent both, two contexts in one request).
+            try:
+                if len(args) > _HEADERS_AT:
+                    headers = HTTPHeaderDict(_given(args[_HEADERS_AT], self))
+                    args = (*args[:_HEADERS_AT], headers, *args[_HEADERS_AT + 1 :])
+                else:
+                    headers = HTTPHeaderDict(_given(kwargs.get("headers"), self))
+                    kwargs["headers"] = headers
+                inject(span, headers)
+            except Exception:  # headers of a kind urllib3 will refuse itself: send as given
+                failed("copying the request headers")
             token = IN_CLIENT_CALL.set(True)
             try:
                 response = urlopen(self, method, url, *args, **kwargs)
@@ -48,10 +56,9 @@ def patches(switch: Switch) -> list[Patch]:
     return [Patch(urllib3.connectionpool.HTTPConnectionPool, "urlopen", make)]
 
 
-def _copy(headers: Any, pool: Any) -> Any:
-    headers = pool.headers if headers is None else headers
-    copy = getattr(headers, "copy", None)
-    return copy() if callable(copy) else dict(headers)
+def _given(headers: Any, pool: Any) -> Any:
+    """The headers urllib3 sends: the pool's defaults when none are given."""
+    return pool.headers if headers is None else headers
 
 
 def _absolute(pool: Any, url: str) -> str:

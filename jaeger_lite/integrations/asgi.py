@@ -11,6 +11,7 @@ template (``GET /users/{user_id}``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, MutableMapping
+from time import time
 from typing import Any, Callable, Optional
 from urllib.parse import quote
 
@@ -35,6 +36,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PATH_SAFE = "/:@!$&'()*+,;="  # as in wsgi.py: the characters a path keeps as sent
+# The messages that end a response when their more_body is false (pathsend has none).
+_LAST_BODY = frozenset(
+    {"http.response.body", "http.response.pathsend", "http.response.zerocopysend"}
+)
 
 
 class ASGIMiddleware:
@@ -42,7 +47,8 @@ class ASGIMiddleware:
 
     The options are those of :class:`~jaeger_lite.integrations.wsgi.WSGIMiddleware`
     (``tracer``, ``skip_paths``, ``span_name``, ``redact``). A WebSocket span is named
-    ``WEBSOCKET /route`` and tagged ``http.status_code`` 101 once accepted.
+    ``WEBSOCKET /route`` and tagged ``http.status_code`` 101 once accepted (403 when closed
+    before).
     """
 
     def __init__(
@@ -75,6 +81,7 @@ class ASGIMiddleware:
             await self.app(scope, receive, send)
             return
         root_path = scope.get("root_path") or ""
+        sent: list[float] = []  # when the response's last chunk was handed to the server
 
         async def traced_send(message: Message) -> None:
             kind = message.get("type")
@@ -84,7 +91,11 @@ class ASGIMiddleware:
                 request.status = 101
             elif kind == "websocket.http.response.start":  # the handshake was refused
                 request.status = _status(message.get("status"))
+            elif kind == "websocket.close" and request.status is None:
+                request.status = 403  # closed before accept: the server answers 403 (ASGI)
             await send(message)
+            if kind in _LAST_BODY and not sent and not message.get("more_body", False):
+                sent.append(time())
 
         try:
             await self.app(scope, receive, traced_send)
@@ -95,7 +106,9 @@ class ASGIMiddleware:
             route = route_template(scope, root_path)
             if route:
                 request.set_route(route)
-            request.finish()
+            # The span ends when the response did, not after Starlette's background tasks
+            # (no part of the request's latency); what they raise is still recorded on it.
+            request.finish(sent[0] if sent else None)
 
     def _start(self, scope: Scope, websocket: bool) -> Optional[ServerRequest]:
         request = start_server_span(

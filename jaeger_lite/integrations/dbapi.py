@@ -127,8 +127,9 @@ class TracedCursor:
 
     def _traced(self, method: Callable[..., Any], statement: Any, args: Any, kwargs: Any) -> Any:
         span = _start(self._settings, statement)
-        if span is None:
-            return method(statement, *args, **kwargs)
+        if span is None:  # still this cursor, so its later statements in a span are traced
+            result = method(statement, *args, **kwargs)
+            return self if result is self._cursor else result
         try:
             result = method(statement, *args, **kwargs)
         except BaseException as error:
@@ -144,8 +145,15 @@ class TracedCursor:
     def __iter__(self) -> Iterator[Any]:
         return iter(self._cursor)
 
+    def __next__(self) -> Any:  # next(cursor): sqlite3's cursors are their own iterators
+        return next(self._cursor)
+
     def __enter__(self) -> TracedCursor:
-        self._cursor.__enter__()
+        enter = getattr(type(self._cursor), "__enter__", None)
+        if enter is None:  # as `with` says of the driver's own cursor
+            name = type(self._cursor).__name__
+            raise TypeError(f"'{name}' object does not support the context manager protocol")
+        enter(self._cursor)
         return self
 
     def __exit__(self, *exc_info: Any) -> Any:
@@ -183,9 +191,23 @@ def _finish(span: Span) -> None:
 
 
 def _verb(statement: str) -> str:
-    """The statement's first keyword in upper case (bounded names: never the statement)."""
-    words = statement.lstrip(" \t\r\n(").split(None, 1)
-    return words[0].upper()[:32] if words else "query"
+    """The statement's first keyword in upper case (bounded names: never the statement),
+    after any leading ``/* ... */`` or ``-- ...`` comments (sqlcommenter-style tags)."""
+    text = statement.lstrip(_SPACE)
+    for _ in range(8):  # a few comments at most, then the name is "query"
+        if text.startswith("/*"):
+            end = text.find("*/", 2)
+            text = "" if end == -1 else text[end + 2 :].lstrip(_SPACE)
+        elif text.startswith("--"):
+            end = text.find("\n", 2)
+            text = "" if end == -1 else text[end + 1 :].lstrip(_SPACE)
+        else:
+            break
+    words = text.split(None, 1)
+    return words[0].upper()[:32] if words and not text.startswith(("/*", "--")) else "query"
+
+
+_SPACE = " \t\r\n("
 
 
 def _text(statement: Any) -> str:

@@ -12,7 +12,7 @@ ASGI middleware of ours the middleware only names that span.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any, Callable, Optional
 
 from ._common import failed, secrets_from, tracer_or_global
@@ -54,6 +54,8 @@ class TracingMiddleware:
                 # A streamed body is sent after this returns: the server's close() of the
                 # response ends the span (Django's own request_finished hook works this way).
                 state.deactivate()
+                if not getattr(response, "is_async", False):
+                    response.streaming_content = _traced_chunks(state, response.streaming_content)
                 closers.append(state.finish)
                 return response
         except Exception:  # a response object of an unexpected kind
@@ -98,6 +100,28 @@ class TracingMiddleware:
         state = _request_of(request)
         if state is not None:
             state.fail(exception)
+
+
+def _traced_chunks(state: ServerRequest, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A streamed body's chunks, the span active while the view's iterator makes each (as
+    under the WSGI middleware) and an exception it raises recorded on the span."""
+    iterator = iter(chunks)
+    sent = False
+    while True:
+        state.activate()
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except BaseException as error:
+            if not sent:  # the status was never sent: the server answers its own 500
+                state.status = None
+            state.fail(error)
+            raise
+        finally:
+            state.deactivate()
+        sent = True
+        yield chunk
 
 
 def _request_of(request: Any) -> Optional[ServerRequest]:

@@ -28,7 +28,9 @@ def trace_app(app: Any, tracer: Optional[Tracer] = None, **options: Any) -> Any:
         return app
     app.wsgi_app = WSGIMiddleware(app.wsgi_app, tracer, **options)
     app.extensions[_EXTENSION] = app.wsgi_app
-    app.before_request(_name_after_rule)
+    # First of the app's before_request functions: one registered earlier may answer the
+    # request itself (an auth check's 401), and the span is still named by its rule.
+    app.before_request_funcs.setdefault(None, []).insert(0, _name_after_rule)
     app.teardown_request(_record_exception)
     return app
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Callable, Optional
 
 from ..tracer import Tracer
@@ -66,17 +66,46 @@ class TraceContextFilter(logging.Filter):
 
 _factory_lock = threading.Lock()
 _previous_factory: Optional[Callable[..., logging.LogRecord]] = None
+_FIELDS = frozenset(_EMPTY)
+_make_record = logging.Logger.makeRecord  # the stdlib's, which refuses extra= over a field
+
+
+def _make_record_keeping_extra(
+    self: logging.Logger,
+    name: str,
+    level: int,
+    fn: str,
+    lno: int,
+    msg: object,
+    args: Any,
+    exc_info: Any,
+    func: Optional[str] = None,
+    extra: Optional[Mapping[str, object]] = None,
+    sinfo: Optional[str] = None,
+) -> logging.LogRecord:
+    """``Logger.makeRecord`` letting ``extra={"trace_id": ...}`` set a field the record
+    factory already added (the stdlib raises KeyError into the logging call instead)."""
+    if not extra or _FIELDS.isdisjoint(extra):
+        return _make_record(self, name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+    rest = {key: value for key, value in extra.items() if key not in _FIELDS}
+    record = _make_record(self, name, level, fn, lno, msg, args, exc_info, func, rest, sinfo)
+    record.__dict__.update({key: extra[key] for key in _FIELDS if key in extra})
+    return record
 
 
 def install_log_correlation(tracer: Optional[Tracer] = None) -> None:
     """Add the trace fields to every log record the process creates, from any logger,
-    whichever handler formats it (a wrapper of ``logging``'s record factory). Calling it
-    again only changes the tracer (default: the global tracer when the record is made)."""
+    whichever handler formats it (a wrapper of ``logging``'s record factory); a field a
+    call passes in ``extra=`` wins (``Logger.makeRecord`` is wrapped so that it does not
+    raise KeyError). Calling it again only changes the tracer (default: the global tracer
+    when the record is made)."""
     global _previous_factory
     with _factory_lock:
         if _previous_factory is None:
             _previous_factory = logging.getLogRecordFactory()
         previous = _previous_factory
+        if logging.Logger.makeRecord is _make_record:
+            logging.Logger.makeRecord = _make_record_keeping_extra  # type: ignore[method-assign]
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
@@ -95,6 +124,8 @@ def uninstall_log_correlation() -> None:
             if getattr(logging.getLogRecordFactory(), "jaeger_lite", False):
                 logging.setLogRecordFactory(_previous_factory)
             _previous_factory = None
+        if logging.Logger.makeRecord is _make_record_keeping_extra:
+            logging.Logger.makeRecord = _make_record  # type: ignore[method-assign]
 
 
 class StructlogProcessor:

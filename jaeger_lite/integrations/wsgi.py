@@ -88,10 +88,18 @@ class WSGIMiddleware:
         try:
             result = self.app(environ, traced_start_response)
         except BaseException as error:
+            # No body was produced, so the status passed to start_response was not sent:
+            # the server answers with its own error (500), which we do not see.
+            request.status = None
             request.fail(error)
             request.finish()
             raise
         request.deactivate()  # the server, not the application, runs from here on
+        wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(wrapper, type) and isinstance(result, wrapper):
+            return _file_body(result, request)
+        if result.__class__ is list or result.__class__ is tuple:
+            return ReadyBody(result, request)
         return TracedBody(result, request)
 
     def _start(self, environ: Environ) -> Optional[ServerRequest]:
@@ -132,12 +140,13 @@ class TracedBody:
     """The application's response iterable, holding the span open until ``close()``; the
     span is active again while the application's generator produces each chunk."""
 
-    __slots__ = ("_iterator", "_request", "_result")
+    __slots__ = ("_iterator", "_request", "_result", "_sent")
 
     def __init__(self, result: Iterable[bytes], request: ServerRequest) -> None:
         self._result = result
         self._request = request
         self._iterator: Optional[Iterator[bytes]] = None
+        self._sent = False  # a chunk was produced: the server sent the status
 
     def __iter__(self) -> Iterator[bytes]:
         result = self._result
@@ -151,6 +160,7 @@ class TracedBody:
         if iterator is None:
             raise StopIteration
         chunk: bytes = self._call(next, iterator)
+        self._sent = True  # servers send the headers with the first chunk, even b""
         return chunk
 
     def _call(self, func: Callable[[Any], Any], arg: Any) -> Any:
@@ -161,6 +171,8 @@ class TracedBody:
         except StopIteration:
             raise
         except BaseException as error:
+            if not self._sent:  # the server answers with its own 500, not this status
+                request.status = None
             request.fail(error)
             raise
         finally:
@@ -174,6 +186,40 @@ class TracedBody:
                 self._call(lambda _: close(), None)
         finally:
             request.finish()
+
+
+class ReadyBody(TracedBody):
+    """A list or tuple body: it has a length, as the application's own had, so a server
+    that sets ``Content-Length`` from a one-chunk body (wsgiref, waitress) still does."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return len(self._result)  # type: ignore[arg-type]
+
+
+def _file_body(result: Any, request: ServerRequest) -> Iterable[bytes]:
+    """The server's own ``wsgi.file_wrapper``, handed back as it is, so the server still
+    recognises it and sends the file with ``sendfile()`` (gunicorn; Flask's ``send_file``
+    and WhiteNoise return one): its ``close()``, which the server calls, ends the span. No
+    application code runs while it is read. A wrapper refusing the attribute is wrapped."""
+    close = getattr(result, "close", None)
+
+    def close_and_finish() -> None:
+        try:
+            if close is not None:
+                close()
+        except BaseException as error:
+            request.fail(error)
+            raise
+        finally:
+            request.finish()
+
+    try:
+        result.close = close_and_finish
+    except Exception:  # a wrapper with slots or a read-only close
+        return TracedBody(result, request)
+    return result  # type: ignore[no-any-return]
 
 
 def environ_headers(environ: Mapping[str, Any]) -> dict[str, str]:
