@@ -127,7 +127,7 @@ def test_http_span_named_by_route_and_active_in_the_endpoint(
         "component": "asgi",
         "http.method": "GET",
         "http.url": f"{url}/users/42?token=REDACTED&page=1",
-        "peer.ip": "127.0.0.1",
+        "peer.ipv4": "127.0.0.1",
         "http.route": "/users/{user_id}",
         "http.status_code": 200,
     }

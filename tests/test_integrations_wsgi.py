@@ -21,6 +21,7 @@ import pytest
 
 from jaeger_lite import Format, Reporter, Span, Tracer
 from jaeger_lite.integrations import WSGIMiddleware, metrics, set_route
+from jaeger_lite.integrations._server import peer_tag
 
 from ._integration_helpers import WAIT, waiting_tracer, wsgi_server
 
@@ -67,7 +68,7 @@ def test_the_server_span_continues_the_callers_trace() -> None:
         "component": "wsgi",
         "http.method": "GET",
         "http.url": f"{url}/users/42",
-        "peer.ip": "127.0.0.1",
+        "peer.ipv4": "127.0.0.1",
         "http.status_code": 200,
     }
 
@@ -386,3 +387,19 @@ def test_a_closed_or_broken_tracer_never_breaks_the_app() -> None:
     (span,) = strict_reporter.wait_for(1)  # the corrupt header started a new trace
     assert span.context.parent_id == 0
     assert metrics()["integration_errors"] >= before + 2  # broken start, strict extract
+
+
+@pytest.mark.parametrize(
+    ("address", "tag"),
+    [
+        ("127.0.0.1", "peer.ipv4"),
+        ("::1", "peer.ipv6"),
+        ("::ffff:10.0.0.1", "peer.ipv6"),
+        ("testclient", "peer.hostname"),
+        ("/run/app.sock", "peer.hostname"),
+    ],
+)
+def test_the_peer_address_tag_is_named_as_opentracing_names_it(address: str, tag: str) -> None:
+    """IPv4 and IPv6 addresses get OpenTracing's peer.ipv4 / peer.ipv6, anything else a
+    server hands over (a test client's name, a socket path) peer.hostname."""
+    assert peer_tag(address) == tag

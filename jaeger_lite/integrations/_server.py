@@ -19,6 +19,7 @@ __all__ = [
     "SpanName",
     "default_span_name",
     "fail_request",
+    "peer_tag",
     "set_route",
     "start_server_span",
 ]
@@ -29,6 +30,14 @@ REQUEST_KEY = "jaeger_lite.request"
 
 #: Builds the operation name from the HTTP method and the route template (None: unknown).
 SpanName = Callable[[str, Optional[str]], str]
+
+
+def peer_tag(address: str) -> str:
+    """The OpenTracing tag for a client's address: ``peer.ipv6``, ``peer.ipv4``, or
+    ``peer.hostname`` for anything else a server hands over (a name, a socket path)."""
+    if ":" in address:
+        return "peer.ipv6"
+    return "peer.ipv4" if address[:1].isdigit() else "peer.hostname"
 
 
 def default_span_name(method: str, route: Optional[str]) -> str:

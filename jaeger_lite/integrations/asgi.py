@@ -24,6 +24,7 @@ from ._server import (
     SkipPaths,
     SpanName,
     default_span_name,
+    peer_tag,
     start_server_span,
 )
 
@@ -143,7 +144,8 @@ def _tag_request(span: Span, scope: Scope, secrets: frozenset[str]) -> None:
     span.set_tag("http.url", scope_url(scope, secrets))
     client = scope.get("client")
     if client:
-        span.set_tag("peer.ip", str(client[0]))
+        address = str(client[0])
+        span.set_tag(peer_tag(address), address)
 
 
 def route_template(scope: Scope, root_path: str = "") -> Optional[str]:

@@ -23,6 +23,7 @@ from ._server import (
     SkipPaths,
     SpanName,
     default_span_name,
+    peer_tag,
     start_server_span,
 )
 
@@ -133,7 +134,7 @@ def tag_request(span: Span, environ: Mapping[str, Any], secrets: frozenset[str])
     span.set_tag("http.url", request_url(environ, secrets))
     peer = environ.get("REMOTE_ADDR")
     if peer:
-        span.set_tag("peer.ip", peer)
+        span.set_tag(peer_tag(str(peer)), peer)
 
 
 class TracedBody:
