@@ -221,6 +221,22 @@ def test_a_websocket_closed_before_accept_is_a_403() -> None:
     assert not any(s.tags.get("error") for s in spans)
 
 
+def test_an_app_that_returns_without_a_response_is_a_500() -> None:
+    """An ASGI app that returns without starting a response: uvicorn answers 500, and the
+    span has that status and error=true (it had neither)."""
+    tracer, reporter = waiting_tracer("silent-app")
+
+    async def silent(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    with asgi_server(ASGIMiddleware(silent, tracer)) as url:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(url + "/quiet", timeout=WAIT)
+        assert answer.value.code == 500
+        (span,) = reporter.wait_for(1)
+    assert span.tags["http.status_code"] == 500 and span.tags["error"] is True
+
+
 def test_fastapi_routes_are_templates() -> None:
     """FastAPI's path operations name the span (``GET /items/{item_id}``), with the
     middleware added the FastAPI way (inside the app's own error middleware)."""

@@ -103,6 +103,11 @@ class ASGIMiddleware:
         except BaseException as error:
             request.fail(error)
             raise
+        else:
+            if request.status is None and kind == "http":
+                # Returned without a response: the server answers 500 itself (uvicorn,
+                # hypercorn and daphne do), and the span says so.
+                request.status = 500
         finally:
             route = route_template(scope, root_path)
             if route:
