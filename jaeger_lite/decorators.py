@@ -40,7 +40,11 @@ def traced(
     def decorate(func: F) -> F:
         import inspect  # ~4 ms (ast, dis, tokenize): loaded by the first decoration, not at import
 
-        name = operation_name or getattr(func, "__qualname__", None) or repr(func)
+        if isinstance(func, (classmethod, staticmethod)):
+            # Written above @classmethod/@staticmethod: trace the function inside and wrap
+            # it again (a plain wrapper would bind self, or call a classmethod object).
+            return type(func)(decorate(func.__func__))
+        name = operation_name or _default_name(func)
         span_tags = dict(tags) if tags else None
 
         if inspect.isasyncgenfunction(func):
@@ -113,6 +117,20 @@ def traced(
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _default_name(func: Any) -> str:
+    """The function's ``__qualname__``; for a ``functools.partial`` that of the function
+    it wraps, for a callable object its class's: never a repr, whose address (and a
+    partial's arguments) would make a new operation name in every process."""
+    for _ in range(100):  # partials of partials are flattened; a loop bound all the same
+        if not isinstance(func, functools.partial):
+            break
+        func = func.func
+    name = getattr(func, "__qualname__", None)
+    if name.__class__ is not str or not name:
+        name = getattr(type(func), "__qualname__", None)
+    return name if name.__class__ is str and name else "<callable>"
 
 
 def _trace_gen(

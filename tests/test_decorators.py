@@ -373,3 +373,66 @@ def test_global_trace_uses_the_tracer_current_at_call_time() -> None:
     with capture_spans() as captured:
         job()
     assert [s.operation_name for s in captured.spans] == ["job"]
+
+
+def test_decorator_above_classmethod_and_staticmethod(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """@tracer.trace written above @classmethod/@staticmethod traces the function inside
+    (a plain wrapper called the classmethod object, or passed self to the static one)."""
+
+    class Service:
+        @tracer.trace()
+        @classmethod
+        def build(cls, n: int) -> tuple[type, int]:
+            return cls, n
+
+        @tracer.trace()
+        @staticmethod
+        def double(n: int) -> int:
+            return n * 2
+
+        @tracer.trace()
+        @classmethod
+        async def fetch(cls) -> type:
+            await asyncio.sleep(0)
+            return cls
+
+    assert Service.build(1) == (Service, 1)
+    assert Service().build(2) == (Service, 2)
+    assert Service.double(3) == 6
+    assert Service().double(4) == 8
+    assert asyncio.run(Service().fetch()) is Service
+    assert inspect.iscoroutinefunction(Service.fetch)
+    assert [s.operation_name.rsplit(".", 2)[-2:] for s in reporter.spans] == [
+        ["Service", "build"],
+        ["Service", "build"],
+        ["Service", "double"],
+        ["Service", "double"],
+        ["Service", "fetch"],
+    ]
+
+
+def test_partials_and_callable_objects_are_named_without_an_address(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """The default name of a functools.partial is its function's, of a callable object
+    its class's: never a repr, whose address (and a partial's arguments) would make a new
+    operation name in every process."""
+    import functools
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    class Handler:
+        def __call__(self, x: int) -> int:
+            return x
+
+    assert tracer.trace()(functools.partial(add, 1))(2) == 3
+    assert tracer.trace()(functools.partial(functools.partial(add), b="secret-token"))(a="x") == (
+        "xsecret-token"
+    )
+    assert tracer.trace()(Handler())(5) == 5
+    names = [s.operation_name for s in reporter.spans]
+    assert [n.rsplit(".", 1)[-1] for n in names] == ["add", "add", "Handler"]
+    assert not any("0x" in n or "secret" in n or "functools" in n for n in names)
