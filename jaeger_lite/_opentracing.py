@@ -21,6 +21,8 @@ __all__ = [
     "OPENTRACING_AVAILABLE",
     "get_opentracing_global_tracer",
     "opentracing_class",
+    "opentracing_global_state",
+    "restore_opentracing_global_state",
     "set_opentracing_global_tracer",
 ]
 
@@ -70,6 +72,31 @@ def get_opentracing_global_tracer() -> object:
     import opentracing
 
     return opentracing.global_tracer()
+
+
+def opentracing_global_state() -> tuple[object, bool]:
+    """``opentracing.global_tracer()`` and whether one was registered, for
+    :func:`restore_opentracing_global_state`; (None, False) without opentracing."""
+    if not OPENTRACING_AVAILABLE:
+        return None, False
+    import opentracing
+
+    registered = getattr(opentracing, "is_global_tracer_registered", None)
+    return opentracing.global_tracer(), bool(registered()) if registered else True
+
+
+def restore_opentracing_global_state(state: tuple[object, bool]) -> None:
+    """Put back what :func:`opentracing_global_state` saw, including an unregistered
+    state: ``opentracing.set_global_tracer`` would mark its no-op tracer registered, and
+    code that registers a tracer only when none is would then never register one."""
+    tracer, registered = state
+    if not OPENTRACING_AVAILABLE or tracer is None:
+        return
+    import opentracing
+
+    opentracing.set_global_tracer(tracer)
+    if not registered and hasattr(opentracing, "is_tracer_registered"):
+        opentracing.is_tracer_registered = False
 
 
 def set_opentracing_global_tracer(tracer: object) -> None:

@@ -19,7 +19,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._global import installed_tracer, reset_global_tracer, set_global_tracer
-from ._opentracing import get_opentracing_global_tracer, set_opentracing_global_tracer
+from ._opentracing import (
+    opentracing_global_state,
+    restore_opentracing_global_state,
+)
 from .context import ReferenceType
 from .reporting.simple import InMemoryReporter
 from .sampling.local import ConstSampler
@@ -100,10 +103,11 @@ def _is_child(child: Span, parent: Span) -> bool:
 def capture_spans(service_name: str = "test", **options: Any) -> Iterator[CapturedSpans]:
     """Install a sampling, in-memory tracer (built by :func:`new_test_tracer`) as the
     global tracer for the block; afterwards the previous global tracer is back, and so is
-    ``opentracing.global_tracer()`` when opentracing is installed."""
+    ``opentracing.global_tracer()`` (and ``is_global_tracer_registered()``) when
+    opentracing is installed."""
     tracer, reporter = new_test_tracer(service_name, **options)
     previous = installed_tracer()
-    previous_opentracing = get_opentracing_global_tracer()
+    previous_opentracing = opentracing_global_state()
     set_global_tracer(tracer)
     try:
         yield CapturedSpans(tracer, reporter)
@@ -112,5 +116,4 @@ def capture_spans(service_name: str = "test", **options: Any) -> Iterator[Captur
             set_global_tracer(previous)
         else:
             reset_global_tracer()
-        if previous_opentracing is not None:
-            set_opentracing_global_tracer(previous_opentracing)
+        restore_opentracing_global_state(previous_opentracing)

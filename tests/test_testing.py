@@ -63,3 +63,27 @@ def test_capture_spans_leaves_opentracing_global_tracer_as_found() -> None:
     with capture_spans() as captured:
         assert opentracing.global_tracer() is captured.tracer
     assert opentracing.global_tracer() is before
+
+
+def test_capture_spans_leaves_opentracing_unregistered_when_it_was() -> None:
+    """A process with no OpenTracing tracer registered has none after the block either:
+    putting the no-op tracer back with opentracing.set_global_tracer marked it registered,
+    and code that registers its tracer only when none is then never did."""
+    opentracing = pytest.importorskip("opentracing")
+    before = opentracing.global_tracer(), opentracing.is_global_tracer_registered()
+    try:
+        opentracing.tracer, opentracing.is_tracer_registered = opentracing.Tracer(), False
+        noop = opentracing.global_tracer()
+        with capture_spans() as captured:
+            assert opentracing.global_tracer() is captured.tracer
+            assert opentracing.is_global_tracer_registered()
+        assert opentracing.global_tracer() is noop
+        assert not opentracing.is_global_tracer_registered()
+        registered = opentracing.Tracer()
+        opentracing.set_global_tracer(registered)
+        with capture_spans():
+            pass
+        assert opentracing.global_tracer() is registered
+        assert opentracing.is_global_tracer_registered()
+    finally:
+        opentracing.tracer, opentracing.is_tracer_registered = before
