@@ -368,8 +368,8 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
         fields = {
             "event": "error",
             "error.kind": type(exc).__name__,
-            "error.object": repr(exc),
-            "message": str(exc),
+            "error.object": _safe_repr(exc),
+            "message": safe_str(exc),
         }
         if not isinstance(span, Span):  # another tracer's span: its own rules apply
             fields["stack"] = stack
@@ -384,3 +384,12 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
             entries[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack
     except Exception:  # never replace the application's exception with ours
         _log.debug("could not record an error on %r", span, exc_info=True)
+
+
+def _safe_repr(value: Any) -> str:
+    """``repr(value)``, or ``<unprintable TYPE>`` when that raises (an exception's own
+    ``__repr__`` or ``__str__`` may fail: the error is still recorded)."""
+    try:
+        return repr(value)
+    except Exception:  # foreign code: whatever it raises, tracing carries on
+        return f"<unprintable {type(value).__name__}>"

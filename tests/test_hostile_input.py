@@ -451,3 +451,43 @@ def test_record_exception_of_something_that_is_not_an_exception(junk: Any) -> No
     span.record_exception(junk)
     assert "error" not in span.tags
     span.finish()
+
+
+class _BrokenError(Exception):
+    """An exception whose __str__ and __repr__ fail, as one that reads an attribute its
+    __init__ never set does."""
+
+    def __str__(self) -> str:
+        return self.detail  # type: ignore[attr-defined, no-any-return]
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class _NotAStrError(Exception):
+    def __str__(self) -> str:
+        return 42  # type: ignore[return-value]  # noqa: PLE0307  (hostile on purpose)
+
+
+@pytest.mark.parametrize("error", [_BrokenError(), _NotAStrError()], ids=["raises", "not-str"])
+def test_an_error_that_cannot_print_itself_is_still_logged(error: Exception) -> None:
+    """An exception whose str()/repr() fails still gets its event=error log (error.kind,
+    stack): the whole log was dropped, leaving error=true with nothing saying what failed."""
+    from jaeger_lite import InMemoryReporter
+
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter)
+    with pytest.raises(type(error)):
+        with tracer.start_active_span("op"):
+            raise error
+    span = tracer.start_span("handled")
+    span.record_exception(error)
+    span.finish()
+    for finished in reporter.spans:
+        assert finished.tags["error"] is True
+        (log,) = finished.logs
+        assert log.fields["event"] == "error"
+        assert log.fields["error.kind"] == type(error).__name__
+        assert isinstance(log.fields["message"], str)
+        assert isinstance(log.fields["error.object"], str)
+        assert type(error).__name__ in log.fields["stack"]
