@@ -41,7 +41,11 @@ def seconds_to_ns(seconds: float) -> int:
     else:
         try:
             whole = int(seconds)
-            ns = whole * _NS + round((seconds - whole) * 1e9)
+            try:
+                fraction = (seconds - whole) * 1e9
+            except TypeError:  # a Decimal takes no float: its fraction as one first
+                fraction = float(seconds - whole) * 1e9
+            ns = whole * _NS + round(fraction)
         except Exception:  # ValueError, OverflowError, TypeError: documented as "now"
             ns = _I64_LIMIT
     if -_I64_LIMIT <= ns < _I64_LIMIT:

@@ -130,6 +130,23 @@ def test_times_in_seconds_come_back_exactly(tracer: Tracer) -> None:
         assert span.duration == pytest.approx(end - start, abs=1e-9)
 
 
+def test_times_given_as_decimal_or_fraction_are_kept(tracer: Tracer) -> None:
+    """A Decimal or Fraction of epoch seconds is a time like a float (a Decimal counted
+    as "now": its fraction could not be multiplied by a float)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    start, end, logged = Decimal("1700000000.123456789"), Fraction(3400000001, 2), Decimal(1)
+    span = tracer.start_span("op", start_time=start)
+    span.log_kv({"n": 1}, timestamp=logged)
+    span.finish(end)
+    assert span._start_ns == 1_700_000_000_123_456_789
+    assert (span.finish_time, span.logs[0].timestamp) == (1_700_000_000.5, 1.0)
+    for bad in (Decimal("NaN"), Decimal("Infinity"), Decimal("1e30")):
+        before = time.time()
+        assert tracer.start_span("op", start_time=bad).start_time >= before - 0.001
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "soon", None, 1e300, -1e19])
 def test_a_time_that_is_not_a_number_counts_as_now(tracer: Tracer, bad: Any) -> None:
     """A start, finish or log time that is not a finite number of seconds, or that no
