@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["int_text", "plural", "safe_str"]
+__all__ = ["int_text", "plural", "safe_repr", "safe_str"]
 
 
 def safe_str(value: Any) -> str:
@@ -13,6 +13,15 @@ def safe_str(value: Any) -> str:
     fails or returns a non-str, an int past ``str()``'s digit limit (Python 3.11+)."""
     try:
         return str(value)
+    except Exception:  # foreign code: whatever it raises, tracing carries on
+        return f"<unprintable {type(value).__name__}>"
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or ``<unprintable TYPE>`` when that raises (an exception's own
+    ``__repr__`` may fail: the error is still recorded)."""
+    try:
+        return repr(value)
     except Exception:  # foreign code: whatever it raises, tracing carries on
         return f"<unprintable {type(value).__name__}>"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 from ._client_compat import JaegerClientSpan
 from ._log import LOG as _log
 from ._opentracing import opentracing_class
-from ._safe import safe_str
+from ._safe import safe_repr, safe_str
 from ._span_extras import RareFields
 from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_DEBUG, FLAG_SAMPLED, Reference, SpanContext
@@ -226,16 +226,23 @@ class Span(JaegerClientSpan, RareFields):
         timestamp = kwargs.pop("timestamp", None)
         return self.log_kv(kwargs, timestamp)
 
-    def set_baggage_item(self, key: str, value: str) -> Span:
-        """Attach baggage that travels with the trace to every descendant span."""
+    def set_baggage_item(self, key: str, value: Optional[str]) -> Span:
+        """Attach baggage that travels with the trace to every descendant span; a value of
+        None removes the item, as in jaeger-client (and ``SpanContext.with_baggage_item``)."""
         if self._duration_ns is not None:
             return self
-        checked = self._owner.baggage_limits.check(self._baggage, key, value)
-        if checked is None:
-            return self
-        key, value = checked
-        baggage = dict(self._baggage)
-        baggage[key] = value
+        if value is None:  # stored keys are str, as check() makes them
+            key = key if key.__class__ is str else safe_str(key)
+            if key not in self._baggage:
+                return self
+            baggage = {k: v for k, v in self._baggage.items() if k != key}
+        else:
+            checked = self._owner.baggage_limits.check(self._baggage, key, value)
+            if checked is None:
+                return self
+            key, value = checked
+            baggage = dict(self._baggage)
+            baggage[key] = value
         self._baggage = MappingProxyType(baggage)
         self._context = None
         if self._recording:
@@ -368,7 +375,7 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
         fields = {
             "event": "error",
             "error.kind": type(exc).__name__,
-            "error.object": _safe_repr(exc),
+            "error.object": safe_repr(exc),
             "message": safe_str(exc),
         }
         if not isinstance(span, Span):  # another tracer's span: its own rules apply
@@ -385,11 +392,3 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
     except Exception:  # never replace the application's exception with ours
         _log.debug("could not record an error on %r", span, exc_info=True)
 
-
-def _safe_repr(value: Any) -> str:
-    """``repr(value)``, or ``<unprintable TYPE>`` when that raises (an exception's own
-    ``__repr__`` or ``__str__`` may fail: the error is still recorded)."""
-    try:
-        return repr(value)
-    except Exception:  # foreign code: whatever it raises, tracing carries on
-        return f"<unprintable {type(value).__name__}>"

@@ -194,6 +194,30 @@ def test_setting_baggage_logs_an_event_on_sampled_spans(tracer: Tracer) -> None:
     assert dict(span.logs[0].fields) == {"event": "baggage", "key": "k", "value": "v"}
 
 
+def test_baggage_item_set_to_none_is_removed_as_jaeger_client_does(
+    tracer: Tracer,
+) -> None:
+    """set_baggage_item(key, None) removes the item, as jaeger-client's span (and our own
+    SpanContext.with_baggage_item) does; it was sent on as the text "None"."""
+    jaeger_client = pytest.importorskip("jaeger_client")
+    theirs = jaeger_client.Tracer(
+        "svc", jaeger_client.reporter.NullReporter(), jaeger_client.ConstSampler(True)
+    )
+    for make in (tracer.start_span, theirs.start_span):
+        span = make("op")
+        span.set_baggage_item("user", "42").set_baggage_item("tenant", "t")
+        span.set_baggage_item("user", None)
+        span.set_baggage_item("never-set", None)
+        assert span.get_baggage_item("user") is None
+        assert dict(span.context.baggage) == {"tenant": "t"}
+    span = tracer.start_span("op").set_baggage_item(7, "x")  # type: ignore[arg-type]
+    child = tracer.start_span("child", child_of=span).set_baggage_item(7, None)  # type: ignore[arg-type]
+    assert dict(span.context.baggage) == {"7": "x"} and dict(child.context.baggage) == {}
+    headers: dict[str, str] = {}
+    tracer.inject(child.context, "http_headers", headers)
+    assert not any(key.startswith("uberctx-") for key in headers)
+
+
 def test_baggage_works_on_unsampled_spans() -> None:
     """Unsampled spans still carry baggage to their children and across processes."""
     tracer = Tracer("svc", sampler=ConstSampler(False))
