@@ -290,3 +290,23 @@ def test_closing_a_scope_that_is_not_active_is_still_a_no_op(tracer: Tracer) -> 
     assert tracer.metrics["scopes_leaked"] == 0
     inner.close()
     outer.close()
+
+
+def test_executor_workers_start_roots_unless_given_the_context(tracer: Tracer) -> None:
+    """As the README says: ThreadPoolExecutor.submit does not carry the active span into
+    the worker (its spans are roots), submitting through copy_context().run does, and so
+    does asyncio.to_thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def parent_id() -> int:
+        return tracer.start_span("work").context.parent_id
+
+    async def in_a_thread() -> int:
+        return await asyncio.to_thread(parent_id)
+
+    with tracer.start_active_span("request") as scope, ThreadPoolExecutor(1) as pool:
+        plain = pool.submit(parent_id).result(timeout=10)
+        copied = pool.submit(contextvars.copy_context().run, parent_id).result(timeout=10)
+        threaded = asyncio.run(in_a_thread())
+    assert plain == 0
+    assert copied == threaded == scope.span.context.span_id
