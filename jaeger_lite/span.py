@@ -243,10 +243,14 @@ class Span(JaegerClientSpan, RareFields):
             key, value = checked
             baggage = dict(self._baggage)
             baggage[key] = value
+        previous = self._baggage.get(key)
         self._baggage = MappingProxyType(baggage)
         self._context = None
-        if self._recording:
-            self.log_kv({"event": "baggage", "key": key, "value": value})
+        if self._recording:  # the fields of jaeger-client's log (and Go's)
+            fields = {"event": "baggage", "key": key, "value": value}
+            if previous:
+                fields["override"] = "true"
+            self.log_kv(fields)
         return self
 
     def get_baggage_item(self, key: str) -> Optional[str]:

@@ -218,6 +218,29 @@ def test_baggage_item_set_to_none_is_removed_as_jaeger_client_does(
     assert not any(key.startswith("uberctx-") for key in headers)
 
 
+def test_baggage_log_fields_match_jaeger_client(tracer: Tracer) -> None:
+    """A write over an item, and a removal, log override=true as jaeger-client (and Go)
+    do: the same fields, value for value, on both spans."""
+    jaeger_client = pytest.importorskip("jaeger_client")
+    theirs = jaeger_client.Tracer(
+        "svc", jaeger_client.reporter.NullReporter(), jaeger_client.ConstSampler(True)
+    )
+    logged = []
+    for make in (tracer.start_span, theirs.start_span):
+        span = make("op")
+        span.set_baggage_item("k", "1").set_baggage_item("k", "2").set_baggage_item("k", None)
+        span.set_baggage_item("e", "").set_baggage_item("e", "x")
+        logs = span.logs
+        if not isinstance(logs[0], tuple):  # jaeger-client: thrift Log objects
+            logs = [{f.key: f.vStr for f in log.fields} for log in logs]
+        else:
+            logs = [dict(log.fields) for log in logs]
+        logged.append([{k: "None" if v is None else v for k, v in f.items()} for f in logs])
+    ours, jaeger_clients = logged
+    assert ours == jaeger_clients
+    assert [f.get("override") for f in ours] == [None, "true", "true", None, None]
+
+
 def test_baggage_works_on_unsampled_spans() -> None:
     """Unsampled spans still carry baggage to their children and across processes."""
     tracer = Tracer("svc", sampler=ConstSampler(False))
