@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional, TypeVar, overload
 
 from ._opentracing import set_opentracing_global_tracer
-from .decorators import traced
+from .decorators import is_function, traced
 from .reporting.simple import NullReporter
 from .sampling.local import ConstSampler
 from .tracer import Tracer
@@ -72,6 +72,6 @@ def trace(
 def trace(operation_name: Any = None, tags: Optional[Mapping[str, Any]] = None) -> Any:
     """``@jaeger_lite.trace``: like :meth:`Tracer.trace` but uses the global tracer that is
     current at each call, so it can decorate code imported before tracing is configured."""
-    if callable(operation_name):
+    if is_function(operation_name):
         return traced(global_tracer, None, None)(operation_name)
     return traced(global_tracer, operation_name, tags)

@@ -24,9 +24,15 @@ from .span import record_error
 if TYPE_CHECKING:
     from .tracer import Tracer
 
-__all__ = ["traced"]
+__all__ = ["is_function", "traced"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_function(obj: Any) -> bool:
+    """Whether ``@trace`` was used bare, on ``obj``: a callable, or a classmethod or
+    staticmethod object (neither is callable on every Python; not a name)."""
+    return callable(obj) or isinstance(obj, (classmethod, staticmethod))
 
 
 def traced(

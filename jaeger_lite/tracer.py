@@ -24,7 +24,7 @@ from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
 from ._values import normalize_value, seconds_to_ns
 from .context import FLAG_SAMPLED, Reference, SpanContext
-from .decorators import traced
+from .decorators import is_function, traced
 from .propagation.base import Codec
 from .propagation.registry import CodecRegistry
 from .reporting.base import Reporter, as_reporter
@@ -379,7 +379,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         """Decorate a function, method, coroutine function, generator or async generator
         so each call runs in an active span named ``operation_name`` (default: the
         function's ``__qualname__``). Usable as ``@tracer.trace`` or ``@tracer.trace(...)``."""
-        if callable(operation_name):
+        if is_function(operation_name):
             return traced(lambda: self, None, None)(operation_name)
         return traced(lambda: self, operation_name, tags)
 

@@ -398,6 +398,23 @@ def test_decorator_above_classmethod_and_staticmethod(
             await asyncio.sleep(0)
             return cls
 
+        @tracer.trace  # bare: a classmethod object is not callable, yet no name either
+        @classmethod
+        def bare(cls) -> type:
+            return cls
+
+        @jaeger_lite.trace
+        @classmethod
+        def global_bare(cls) -> type:
+            return cls
+
+    assert Service.bare() is Service
+    with capture_spans() as captured:
+        assert Service().global_bare() is Service
+    assert captured.one(Service.global_bare.__qualname__)
+    (bare,) = reporter.spans
+    assert bare.operation_name.endswith("Service.bare")
+    reporter.clear()
     assert Service.build(1) == (Service, 1)
     assert Service().build(2) == (Service, 2)
     assert Service.double(3) == 6
