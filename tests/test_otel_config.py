@@ -315,7 +315,7 @@ def test_exporters() -> None:
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT="),
         ({"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, "expected gzip or none"),
         ({"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, "OTEL_EXPORTER_OTLP_TIMEOUT='10s' is not valid"),
-        ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, "OTEL_EXPORTER_OTLP_HEADERS='novalue'"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, "OTEL_EXPORTER_OTLP_HEADERS is not valid"),
         ({"OTEL_PROPAGATORS": "tracecontex"}, "OTEL_PROPAGATORS='tracecontex' is not valid"),
         ({"OTEL_PROPAGATORS": "w3c"}, "OTEL_PROPAGATORS='w3c' is not valid"),
         ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER='sometimes' is not valid"),
@@ -334,6 +334,36 @@ def test_exporters() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
         resolve(**env)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "api-key=SECRET,SECRET2"}, "entry 2 has no key"),
+        ({"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "=SECRET"}, "entry 1 has no key"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "api key=SECRET"}, "'api key' is not a header name"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "k=SECRET%0D%0AX-Injected:%201"}, "value of 'k'"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "k=SECRET%E2%82%AC"}, "beyond Latin-1"),
+        (
+            {"JAEGER_ENDPOINT": "tcp://u:SECRET@h:14268/api/traces"},
+            "JAEGER_ENDPOINT='tcp://h:14268",
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "grpc://u:SECRET@h:4317"}, "ENDPOINT='grpc://h:4317'"),
+    ],
+)
+def test_a_bad_header_or_url_is_refused_without_its_secret(
+    env: dict[str, str], message: str
+) -> None:
+    """Header values are API keys and URLs may carry a password: a ConfigError (often
+    logged by whatever stops the application) names the variable and the header, never
+    them. A header HTTP cannot carry is refused at start, not retried at every export."""
+    with pytest.raises(ConfigError) as caught:
+        resolve(OTEL_TRACES_EXPORTER="otlp", **env)
+    assert message in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+    with pytest.raises(ConfigError, match="value of 'k'") as caught:
+        resolve_options("svc", otlp_headers={"k": "SECRET\nX: 1"}, environ={})
+    assert "SECRET" not in str(caught.value)
 
 
 def test_bad_keywords_name_the_option() -> None:

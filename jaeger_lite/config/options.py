@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..propagation.composite import parse_propagation
-from .otel_env import compression, exporters, headers, otlp_protocol
+from .otel_env import exporters, shown_url
+from .otlp_env import compression, headers, otlp_protocol
 
 __all__ = [
     "BY_NAME",
@@ -193,7 +194,7 @@ def _url(name: str, value: Any) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{name}={value!r} is not valid: expected an http(s)://host[:port]/path URL"
+            f"{name}={shown_url(text)!r} is not valid: expected an http(s)://host[:port]/path URL"
         )
     return text
 

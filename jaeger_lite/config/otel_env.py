@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -19,12 +19,10 @@ __all__ = [
     "EXPORTERS",
     "OTEL_SAMPLER_OPTIONS",
     "OTEL_VARIABLES",
-    "compression",
     "exporters",
-    "headers",
-    "otlp_protocol",
     "parse_key_values",
     "read_otel",
+    "shown_url",
 ]
 
 _log = logging.getLogger("jaeger_lite")
@@ -125,29 +123,6 @@ def exporters(name: str, value: Any) -> tuple[str, ...]:
     return names
 
 
-def otlp_protocol(name: str, value: Any) -> str:
-    text = _text(name, value)
-    if text not in ("http/protobuf", "http/json"):
-        hint = " (gRPC is not supported: use http/protobuf, port 4318)" if "grpc" in text else ""
-        raise _bad(name, value, "http/protobuf or http/json" + hint)
-    return text
-
-
-def compression(name: str, value: Any) -> Optional[str]:
-    text = _text(name, value)
-    if text not in ("gzip", "none"):
-        raise _bad(name, value, "gzip or none")
-    return None if text == "none" else text
-
-
-def headers(name: str, value: Any) -> dict[str, str]:
-    if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    if not isinstance(value, str):
-        raise _bad(name, value, "a mapping or 'key=value,key2=value2'")
-    return parse_key_values(name, value)
-
-
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
     """(variable, value) of the first of ``names`` set to something, or ("", "")."""
     for name in names:
@@ -157,16 +132,22 @@ def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
     return "", ""
 
 
-def parse_key_values(name: str, value: str) -> dict[str, str]:
+def parse_key_values(name: str, value: str, *, secret: bool = False) -> dict[str, str]:
     """``k=v,k2=v2`` with percent-encoded values (W3C Baggage syntax, as the spec has
-    OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS)."""
+    OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS); a ``secret`` value is never
+    quoted in an error."""
     pairs: dict[str, str] = {}
-    for entry in value.split(","):
+    for number, entry in enumerate(value.split(","), 1):
         if not entry.strip():
             continue
         key, sep, text = entry.partition("=")
         key = urllib.parse.unquote(key.strip())
         if not sep or not key:
+            if secret:
+                raise ConfigError(
+                    f"{name} is not valid: expected comma-separated key=value pairs"
+                    f" (entry {number} has no key or no '=')"
+                )
             raise _bad(name, value, "comma-separated key=value pairs")
         pairs[key] = urllib.parse.unquote(text.strip())
     return pairs
@@ -178,6 +159,8 @@ def _milliseconds(name: str, value: str) -> float:
 
 def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Option values from the OTEL_* variables that are set, and the variable of each."""
+    from .otlp_env import read_otlp
+
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
 
@@ -202,7 +185,9 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     if name:
         put("service_name", "OTEL_SERVICE_NAME", name)
     _exporter(env, put)
-    _otlp(env, put)
+    otlp, otlp_origin = read_otlp(env)
+    values.update(otlp)
+    origin.update(otlp_origin)
     _propagators(env, put)
     _sampler(env, put)
     variable, text = _first(env, "OTEL_BSP_SCHEDULE_DELAY")
@@ -232,52 +217,19 @@ def _exporter(env: Mapping[str, str], put: Any) -> None:
     put("exporter", variable, names)
 
 
-def _otlp(env: Mapping[str, str], put: Any) -> None:
-    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if text:
-        put("otlp_endpoint", variable, _url(variable, text))  # used as is
-    else:
-        variable, text = _first(env, "OTEL_EXPORTER_OTLP_ENDPOINT")
-        if text:  # the base URL: the signal's path is appended
-            base = _url(variable, text)
-            path = "v1/traces" if base.endswith("/") else "/v1/traces"
-            put("otlp_endpoint", variable, base + path)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
-    )
-    if text:
-        put("otlp_protocol", variable, text)
-    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
-    if text:
-        put("otlp_headers", variable, parse_key_values(variable, text))
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
-    )
-    if text:
-        put("otlp_compression", variable, text)
-    variable, text = _first(
-        env,
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-        "OTEL_BSP_EXPORT_TIMEOUT",
-    )
-    if text:
-        timeout = _milliseconds(variable, text)
-        if timeout <= 0:
-            raise _bad(variable, text, "a number of milliseconds above zero")
-        put("otlp_timeout", variable, timeout)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
-    )
-    if text:
-        put("otlp_certificate", variable, text)
-
-
 def _url(variable: str, text: str) -> str:
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _bad(variable, text, "an http(s)://host[:port] URL (OTLP/HTTP; no gRPC)")
+        expected = "an http(s)://host[:port] URL (OTLP/HTTP; no gRPC)"
+        raise _bad(variable, shown_url(text), expected)
     return text
+
+
+def shown_url(url: str) -> str:
+    """``url`` without a ``user:password@`` it carries, for an error message."""
+    from .._http import safe_url  # http.client is loaded only for the message
+
+    return safe_url(url)
 
 
 def _propagators(env: Mapping[str, str], put: Any) -> None:
