@@ -14,6 +14,7 @@ from jaeger_lite.config import resolve_options
 from jaeger_lite.reporting import NullReporter
 
 from ._otlp_collector import OTLPCollector
+from ._wire_helpers import UDPAgent
 
 BASE = {"OTEL_SERVICE_NAME": "svc"}
 
@@ -103,7 +104,7 @@ def test_a_jaeger_sampler_setting_still_wins_when_exporting_otlp() -> None:
 )
 def test_endpoint_rules(env: dict[str, str], endpoint: str) -> None:
     """The base endpoint gets /v1/traces; the signal-specific one is used as is."""
-    assert resolve(**env).otlp_endpoint == endpoint
+    assert resolve(OTEL_TRACES_EXPORTER="otlp", **env).otlp_endpoint == endpoint
 
 
 def test_otlp_variables_and_their_keywords() -> None:
@@ -128,7 +129,8 @@ def test_otlp_variables_and_their_keywords() -> None:
     )  # fmt: skip
     assert (keyword.otlp_endpoint, keyword.otlp_timeout) == ("http://k:4318/v1/traces", 3.0)
     assert keyword.otlp_headers == {"a": "b"}
-    assert resolve(OTEL_EXPORTER_OTLP_HEADERS="x=1").otlp_headers == {"x": "1"}
+    options = resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_HEADERS="x=1")
+    assert options.otlp_headers == {"x": "1"}
 
 
 def test_precedence_keyword_then_jaeger_then_otel() -> None:
@@ -332,8 +334,40 @@ def test_exporters() -> None:
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    if any(name.startswith("OTEL_EXPORTER_OTLP_") for name in env):  # read for OTLP only
+        env = {"OTEL_TRACES_EXPORTER": "otlp", **env}
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
         resolve(**env)
+
+
+def test_otlp_variables_count_only_when_spans_go_over_otlp(
+    monkeypatch: pytest.MonkeyPatch, udp_agent: UDPAgent
+) -> None:
+    """A deployment-wide OTLP setting meant for gRPC SDKs (this exporter supports neither)
+    does not stop a tracer that sends to a Jaeger agent; exporting OTLP, it is an error."""
+    grpc = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "otel-collector:4317",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_HEADERS": "api-key=k",
+        "OTEL_EXPORTER_OTLP_TIMEOUT": "10s",
+    }
+    for name, value in {**grpc, "JAEGER_AGENT_HOST": "127.0.0.1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JAEGER_AGENT_PORT", str(udp_agent.port))
+    tracer = jaeger_lite.init_tracer("svc", set_global=False, sampler_type="const")
+    try:
+        tracer.start_span("work").finish()
+        assert tracer.flush(5.0)
+        assert [s.operationName for s in udp_agent.wait_for_spans(1)] == ["work"]
+    finally:
+        tracer.close()
+    options = resolve(**grpc)
+    assert (options.otlp_endpoint, options.otlp_protocol) == (None, "http/protobuf")
+    assert "otlp_endpoint" not in options.variables
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT='otel-collector:4317'"):
+        resolve(OTEL_TRACES_EXPORTER="otlp", **grpc)
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_PROTOCOL='grpc'"):
+        resolve_options("svc", exporter="otlp", environ={"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
 
 
 @pytest.mark.parametrize(

@@ -158,9 +158,8 @@ def _milliseconds(name: str, value: str) -> float:
 
 
 def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Option values from the OTEL_* variables that are set, and the variable of each."""
-    from .otlp_env import read_otlp
-
+    """Option values from the OTEL_* variables that are set, and the variable of each;
+    the OTLP exporter's are ``otlp_env.read_otlp``'s, read only when spans go over OTLP."""
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
 
@@ -185,9 +184,6 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     if name:
         put("service_name", "OTEL_SERVICE_NAME", name)
     _exporter(env, put)
-    otlp, otlp_origin = read_otlp(env)
-    values.update(otlp)
-    origin.update(otlp_origin)
     _propagators(env, put)
     _sampler(env, put)
     variable, text = _first(env, "OTEL_BSP_SCHEDULE_DELAY")

@@ -3,7 +3,8 @@
 Every Jaeger option is named after its environment variable, lower-cased without
 ``JAEGER_`` (``reporter_flush_interval`` ↔ ``JAEGER_REPORTER_FLUSH_INTERVAL``); the OTLP
 exporter's options read OpenTelemetry's variables. A keyword wins over ``JAEGER_*``,
-which wins over ``OTEL_*`` (``otel_env``), which wins over the default. ``JAEGER_*``
+which wins over ``OTEL_*`` (``otel_env``; ``otlp_env`` for the OTLP exporter's, read only
+when it is used), which wins over the default. ``JAEGER_*``
 values use jaeger-client-go's syntax, ``OTEL_*`` the OpenTelemetry spec's; keyword values
 may be Python values or the same strings.
 """
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError
 from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, parse_tags
 from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
+from .otlp_env import read_otlp
 
 __all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_options"]
 
@@ -150,6 +152,13 @@ def resolve_options(
     if "tags" in otel and sources["tags"] != "otel":  # resource attributes under the tags
         values["tags"] = {**otel["tags"], **values["tags"]}
     if "otlp" in (values["exporter"] or ()):
+        # The OTLP exporter's variables count only when it is used: a deployment-wide
+        # OTEL_EXPORTER_OTLP_PROTOCOL=grpc must not stop a tracer that sends to Jaeger.
+        otlp, otlp_variables = read_otlp(env)
+        for name, value in otlp.items():
+            if sources[name] == "default":
+                values[name] = BY_NAME[name].parse(otlp_variables[name], value)
+                sources[name], variables[name] = "otel", otlp_variables[name]
         _otel_defaults(values, sources)
     if values["sampler_param"] is None:
         values["sampler_param"] = DEFAULT_SAMPLER_PARAM[values["sampler_type"]]
