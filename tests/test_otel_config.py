@@ -4,13 +4,15 @@ keywords and JAEGER_* variables, with the same precise errors."""
 from __future__ import annotations
 
 import logging
+import pathlib
+import ssl
 from typing import Any
 
 import pytest
 
 import jaeger_lite
 from jaeger_lite import ConfigError, Format
-from jaeger_lite.config import resolve_options
+from jaeger_lite.config import build_tracer, resolve_options
 from jaeger_lite.reporting import NullReporter
 
 from ._otlp_collector import OTLPCollector
@@ -405,3 +407,45 @@ def test_bad_keywords_name_the_option() -> None:
         resolve_options("svc", exporter="kafka", environ={})
     with pytest.raises(ConfigError, match="otlp_protocol='grpc' is not valid"):
         resolve_options("svc", otlp_protocol="grpc", environ={})
+
+
+def test_a_client_certificate_for_a_collector_that_asks_for_one(
+    certificate: tuple[str, str], tmp_path: pathlib.Path, tracers: list[jaeger_lite.Tracer]
+) -> None:
+    """OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE and _CLIENT_KEY (mutual TLS): the
+    collector, which refuses a client without a certificate it trusts, gets the span."""
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cert)  # the self-signed certificate is the client's too
+    combined = tmp_path / "client.pem"  # certificate and key in one file: no key variable
+    combined.write_text(pathlib.Path(cert).read_text() + pathlib.Path(key).read_text())
+    with OTLPCollector(tls=context) as collector:
+        base = {
+            **BASE,
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": collector.url,
+            "OTEL_EXPORTER_OTLP_CERTIFICATE": cert,
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "1000",
+        }
+        runs = {
+            "pair": {
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": cert,
+                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": key,
+            },
+            "combined": {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": str(combined)},
+            "none": {},
+        }
+        sent = {}
+        for run, env in runs.items():
+            options = resolve_options(environ={**base, **env})
+            tracer = build_tracer(options)
+            tracers.append(tracer)
+            tracer.start_span(run).finish()
+            tracer.close(10)
+            sent[run] = tracer.metrics["spans_sent"]
+        assert sent == {"pair": 1, "combined": 1, "none": 0}
+        assert sorted(span.name for span in collector.spans()) == ["combined", "pair"]
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_CLIENT_KEY needs"):
+        resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_CLIENT_KEY=key)

@@ -370,6 +370,20 @@ OPTIONS: tuple[Option, ...] = (
         "PEM file of the CAs trusted for https:// (default: the system's).",
         "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     ),
+    Option(
+        "otlp_client_certificate",
+        None,
+        _text,
+        "PEM file of this client's certificate for mutual TLS (with its key, or otlp_client_key).",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    ),
+    Option(
+        "otlp_client_key",
+        None,
+        _text,
+        "PEM file of the private key of otlp_client_certificate.",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}

@@ -94,6 +94,14 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
     )
     if text:
         put("otlp_certificate", variable, text)
+    for option, suffix in (("otlp_client_certificate", "CERTIFICATE"), ("otlp_client_key", "KEY")):
+        variable, text = _first(
+            env,
+            f"OTEL_EXPORTER_OTLP_TRACES_CLIENT_{suffix}",
+            f"OTEL_EXPORTER_OTLP_CLIENT_{suffix}",
+        )
+        if text:
+            put(option, variable, text)
 
 
 def read_otlp(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -66,6 +66,8 @@ class TracerOptions:
     otlp_compression: Optional[str]
     otlp_timeout: float
     otlp_certificate: Optional[str]
+    otlp_client_certificate: Optional[str]
+    otlp_client_key: Optional[str]
     # keyword, env (JAEGER_*), otel (OTEL_*; ``variables`` names which) or default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     variables: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -205,6 +207,8 @@ def _check_combinations(options: TracerOptions) -> None:
         raise ConfigError(
             f"set either {name('auth_token')} or {name('user')}/{name('password')}, not both"
         )
+    if options.otlp_client_key is not None and options.otlp_client_certificate is None:
+        raise ConfigError(f"{name('otlp_client_key')} needs {name('otlp_client_certificate')}")
     param, kind = options.sampler_param, options.sampler_type
     label = f"{name('sampler_param')}={param!r}"
     if kind == "const" and param not in (0.0, 1.0):
