@@ -449,3 +449,14 @@ def test_a_client_certificate_for_a_collector_that_asks_for_one(
         assert sorted(span.name for span in collector.spans()) == ["combined", "pair"]
     with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_CLIENT_KEY needs"):
         resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_CLIENT_KEY=key)
+
+
+def test_opentelemetry_pythons_name_of_the_otlp_http_exporter() -> None:
+    """OpenTelemetry Python names its OTLP/HTTP exporter otlp_proto_http (its otlp is the
+    gRPC one), so a service configured for it keeps working; gRPC is refused with a hint."""
+    assert resolve(OTEL_TRACES_EXPORTER="otlp_proto_http").exporter == ("otlp",)
+    assert resolve(OTEL_TRACES_EXPORTER="console, OTLP_PROTO_HTTP").exporter == ("console", "otlp")
+    keyword = resolve_options("svc", exporter="otlp_proto_http,otlp", environ={})
+    assert keyword.exporter == ("otlp",)
+    with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER='otlp_proto_grpc'.*gRPC"):
+        resolve(OTEL_TRACES_EXPORTER="otlp_proto_grpc")

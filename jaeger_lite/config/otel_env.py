@@ -62,6 +62,8 @@ OTEL_VARIABLES = {
 OTEL_SAMPLER_OPTIONS = ("sampler_param", "sampling_endpoint", "sampler_refresh_interval")
 
 _EXPORTERS = ("otlp", "jaeger", "console", "none")
+#: OpenTelemetry Python's name of its OTLP/HTTP exporter (its ``otlp`` is the gRPC one).
+_EXPORTER_ALIASES = {"otlp_proto_http": "otlp"}
 _PROPAGATORS = {
     "tracecontext": "w3c",
     "baggage": "w3c",  # jaeger_lite's w3c format carries W3C baggage with traceparent
@@ -119,7 +121,9 @@ EXPORTERS = ("jaeger", "otlp", "console", "none")
 def exporters(name: str, value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     try:
-        names = tuple(dict.fromkeys(str(item).strip().lower() for item in items if item))
+        names = tuple(
+            dict.fromkeys(_exporter_name(str(item)) for item in items if str(item).strip())
+        )
     except TypeError:
         names = ()
     if not names or any(n not in EXPORTERS for n in names) or ("none" in names and len(names) > 1):
@@ -205,13 +209,19 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     return values, origin
 
 
+def _exporter_name(name: str) -> str:
+    name = name.strip().lower()
+    return _EXPORTER_ALIASES.get(name, name)
+
+
 def _exporter(env: Mapping[str, str], put: Any) -> None:
     variable, text = _first(env, "OTEL_TRACES_EXPORTER")
     if not text:
         return
-    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    names = tuple(dict.fromkeys(_exporter_name(n) for n in text.split(",") if n.strip()))
     if not names or any(n not in _EXPORTERS for n in names):
-        raise _bad(variable, text, f"a comma-separated list of {', '.join(_EXPORTERS)}")
+        hint = " (gRPC is not supported: otlp is OTLP/HTTP)" if "grpc" in text.lower() else ""
+        raise _bad(variable, text, f"a comma-separated list of {', '.join(_EXPORTERS)}{hint}")
     if "none" in names and len(names) > 1:
         raise _bad(variable, text, "none alone, or exporters without none")
     put("exporter", variable, names)
