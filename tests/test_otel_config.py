@@ -460,3 +460,23 @@ def test_opentelemetry_pythons_name_of_the_otlp_http_exporter() -> None:
     assert keyword.exporter == ("otlp",)
     with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER='otlp_proto_grpc'.*gRPC"):
         resolve(OTEL_TRACES_EXPORTER="otlp_proto_grpc")
+
+
+def test_a_timeout_in_seconds_by_mistake_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The spec's OTLP timeouts are milliseconds; OpenTelemetry Python reads seconds, so a
+    10 carried over from it would be a 10 ms deadline: it is kept, with a warning."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        assert (
+            resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_TIMEOUT="10").otlp_timeout
+            == 0.01
+        )
+    assert "OTEL_EXPORTER_OTLP_TIMEOUT=10 is 10 milliseconds" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        assert (
+            resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_TIMEOUT="500").otlp_timeout
+            == 0.5
+        )
+    assert "milliseconds" not in caplog.text

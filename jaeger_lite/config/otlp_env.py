@@ -6,6 +6,7 @@ rules (the signal's variable over the generic one; the generic endpoint gets
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any, Optional
@@ -14,6 +15,8 @@ from ..errors import ConfigError
 from .otel_env import _bad, _first, _milliseconds, _text, _url, parse_key_values
 
 __all__ = ["compression", "headers", "otlp_protocol", "read_otlp"]
+
+_log = logging.getLogger("jaeger_lite")
 
 
 def otlp_protocol(name: str, value: Any) -> str:
@@ -88,6 +91,12 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
         timeout = _milliseconds(variable, text)
         if timeout <= 0:
             raise _bad(variable, text, "a number of milliseconds above zero")
+        if timeout < 0.1:  # 10 (ms) reads like OpenTelemetry Python's seconds
+            _log.warning(
+                "%s=%s is %s milliseconds, as the OpenTelemetry spec has it (OpenTelemetry"
+                " Python reads seconds): exports that short will likely time out",
+                variable, text, text,
+            )  # fmt: skip
         put("otlp_timeout", variable, timeout)
     variable, text = _first(
         env, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
