@@ -480,3 +480,18 @@ def test_a_timeout_in_seconds_by_mistake_is_warned_about(
             == 0.5
         )
     assert "milliseconds" not in caplog.text
+
+
+def test_a_full_url_in_the_base_endpoint_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces whatever it ends in (the spec, and
+    OpenTelemetry Python, do so); a value that already ends in it is a common mistake."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        options = resolve(
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://u:pw@c:4318/v1/traces",
+        )
+    assert options.otlp_endpoint == "http://u:pw@c:4318/v1/traces/v1/traces"
+    assert "spans go to http://c:4318/v1/traces/v1/traces" in caplog.text
+    assert "pw" not in caplog.text

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from ..errors import ConfigError
-from .otel_env import _bad, _first, _milliseconds, _text, _url, parse_key_values
+from .otel_env import _bad, _first, _milliseconds, _text, _url, parse_key_values, shown_url
 
 __all__ = ["compression", "headers", "otlp_protocol", "read_otlp"]
 
@@ -67,6 +67,12 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
         if text:  # the base URL: the signal's path is appended
             base = _url(variable, text)
             path = "v1/traces" if base.endswith("/") else "/v1/traces"
+            if base.rstrip("/").endswith("/v1/traces"):  # a full URL where a base belongs
+                _log.warning(
+                    "%s is the base URL: spans go to %s; a full URL, used as is, is"
+                    " OTEL_EXPORTER_OTLP_TRACES_ENDPOINT's",
+                    variable, shown_url(base + path),
+                )  # fmt: skip
             put("otlp_endpoint", variable, base + path)
     variable, text = _first(
         env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
