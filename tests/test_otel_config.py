@@ -495,3 +495,46 @@ def test_a_full_url_in_the_base_endpoint_is_warned_about(
     assert options.otlp_endpoint == "http://u:pw@c:4318/v1/traces/v1/traces"
     assert "spans go to http://c:4318/v1/traces/v1/traces" in caplog.text
     assert "pw" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("env", "option", "value"),
+    [
+        (
+            {"JAEGER_SAMPLER_TYPE": "const", "OTEL_TRACES_SAMPLER": "xray"},
+            "sampler_type",
+            "const",
+        ),
+        (
+            {
+                "JAEGER_SAMPLER_TYPE": "probabilistic",
+                "JAEGER_SAMPLER_PARAM": "0.5",
+                "OTEL_TRACES_SAMPLER": "traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "2",
+            },
+            "sampler_param",
+            0.5,
+        ),
+        ({"JAEGER_PROPAGATION": "b3", "OTEL_PROPAGATORS": "w3c"}, "propagation", ("b3",)),
+        (
+            {"JAEGER_REPORTER_FLUSH_INTERVAL": "2s", "OTEL_BSP_SCHEDULE_DELAY": "soon"},
+            "reporter_flush_interval",
+            2.0,
+        ),
+        (
+            {"JAEGER_REPORTER_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_QUEUE_SIZE": "0"},
+            "reporter_max_queue_size",
+            100,
+        ),
+    ],
+)
+def test_an_overridden_otel_variable_is_not_checked(
+    env: dict[str, str], option: str, value: Any
+) -> None:
+    """JAEGER_* wins over OTEL_*: an OTEL_* value it overrides (one jaeger_lite cannot
+    use, like the spec's xray sampler, set deployment-wide) does not stop the tracer;
+    not overridden, it is the ConfigError it always was."""
+    assert getattr(resolve(**env), option) == value
+    jaeger = {name for name in env if name.startswith("JAEGER_")}
+    with pytest.raises(ConfigError, match="OTEL_"):
+        resolve(**{k: v for k, v in env.items() if k not in jaeger})

@@ -167,7 +167,9 @@ def _milliseconds(name: str, value: str) -> float:
 
 def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Option values from the OTEL_* variables that are set, and the variable of each;
-    the OTLP exporter's are ``otlp_env.read_otlp``'s, read only when spans go over OTLP."""
+    the OTLP exporter's are ``otlp_env.read_otlp``'s, read only when spans go over OTLP.
+    A bad value is its ConfigError, for ``resolve`` to raise unless a keyword or
+    ``JAEGER_*`` variable overrides it."""
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
 
@@ -191,22 +193,37 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     name = env.get("OTEL_SERVICE_NAME", "").strip()
     if name:
         put("service_name", "OTEL_SERVICE_NAME", name)
-    _exporter(env, put)
-    _propagators(env, put)
-    _sampler(env, put)
+    for options, read in (
+        (("exporter",), _exporter),
+        (("propagation",), _propagators),
+        (("sampler_type", *OTEL_SAMPLER_OPTIONS), _sampler),
+        (("reporter_flush_interval",), _schedule_delay),
+        (("reporter_max_queue_size",), _queue_size),
+    ):
+        try:
+            read(env, put)
+        except ConfigError as exc:  # the option's value: raised if it is used (not overridden)
+            for option in options:
+                values.setdefault(option, exc)
+    variable, text = _first(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+    if text:
+        parse_int(variable, text, minimum=1)
+    return values, origin
+
+
+def _schedule_delay(env: Mapping[str, str], put: Any) -> None:
     variable, text = _first(env, "OTEL_BSP_SCHEDULE_DELAY")
     if text:
         delay = _milliseconds(variable, text)
         if delay <= 0:
             raise _bad(variable, text, "a number of milliseconds above zero")
         put("reporter_flush_interval", variable, delay)
+
+
+def _queue_size(env: Mapping[str, str], put: Any) -> None:
     variable, text = _first(env, "OTEL_BSP_MAX_QUEUE_SIZE")
     if text:
         put("reporter_max_queue_size", variable, parse_int(variable, text, minimum=1))
-    variable, text = _first(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
-    if text:
-        parse_int(variable, text, minimum=1)
-    return values, origin
 
 
 def _exporter_name(name: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, parse_tags
+from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, Option, parse_tags
 from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
 from .otlp_env import read_otlp
 
@@ -128,7 +128,7 @@ def resolve_options(
             # OTEL_TRACES_SAMPLER chose the sampler, so its own parameters come with it: a
             # JAEGER_SAMPLER_PARAM meant for the remote sampler's initial rate must not turn
             # always_off into always_on, or make always_on a ConfigError.
-            values[name] = option.parse(variables[name], otel[name])
+            values[name] = _parse_otel(option, otel, variables)
             sources[name] = "otel"
             if env.get(option.env, "").strip():
                 _log.warning(
@@ -146,7 +146,7 @@ def resolve_options(
         elif name in otel and (
             name not in OTEL_SAMPLER_OPTIONS or sources["sampler_type"] in ("otel", "default")
         ):
-            values[name] = option.parse(variables[name], otel[name])
+            values[name] = _parse_otel(option, otel, variables)
             sources[name] = "otel"
         else:
             values[name] = option.default
@@ -168,6 +168,14 @@ def resolve_options(
     resolved = TracerOptions(**values, sources=sources, variables=used)
     _check_combinations(resolved)
     return resolved
+
+
+def _parse_otel(option: Option, otel: Mapping[str, Any], variables: Mapping[str, str]) -> Any:
+    """The option's value from its OTEL_* variable; a bad one raises only now, when used."""
+    value = otel[option.name]
+    if isinstance(value, ConfigError):
+        raise value
+    return option.parse(variables[option.name], value)
 
 
 def _otel_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
