@@ -183,8 +183,9 @@ class HTTPClient:
 
     ``https`` verifies the server against the system's CAs (``SSL_CERT_FILE`` adds one),
     ``ca_file`` (a PEM file of trusted CAs), or as ``ssl_context`` says (a client
-    certificate, a private CA). Used by one thread at a time. :meth:`request` never
-    takes longer than its timeout: slow, trickling and silent servers included.
+    certificate, a private CA); ``cert_file``/``key_file`` are a client certificate. Used by
+    one thread at a time. :meth:`request` never takes longer than its timeout: slow,
+    trickling and silent servers included.
     """
 
     def __init__(
@@ -194,6 +195,8 @@ class HTTPClient:
         timeout: float = 10.0,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_file: Optional[str] = None,
+        cert_file: Optional[str] = None,
+        key_file: Optional[str] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -208,6 +211,7 @@ class HTTPClient:
         self.timeout = timeout
         self._ssl_context = ssl_context
         self._ca_file = ca_file
+        self._cert_file, self._key_file = cert_file, key_file
         self._tls: Optional[ssl.SSLContext] = None
         self._deadline = _Deadline()
         self._conn: Optional[_Connection] = None
@@ -289,7 +293,10 @@ class HTTPClient:
             else:
                 import ssl
 
-                self._tls = ssl.create_default_context(cafile=self._ca_file)
+                tls = ssl.create_default_context(cafile=self._ca_file)
+                if self._cert_file:  # mutual TLS: this client's certificate
+                    tls.load_cert_chain(self._cert_file, self._key_file)
+                self._tls = tls
         return self._tls
 
     def close(self) -> None:

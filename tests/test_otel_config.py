@@ -4,16 +4,19 @@ keywords and JAEGER_* variables, with the same precise errors."""
 from __future__ import annotations
 
 import logging
+import pathlib
+import ssl
 from typing import Any
 
 import pytest
 
 import jaeger_lite
 from jaeger_lite import ConfigError, Format
-from jaeger_lite.config import resolve_options
+from jaeger_lite.config import build_tracer, resolve_options
 from jaeger_lite.reporting import NullReporter
 
 from ._otlp_collector import OTLPCollector
+from ._wire_helpers import UDPAgent
 
 BASE = {"OTEL_SERVICE_NAME": "svc"}
 
@@ -103,7 +106,7 @@ def test_a_jaeger_sampler_setting_still_wins_when_exporting_otlp() -> None:
 )
 def test_endpoint_rules(env: dict[str, str], endpoint: str) -> None:
     """The base endpoint gets /v1/traces; the signal-specific one is used as is."""
-    assert resolve(**env).otlp_endpoint == endpoint
+    assert resolve(OTEL_TRACES_EXPORTER="otlp", **env).otlp_endpoint == endpoint
 
 
 def test_otlp_variables_and_their_keywords() -> None:
@@ -128,7 +131,8 @@ def test_otlp_variables_and_their_keywords() -> None:
     )  # fmt: skip
     assert (keyword.otlp_endpoint, keyword.otlp_timeout) == ("http://k:4318/v1/traces", 3.0)
     assert keyword.otlp_headers == {"a": "b"}
-    assert resolve(OTEL_EXPORTER_OTLP_HEADERS="x=1").otlp_headers == {"x": "1"}
+    options = resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_HEADERS="x=1")
+    assert options.otlp_headers == {"x": "1"}
 
 
 def test_precedence_keyword_then_jaeger_then_otel() -> None:
@@ -315,7 +319,7 @@ def test_exporters() -> None:
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT="),
         ({"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, "expected gzip or none"),
         ({"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, "OTEL_EXPORTER_OTLP_TIMEOUT='10s' is not valid"),
-        ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, "OTEL_EXPORTER_OTLP_HEADERS='novalue'"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, "OTEL_EXPORTER_OTLP_HEADERS is not valid"),
         ({"OTEL_PROPAGATORS": "tracecontex"}, "OTEL_PROPAGATORS='tracecontex' is not valid"),
         ({"OTEL_PROPAGATORS": "w3c"}, "OTEL_PROPAGATORS='w3c' is not valid"),
         ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER='sometimes' is not valid"),
@@ -332,8 +336,70 @@ def test_exporters() -> None:
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    if any(name.startswith("OTEL_EXPORTER_OTLP_") for name in env):  # read for OTLP only
+        env = {"OTEL_TRACES_EXPORTER": "otlp", **env}
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
         resolve(**env)
+
+
+def test_otlp_variables_count_only_when_spans_go_over_otlp(
+    monkeypatch: pytest.MonkeyPatch, udp_agent: UDPAgent
+) -> None:
+    """A deployment-wide OTLP setting meant for gRPC SDKs (this exporter supports neither)
+    does not stop a tracer that sends to a Jaeger agent; exporting OTLP, it is an error."""
+    grpc = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "otel-collector:4317",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_HEADERS": "api-key=k",
+        "OTEL_EXPORTER_OTLP_TIMEOUT": "10s",
+    }
+    for name, value in {**grpc, "JAEGER_AGENT_HOST": "127.0.0.1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JAEGER_AGENT_PORT", str(udp_agent.port))
+    tracer = jaeger_lite.init_tracer("svc", set_global=False, sampler_type="const")
+    try:
+        tracer.start_span("work").finish()
+        assert tracer.flush(5.0)
+        assert [s.operationName for s in udp_agent.wait_for_spans(1)] == ["work"]
+    finally:
+        tracer.close()
+    options = resolve(**grpc)
+    assert (options.otlp_endpoint, options.otlp_protocol) == (None, "http/protobuf")
+    assert "otlp_endpoint" not in options.variables
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT='otel-collector:4317'"):
+        resolve(OTEL_TRACES_EXPORTER="otlp", **grpc)
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_PROTOCOL='grpc'"):
+        resolve_options("svc", exporter="otlp", environ={"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "api-key=SECRET,SECRET2"}, "entry 2 has no key"),
+        ({"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "=SECRET"}, "entry 1 has no key"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "api key=SECRET"}, "'api key' is not a header name"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "k=SECRET%0D%0AX-Injected:%201"}, "value of 'k'"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "k=SECRET%E2%82%AC"}, "beyond Latin-1"),
+        (
+            {"JAEGER_ENDPOINT": "tcp://u:SECRET@h:14268/api/traces"},
+            "JAEGER_ENDPOINT='tcp://h:14268",
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "grpc://u:SECRET@h:4317"}, "ENDPOINT='grpc://h:4317'"),
+    ],
+)
+def test_a_bad_header_or_url_is_refused_without_its_secret(
+    env: dict[str, str], message: str
+) -> None:
+    """Header values are API keys and URLs may carry a password: a ConfigError (often
+    logged by whatever stops the application) names the variable and the header, never
+    them. A header HTTP cannot carry is refused at start, not retried at every export."""
+    with pytest.raises(ConfigError) as caught:
+        resolve(OTEL_TRACES_EXPORTER="otlp", **env)
+    assert message in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+    with pytest.raises(ConfigError, match="value of 'k'") as caught:
+        resolve_options("svc", otlp_headers={"k": "SECRET\nX: 1"}, environ={})
+    assert "SECRET" not in str(caught.value)
 
 
 def test_bad_keywords_name_the_option() -> None:
@@ -341,3 +407,134 @@ def test_bad_keywords_name_the_option() -> None:
         resolve_options("svc", exporter="kafka", environ={})
     with pytest.raises(ConfigError, match="otlp_protocol='grpc' is not valid"):
         resolve_options("svc", otlp_protocol="grpc", environ={})
+
+
+def test_a_client_certificate_for_a_collector_that_asks_for_one(
+    certificate: tuple[str, str], tmp_path: pathlib.Path, tracers: list[jaeger_lite.Tracer]
+) -> None:
+    """OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE and _CLIENT_KEY (mutual TLS): the
+    collector, which refuses a client without a certificate it trusts, gets the span."""
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cert)  # the self-signed certificate is the client's too
+    combined = tmp_path / "client.pem"  # certificate and key in one file: no key variable
+    combined.write_text(pathlib.Path(cert).read_text() + pathlib.Path(key).read_text())
+    with OTLPCollector(tls=context) as collector:
+        base = {
+            **BASE,
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": collector.url,
+            "OTEL_EXPORTER_OTLP_CERTIFICATE": cert,
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "1000",
+        }
+        runs = {
+            "pair": {
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": cert,
+                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": key,
+            },
+            "combined": {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": str(combined)},
+            "none": {},
+        }
+        sent = {}
+        for run, env in runs.items():
+            options = resolve_options(environ={**base, **env})
+            tracer = build_tracer(options)
+            tracers.append(tracer)
+            tracer.start_span(run).finish()
+            tracer.close(10)
+            sent[run] = tracer.metrics["spans_sent"]
+        assert sent == {"pair": 1, "combined": 1, "none": 0}
+        assert sorted(span.name for span in collector.spans()) == ["combined", "pair"]
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_CLIENT_KEY needs"):
+        resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_CLIENT_KEY=key)
+
+
+def test_opentelemetry_pythons_name_of_the_otlp_http_exporter() -> None:
+    """OpenTelemetry Python names its OTLP/HTTP exporter otlp_proto_http (its otlp is the
+    gRPC one), so a service configured for it keeps working; gRPC is refused with a hint."""
+    assert resolve(OTEL_TRACES_EXPORTER="otlp_proto_http").exporter == ("otlp",)
+    assert resolve(OTEL_TRACES_EXPORTER="console, OTLP_PROTO_HTTP").exporter == ("console", "otlp")
+    keyword = resolve_options("svc", exporter="otlp_proto_http,otlp", environ={})
+    assert keyword.exporter == ("otlp",)
+    with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER='otlp_proto_grpc'.*gRPC"):
+        resolve(OTEL_TRACES_EXPORTER="otlp_proto_grpc")
+
+
+def test_a_timeout_in_seconds_by_mistake_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The spec's OTLP timeouts are milliseconds; OpenTelemetry Python reads seconds, so a
+    10 carried over from it would be a 10 ms deadline: it is kept, with a warning."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        assert (
+            resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_TIMEOUT="10").otlp_timeout
+            == 0.01
+        )
+    assert "OTEL_EXPORTER_OTLP_TIMEOUT=10 is 10 milliseconds" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        assert (
+            resolve(OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_TIMEOUT="500").otlp_timeout
+            == 0.5
+        )
+    assert "milliseconds" not in caplog.text
+
+
+def test_a_full_url_in_the_base_endpoint_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces whatever it ends in (the spec, and
+    OpenTelemetry Python, do so); a value that already ends in it is a common mistake."""
+    with caplog.at_level(logging.WARNING, logger="jaeger_lite"):
+        options = resolve(
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://u:pw@c:4318/v1/traces",
+        )
+    assert options.otlp_endpoint == "http://u:pw@c:4318/v1/traces/v1/traces"
+    assert "spans go to http://c:4318/v1/traces/v1/traces" in caplog.text
+    assert "pw" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("env", "option", "value"),
+    [
+        (
+            {"JAEGER_SAMPLER_TYPE": "const", "OTEL_TRACES_SAMPLER": "xray"},
+            "sampler_type",
+            "const",
+        ),
+        (
+            {
+                "JAEGER_SAMPLER_TYPE": "probabilistic",
+                "JAEGER_SAMPLER_PARAM": "0.5",
+                "OTEL_TRACES_SAMPLER": "traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "2",
+            },
+            "sampler_param",
+            0.5,
+        ),
+        ({"JAEGER_PROPAGATION": "b3", "OTEL_PROPAGATORS": "w3c"}, "propagation", ("b3",)),
+        (
+            {"JAEGER_REPORTER_FLUSH_INTERVAL": "2s", "OTEL_BSP_SCHEDULE_DELAY": "soon"},
+            "reporter_flush_interval",
+            2.0,
+        ),
+        (
+            {"JAEGER_REPORTER_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_QUEUE_SIZE": "0"},
+            "reporter_max_queue_size",
+            100,
+        ),
+    ],
+)
+def test_an_overridden_otel_variable_is_not_checked(
+    env: dict[str, str], option: str, value: Any
+) -> None:
+    """JAEGER_* wins over OTEL_*: an OTEL_* value it overrides (one jaeger_lite cannot
+    use, like the spec's xray sampler, set deployment-wide) does not stop the tracer;
+    not overridden, it is the ConfigError it always was."""
+    assert getattr(resolve(**env), option) == value
+    jaeger = {name for name in env if name.startswith("JAEGER_")}
+    with pytest.raises(ConfigError, match="OTEL_"):
+        resolve(**{k: v for k, v in env.items() if k not in jaeger})

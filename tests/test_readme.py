@@ -247,9 +247,12 @@ def test_every_otel_variable_is_documented() -> None:
     table = section("Configuration")
     for variable in OTEL_VARIABLES:
         short = variable.replace("OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_[TRACES_]")
-        suffix = "_" + variable.rsplit("_", 1)[-1]
+        # a row of OTEL_EXPORTER_OTLP_[TRACES_]* names the rest by suffix (`_CLIENT_KEY`)
+        suffixes = ["_" + "_".join(variable.split("_")[-n:]) for n in (1, 2)]
         assert (
-            f"`{variable}`" in table or f"`{short}`" in table or f"`{suffix}`" in table
+            f"`{variable}`" in table
+            or f"`{short}`" in table
+            or any(f"`{suffix}`" in table for suffix in suffixes)
         ), variable
 
 

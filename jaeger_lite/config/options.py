@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..propagation.composite import parse_propagation
-from .otel_env import compression, exporters, headers, otlp_protocol
+from .otel_env import exporters, shown_url
+from .otlp_env import compression, headers, otlp_protocol
 
 __all__ = [
     "BY_NAME",
@@ -193,7 +194,7 @@ def _url(name: str, value: Any) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{name}={value!r} is not valid: expected an http(s)://host[:port]/path URL"
+            f"{name}={shown_url(text)!r} is not valid: expected an http(s)://host[:port]/path URL"
         )
     return text
 
@@ -368,6 +369,20 @@ OPTIONS: tuple[Option, ...] = (
         _text,
         "PEM file of the CAs trusted for https:// (default: the system's).",
         "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    ),
+    Option(
+        "otlp_client_certificate",
+        None,
+        _text,
+        "PEM file of this client's certificate for mutual TLS (with its key, or otlp_client_key).",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    ),
+    Option(
+        "otlp_client_key",
+        None,
+        _text,
+        "PEM file of the private key of otlp_client_certificate.",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
     ),
 )
 

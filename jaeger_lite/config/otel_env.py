@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -19,12 +19,10 @@ __all__ = [
     "EXPORTERS",
     "OTEL_SAMPLER_OPTIONS",
     "OTEL_VARIABLES",
-    "compression",
     "exporters",
-    "headers",
-    "otlp_protocol",
     "parse_key_values",
     "read_otel",
+    "shown_url",
 ]
 
 _log = logging.getLogger("jaeger_lite")
@@ -47,6 +45,10 @@ OTEL_VARIABLES = {
     "OTEL_EXPORTER_OTLP_TIMEOUT": "otlp_timeout",
     "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": "otlp_certificate",
     "OTEL_EXPORTER_OTLP_CERTIFICATE": "otlp_certificate",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "otlp_client_certificate",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "otlp_client_certificate",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "otlp_client_key",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY": "otlp_client_key",
     "OTEL_PROPAGATORS": "propagation",
     "OTEL_TRACES_SAMPLER": "sampler_type (and the rest of the sampler)",
     "OTEL_TRACES_SAMPLER_ARG": "sampler_param, sampling_endpoint, sampler_refresh_interval",
@@ -60,6 +62,8 @@ OTEL_VARIABLES = {
 OTEL_SAMPLER_OPTIONS = ("sampler_param", "sampling_endpoint", "sampler_refresh_interval")
 
 _EXPORTERS = ("otlp", "jaeger", "console", "none")
+#: OpenTelemetry Python's name of its OTLP/HTTP exporter (its ``otlp`` is the gRPC one).
+_EXPORTER_ALIASES = {"otlp_proto_http": "otlp"}
 _PROPAGATORS = {
     "tracecontext": "w3c",
     "baggage": "w3c",  # jaeger_lite's w3c format carries W3C baggage with traceparent
@@ -117,35 +121,14 @@ EXPORTERS = ("jaeger", "otlp", "console", "none")
 def exporters(name: str, value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     try:
-        names = tuple(dict.fromkeys(str(item).strip().lower() for item in items if item))
+        names = tuple(
+            dict.fromkeys(_exporter_name(str(item)) for item in items if str(item).strip())
+        )
     except TypeError:
         names = ()
     if not names or any(n not in EXPORTERS for n in names) or ("none" in names and len(names) > 1):
         raise _bad(name, value, f"{', '.join(EXPORTERS)}, or several of the first three")
     return names
-
-
-def otlp_protocol(name: str, value: Any) -> str:
-    text = _text(name, value)
-    if text not in ("http/protobuf", "http/json"):
-        hint = " (gRPC is not supported: use http/protobuf, port 4318)" if "grpc" in text else ""
-        raise _bad(name, value, "http/protobuf or http/json" + hint)
-    return text
-
-
-def compression(name: str, value: Any) -> Optional[str]:
-    text = _text(name, value)
-    if text not in ("gzip", "none"):
-        raise _bad(name, value, "gzip or none")
-    return None if text == "none" else text
-
-
-def headers(name: str, value: Any) -> dict[str, str]:
-    if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    if not isinstance(value, str):
-        raise _bad(name, value, "a mapping or 'key=value,key2=value2'")
-    return parse_key_values(name, value)
 
 
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
@@ -157,16 +140,22 @@ def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
     return "", ""
 
 
-def parse_key_values(name: str, value: str) -> dict[str, str]:
+def parse_key_values(name: str, value: str, *, secret: bool = False) -> dict[str, str]:
     """``k=v,k2=v2`` with percent-encoded values (W3C Baggage syntax, as the spec has
-    OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS)."""
+    OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS); a ``secret`` value is never
+    quoted in an error."""
     pairs: dict[str, str] = {}
-    for entry in value.split(","):
+    for number, entry in enumerate(value.split(","), 1):
         if not entry.strip():
             continue
         key, sep, text = entry.partition("=")
         key = urllib.parse.unquote(key.strip())
         if not sep or not key:
+            if secret:
+                raise ConfigError(
+                    f"{name} is not valid: expected comma-separated key=value pairs"
+                    f" (entry {number} has no key or no '=')"
+                )
             raise _bad(name, value, "comma-separated key=value pairs")
         pairs[key] = urllib.parse.unquote(text.strip())
     return pairs
@@ -177,7 +166,10 @@ def _milliseconds(name: str, value: str) -> float:
 
 
 def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Option values from the OTEL_* variables that are set, and the variable of each."""
+    """Option values from the OTEL_* variables that are set, and the variable of each;
+    the OTLP exporter's are ``otlp_env.read_otlp``'s, read only when spans go over OTLP.
+    A bad value is its ConfigError, for ``resolve`` to raise unless a keyword or
+    ``JAEGER_*`` variable overrides it."""
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
 
@@ -201,83 +193,70 @@ def read_otel(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     name = env.get("OTEL_SERVICE_NAME", "").strip()
     if name:
         put("service_name", "OTEL_SERVICE_NAME", name)
-    _exporter(env, put)
-    _otlp(env, put)
-    _propagators(env, put)
-    _sampler(env, put)
-    variable, text = _first(env, "OTEL_BSP_SCHEDULE_DELAY")
-    if text:
-        delay = _milliseconds(variable, text)
-        if delay <= 0:
-            raise _bad(variable, text, "a number of milliseconds above zero")
-        put("reporter_flush_interval", variable, delay)
-    variable, text = _first(env, "OTEL_BSP_MAX_QUEUE_SIZE")
-    if text:
-        put("reporter_max_queue_size", variable, parse_int(variable, text, minimum=1))
+    for options, read in (
+        (("exporter",), _exporter),
+        (("propagation",), _propagators),
+        (("sampler_type", *OTEL_SAMPLER_OPTIONS), _sampler),
+        (("reporter_flush_interval",), _schedule_delay),
+        (("reporter_max_queue_size",), _queue_size),
+    ):
+        try:
+            read(env, put)
+        except ConfigError as exc:  # the option's value: raised if it is used (not overridden)
+            for option in options:
+                values.setdefault(option, exc)
     variable, text = _first(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
     if text:
         parse_int(variable, text, minimum=1)
     return values, origin
 
 
+def _schedule_delay(env: Mapping[str, str], put: Any) -> None:
+    variable, text = _first(env, "OTEL_BSP_SCHEDULE_DELAY")
+    if text:
+        delay = _milliseconds(variable, text)
+        if delay <= 0:
+            raise _bad(variable, text, "a number of milliseconds above zero")
+        put("reporter_flush_interval", variable, delay)
+
+
+def _queue_size(env: Mapping[str, str], put: Any) -> None:
+    variable, text = _first(env, "OTEL_BSP_MAX_QUEUE_SIZE")
+    if text:
+        put("reporter_max_queue_size", variable, parse_int(variable, text, minimum=1))
+
+
+def _exporter_name(name: str) -> str:
+    name = name.strip().lower()
+    return _EXPORTER_ALIASES.get(name, name)
+
+
 def _exporter(env: Mapping[str, str], put: Any) -> None:
     variable, text = _first(env, "OTEL_TRACES_EXPORTER")
     if not text:
         return
-    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    names = tuple(dict.fromkeys(_exporter_name(n) for n in text.split(",") if n.strip()))
     if not names or any(n not in _EXPORTERS for n in names):
-        raise _bad(variable, text, f"a comma-separated list of {', '.join(_EXPORTERS)}")
+        hint = " (gRPC is not supported: otlp is OTLP/HTTP)" if "grpc" in text.lower() else ""
+        raise _bad(variable, text, f"a comma-separated list of {', '.join(_EXPORTERS)}{hint}")
     if "none" in names and len(names) > 1:
         raise _bad(variable, text, "none alone, or exporters without none")
     put("exporter", variable, names)
 
 
-def _otlp(env: Mapping[str, str], put: Any) -> None:
-    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if text:
-        put("otlp_endpoint", variable, _url(variable, text))  # used as is
-    else:
-        variable, text = _first(env, "OTEL_EXPORTER_OTLP_ENDPOINT")
-        if text:  # the base URL: the signal's path is appended
-            base = _url(variable, text)
-            path = "v1/traces" if base.endswith("/") else "/v1/traces"
-            put("otlp_endpoint", variable, base + path)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
-    )
-    if text:
-        put("otlp_protocol", variable, text)
-    variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
-    if text:
-        put("otlp_headers", variable, parse_key_values(variable, text))
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
-    )
-    if text:
-        put("otlp_compression", variable, text)
-    variable, text = _first(
-        env,
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-        "OTEL_BSP_EXPORT_TIMEOUT",
-    )
-    if text:
-        timeout = _milliseconds(variable, text)
-        if timeout <= 0:
-            raise _bad(variable, text, "a number of milliseconds above zero")
-        put("otlp_timeout", variable, timeout)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
-    )
-    if text:
-        put("otlp_certificate", variable, text)
-
-
 def _url(variable: str, text: str) -> str:
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _bad(variable, text, "an http(s)://host[:port] URL (OTLP/HTTP; no gRPC)")
+        expected = "an http(s)://host[:port] URL (OTLP/HTTP; no gRPC)"
+        raise _bad(variable, shown_url(text), expected)
     return text
+
+
+def shown_url(url: str) -> str:
+    """``url`` without a ``user:password@`` it carries, for an error message."""
+    from .._http import safe_url  # http.client is loaded only for the message
+
+    return safe_url(url)
 
 
 def _propagators(env: Mapping[str, str], put: Any) -> None:

@@ -3,7 +3,8 @@
 Every Jaeger option is named after its environment variable, lower-cased without
 ``JAEGER_`` (``reporter_flush_interval`` ↔ ``JAEGER_REPORTER_FLUSH_INTERVAL``); the OTLP
 exporter's options read OpenTelemetry's variables. A keyword wins over ``JAEGER_*``,
-which wins over ``OTEL_*`` (``otel_env``), which wins over the default. ``JAEGER_*``
+which wins over ``OTEL_*`` (``otel_env``; ``otlp_env`` for the OTLP exporter's, read only
+when it is used), which wins over the default. ``JAEGER_*``
 values use jaeger-client-go's syntax, ``OTEL_*`` the OpenTelemetry spec's; keyword values
 may be Python values or the same strings.
 """
@@ -20,8 +21,9 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, parse_tags
+from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, Option, parse_tags
 from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
+from .otlp_env import read_otlp
 
 __all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_options"]
 
@@ -64,6 +66,8 @@ class TracerOptions:
     otlp_compression: Optional[str]
     otlp_timeout: float
     otlp_certificate: Optional[str]
+    otlp_client_certificate: Optional[str]
+    otlp_client_key: Optional[str]
     # keyword, env (JAEGER_*), otel (OTEL_*; ``variables`` names which) or default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     variables: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -124,7 +128,7 @@ def resolve_options(
             # OTEL_TRACES_SAMPLER chose the sampler, so its own parameters come with it: a
             # JAEGER_SAMPLER_PARAM meant for the remote sampler's initial rate must not turn
             # always_off into always_on, or make always_on a ConfigError.
-            values[name] = option.parse(variables[name], otel[name])
+            values[name] = _parse_otel(option, otel, variables)
             sources[name] = "otel"
             if env.get(option.env, "").strip():
                 _log.warning(
@@ -142,7 +146,7 @@ def resolve_options(
         elif name in otel and (
             name not in OTEL_SAMPLER_OPTIONS or sources["sampler_type"] in ("otel", "default")
         ):
-            values[name] = option.parse(variables[name], otel[name])
+            values[name] = _parse_otel(option, otel, variables)
             sources[name] = "otel"
         else:
             values[name] = option.default
@@ -150,6 +154,13 @@ def resolve_options(
     if "tags" in otel and sources["tags"] != "otel":  # resource attributes under the tags
         values["tags"] = {**otel["tags"], **values["tags"]}
     if "otlp" in (values["exporter"] or ()):
+        # The OTLP exporter's variables count only when it is used: a deployment-wide
+        # OTEL_EXPORTER_OTLP_PROTOCOL=grpc must not stop a tracer that sends to Jaeger.
+        otlp, otlp_variables = read_otlp(env)
+        for name, value in otlp.items():
+            if sources[name] == "default":
+                values[name] = BY_NAME[name].parse(otlp_variables[name], value)
+                sources[name], variables[name] = "otel", otlp_variables[name]
         _otel_defaults(values, sources)
     if values["sampler_param"] is None:
         values["sampler_param"] = DEFAULT_SAMPLER_PARAM[values["sampler_type"]]
@@ -157,6 +168,14 @@ def resolve_options(
     resolved = TracerOptions(**values, sources=sources, variables=used)
     _check_combinations(resolved)
     return resolved
+
+
+def _parse_otel(option: Option, otel: Mapping[str, Any], variables: Mapping[str, str]) -> Any:
+    """The option's value from its OTEL_* variable; a bad one raises only now, when used."""
+    value = otel[option.name]
+    if isinstance(value, ConfigError):
+        raise value
+    return option.parse(variables[option.name], value)
 
 
 def _otel_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
@@ -196,6 +215,8 @@ def _check_combinations(options: TracerOptions) -> None:
         raise ConfigError(
             f"set either {name('auth_token')} or {name('user')}/{name('password')}, not both"
         )
+    if options.otlp_client_key is not None and options.otlp_client_certificate is None:
+        raise ConfigError(f"{name('otlp_client_key')} needs {name('otlp_client_certificate')}")
     param, kind = options.sampler_param, options.sampler_type
     label = f"{name('sampler_param')}={param!r}"
     if kind == "const" and param not in (0.0, 1.0):

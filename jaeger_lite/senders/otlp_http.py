@@ -64,11 +64,13 @@ class OTLPSender(Sender):
     ``protocol`` is ``http/protobuf`` (default) or ``http/json``; ``compression`` ``gzip``
     or None; ``headers`` are added to every request (say, an API key: never logged, never
     in ``repr``). ``https://`` verifies the collector against the system's CAs,
-    ``certificate_file`` (PEM) or ``ssl_context``. One kept-alive connection. Each export
-    has ``timeout`` seconds for all its attempts; after one fails for want of a collector
-    (or a ``Retry-After`` longer than that), exports fail at once (counted) for as long, so
-    ``close()`` against a dead or trickling collector takes about ``timeout``. A request
-    carries at most ``batch_bytes`` of encoded spans (before compression).
+    ``certificate_file`` (PEM) or ``ssl_context``, and presents ``client_certificate_file``
+    (and ``client_key_file``, when the key is apart) for mutual TLS. One kept-alive
+    connection. Each export has ``timeout`` seconds for all its attempts; after one fails
+    for want of a collector (or a ``Retry-After`` longer than that), exports fail at once
+    (counted) for as long, so ``close()`` against a dead or trickling collector takes about
+    ``timeout``. A request carries at most ``batch_bytes`` of encoded spans (before
+    compression).
     """
 
     #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
@@ -84,6 +86,8 @@ class OTLPSender(Sender):
         compression: Optional[str] = None,
         timeout: float = 10.0,
         certificate_file: Optional[str] = None,
+        client_certificate_file: Optional[str] = None,
+        client_key_file: Optional[str] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         batch_bytes: int = 1 << 20,
     ) -> None:
@@ -108,7 +112,12 @@ class OTLPSender(Sender):
         self.timeout = float(timeout)
         self.batch_bytes = batch_bytes
         self._client = HTTPClient(
-            endpoint, timeout=self.timeout, ssl_context=ssl_context, ca_file=certificate_file
+            endpoint,
+            timeout=self.timeout,
+            ssl_context=ssl_context,
+            ca_file=certificate_file,
+            cert_file=client_certificate_file,
+            key_file=client_key_file,
         )
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         self._headers = {
