@@ -25,7 +25,7 @@ from ._resolve import AddrInfo, resolve
 if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
     import ssl
 
-__all__ = ["HTTPClient", "HTTPRequestError", "Response", "netloc"]
+__all__ = ["HTTPClient", "HTTPRequestError", "Response", "header_problem", "netloc"]
 
 #: Answers larger than this are refused (collectors answer in bytes, strategies in KB).
 MAX_RESPONSE = 4 << 20
@@ -134,8 +134,23 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
+class _Response(http.client.HTTPResponse):
+    """``HTTPResponse`` that passes over every interim 1xx answer (102 Processing, 103
+    Early Hints), not only 100 Continue as ``http.client`` does: a client must read past
+    them to the final answer (RFC 9110, 15.2). 101 is final (we never ask to upgrade)."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # its headers, then the next answer
+
+
 class _Connection(http.client.HTTPConnection):
     """``HTTPConnection`` whose connect, TLS handshake and socket obey a deadline."""
+
+    response_class = _Response
 
     def __init__(
         self, host: str, port: int, deadline: _Deadline, tls: Optional[ssl.SSLContext]
@@ -311,6 +326,20 @@ class HTTPClient:
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, OSError) else f"{type(exc).__name__}: {text}"
+
+
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def header_problem(name: str, value: str) -> Optional[str]:
+    """Why ``name: value`` cannot be sent as a header (``http.client`` would refuse it at
+    every request), or None: the name must be a token, the value Latin-1 text without
+    line breaks or NUL (RFC 9110, 5.1 and 5.5)."""
+    if not name or not set(name) <= _TOKEN:
+        return f"header name {name!r} is not an HTTP token"
+    if any(c in value for c in "\r\n\0") or not all(ord(c) < 256 for c in value):
+        return f"the value of header {name!r} has line breaks, NUL or characters beyond Latin-1"
+    return None
 
 
 def netloc(host: str, port: Optional[int]) -> str:

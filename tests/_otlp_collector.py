@@ -30,6 +30,7 @@ class Answer:
     body: bytes = b""
     action: str = "answer"  # answer | hang_up (close without a word) | trickle | stall
     interval: float = 0.25  # trickle: seconds between bytes
+    interim: bytes = b""  # written before the answer: interim 1xx answers, say
 
 
 def partial_success(rejected: int, message: str = "", json_body: bool = False) -> Answer:
@@ -171,7 +172,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         head = f"HTTP/1.1 {answer.status} X\r\nContent-Length: {len(answer.body)}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items()) + "\r\n"
-        data = head.encode("latin-1") + answer.body  # as HTTP reads header bytes
+        data = answer.interim + head.encode("latin-1") + answer.body  # HTTP reads latin-1
         if answer.action == "trickle":
             for i in range(len(data)):
                 if self.server._stop.wait(answer.interval):

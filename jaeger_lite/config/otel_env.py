@@ -142,10 +142,18 @@ def compression(name: str, value: Any) -> Optional[str]:
 
 def headers(name: str, value: Any) -> dict[str, str]:
     if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    if not isinstance(value, str):
+        pairs = {str(k): str(v) for k, v in value.items()}
+    elif isinstance(value, str):
+        pairs = parse_key_values(name, value)
+    else:
         raise _bad(name, value, "a mapping or 'key=value,key2=value2'")
-    return parse_key_values(name, value)
+    from .._http import header_problem
+
+    for key, text in pairs.items():
+        problem = header_problem(key, text)
+        if problem:
+            raise ConfigError(f"{name}={value!r} is not valid: {problem}")
+    return pairs
 
 
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str]:
@@ -249,7 +257,7 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
         put("otlp_protocol", variable, text)
     variable, text = _first(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
     if text:
-        put("otlp_headers", variable, parse_key_values(variable, text))
+        put("otlp_headers", variable, headers(variable, text))
     variable, text = _first(
         env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
     )

@@ -36,7 +36,7 @@ from .._encoding.otlp_proto import (
     read_export_response,
     read_status_message,
 )
-from .._http import HTTPClient, HTTPRequestError, Response, safe_url
+from .._http import HTTPClient, HTTPRequestError, Response, header_problem, safe_url
 from .._version import __version__
 from ..span import Span
 from .base import Sender
@@ -123,7 +123,17 @@ class OTLPSender(Sender):
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             self._headers["Authorization"] = f"Basic {token}"
         custom = {str(k): str(v) for k, v in (headers or {}).items()}
-        self._headers.update(custom)
+        for name, value in custom.items():
+            problem = header_problem(name, value)
+            if problem:  # else every export would fail, retried until its deadline
+                raise ValueError(problem)
+            # One field per name, as for any non-list header: a custom header replaces
+            # ours (User-Agent, Authorization), whatever its case; the body decides
+            # Content-Type and Content-Encoding.
+            if name.lower() not in ("content-type", "content-encoding"):
+                for ours in [k for k in self._headers if k.lower() == name.lower()]:
+                    del self._headers[ours]
+                self._headers[name] = value
         self._header_count = len(custom)
         self._json = protocol == "http/json"
         self._cut_short = threading.Event()  # close() ends a backoff wait
