@@ -252,8 +252,8 @@ class HTTPClient:
             reused = self._conn is not None
             try:
                 return self._exchange(method, target, body, headers or {}, max_body)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                if not reused:
+            except OSError as exc:
+                if not reused or not _closed_by_peer(exc):
                     raise
                 self.close()  # closed by the server while idle: once more, on a new one
                 return self._exchange(method, target, body, headers or {}, max_body)
@@ -321,6 +321,16 @@ class HTTPClient:
 
     def __repr__(self) -> str:
         return f"HTTPClient({self.origin!r}, timeout={self.timeout:g})"
+
+
+def _closed_by_peer(exc: OSError) -> bool:
+    """Whether ``exc`` says the server had closed the connection: reset, broken pipe, no
+    answer, or over TLS an EOF (writing to a TLS connection the server closed raises
+    ``SSLEOFError``, not ``BrokenPipeError``)."""
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):  # RemoteDisconnected too
+        return True
+    ssl = sys.modules.get("ssl")  # imported already if the connection is TLS
+    return ssl is not None and isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
 
 
 def _describe(exc: BaseException) -> str:
