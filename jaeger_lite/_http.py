@@ -198,8 +198,9 @@ class HTTPClient:
 
     ``https`` verifies the server against the system's CAs (``SSL_CERT_FILE`` adds one),
     ``ca_file`` (a PEM file of trusted CAs), or as ``ssl_context`` says (a client
-    certificate, a private CA). Used by one thread at a time. :meth:`request` never
-    takes longer than its timeout: slow, trickling and silent servers included.
+    certificate, a private CA); ``cert_file``/``key_file`` present a client certificate.
+    Used by one thread at a time. :meth:`request` never takes longer than its timeout:
+    slow, trickling and silent servers included.
     """
 
     def __init__(
@@ -209,6 +210,8 @@ class HTTPClient:
         timeout: float = 10.0,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_file: Optional[str] = None,
+        cert_file: Optional[str] = None,
+        key_file: Optional[str] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -223,6 +226,7 @@ class HTTPClient:
         self.timeout = timeout
         self._ssl_context = ssl_context
         self._ca_file = ca_file
+        self._client_cert = (cert_file, key_file) if cert_file else None
         self._tls: Optional[ssl.SSLContext] = None
         self._deadline = _Deadline()
         self._conn: Optional[_Connection] = None
@@ -305,6 +309,8 @@ class HTTPClient:
                 import ssl
 
                 self._tls = ssl.create_default_context(cafile=self._ca_file)
+                if self._client_cert:  # a client certificate (PEM), its key in it or apart
+                    self._tls.load_cert_chain(*self._client_cert)
         return self._tls
 
     def close(self) -> None:

@@ -5,10 +5,13 @@ ExportTraceServiceResponse, and the headers a user adds (real sockets on 127.0.0
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 from collections.abc import Iterator
 
 import pytest
 
+import jaeger_lite
 from jaeger_lite import ConfigError, ConstSampler, OTLPSender, RemoteReporter, Tracer
 from jaeger_lite.config.otel_env import read_otel
 
@@ -137,3 +140,59 @@ def test_otel_exporter_otlp_headers_that_cannot_be_sent_are_a_config_error() -> 
             read_otel({"OTEL_EXPORTER_OTLP_HEADERS": text})
     values, _ = read_otel({"OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b%3Dc,x=%C3%A9"})
     assert values["otlp_headers"] == {"api-key": "a b=c", "x": "é"}
+
+
+@pytest.fixture
+def mtls_collector(certificate: tuple[str, str]) -> Iterator[OTLPCollector]:
+    """A collector that requires a client certificate signed by its CA (the test's
+    self-signed certificate serves as CA, server and client certificate)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(certificate[0])
+    server = OTLPCollector(tls=context)
+    yield server
+    server.stop()
+
+
+def test_client_certificate_from_the_otel_variables(
+    mtls_collector: OTLPCollector, certificate: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY (the spec's mTLS variables)
+    present a client certificate; without them the collector refuses the handshake and the
+    spans are counted as failed."""
+    for name in [n for n in os.environ if n.startswith(("JAEGER_", "OTEL_"))]:
+        monkeypatch.delenv(name)
+    cert, key = certificate
+    env = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "OTEL_SERVICE_NAME": "svc",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": mtls_collector.base_url,
+        "OTEL_EXPORTER_OTLP_CERTIFICATE": cert,
+        "OTEL_EXPORTER_OTLP_TIMEOUT": "1000",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for client_cert, sent in ((None, 0), (cert, 1)):
+        if client_cert:
+            monkeypatch.setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", client_cert)
+            monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", key)
+        tracer = jaeger_lite.init_tracer(set_global=False)
+        tracer.start_span("op").finish()
+        tracer.close(10)
+        metrics = tracer.metrics
+        assert accounted(metrics) == metrics["spans_sampled"] == 1, metrics
+        assert (metrics["spans_sent"], metrics["spans_dropped_send_failed"]) == (sent, 1 - sent)
+    assert [span.name for span in mtls_collector.spans()] == ["op"]
+
+
+def test_client_certificate_arguments() -> None:
+    with pytest.raises(ValueError, match="client_certificate_file"):
+        OTLPSender("https://127.0.0.1:4318/v1/traces", client_key_file="key.pem")
+    with pytest.raises(ValueError, match="not both"):
+        OTLPSender(
+            "https://127.0.0.1:4318/v1/traces",
+            client_certificate_file="cert.pem",
+            ssl_context=ssl.create_default_context(),
+        )

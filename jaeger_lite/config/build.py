@@ -161,6 +161,8 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
                 compression=options.otlp_compression,
                 timeout=options.otlp_timeout,
                 certificate_file=options.otlp_certificate,
+                client_certificate_file=options.otlp_client_certificate,
+                client_key_file=options.otlp_client_key,
             )
         elif exporter == "jaeger" and options.endpoint:
             from ..senders.jaeger_http import HTTPSender

@@ -369,6 +369,20 @@ OPTIONS: tuple[Option, ...] = (
         "PEM file of the CAs trusted for https:// (default: the system's).",
         "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     ),
+    Option(
+        "otlp_client_certificate",
+        None,
+        _text,
+        "PEM file of the client certificate for https:// (mTLS), and its key if in it.",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    ),
+    Option(
+        "otlp_client_key",
+        None,
+        _text,
+        "PEM file of the client certificate's private key.",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}

@@ -47,6 +47,10 @@ OTEL_VARIABLES = {
     "OTEL_EXPORTER_OTLP_TIMEOUT": "otlp_timeout",
     "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": "otlp_certificate",
     "OTEL_EXPORTER_OTLP_CERTIFICATE": "otlp_certificate",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "otlp_client_certificate",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "otlp_client_certificate",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "otlp_client_key",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY": "otlp_client_key",
     "OTEL_PROPAGATORS": "propagation",
     "OTEL_TRACES_SAMPLER": "sampler_type (and the rest of the sampler)",
     "OTEL_TRACES_SAMPLER_ARG": "sampler_param, sampling_endpoint, sampler_refresh_interval",
@@ -274,11 +278,16 @@ def _otlp(env: Mapping[str, str], put: Any) -> None:
         if timeout <= 0:
             raise _bad(variable, text, "a number of milliseconds above zero")
         put("otlp_timeout", variable, timeout)
-    variable, text = _first(
-        env, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
-    )
-    if text:
-        put("otlp_certificate", variable, text)
+    for option, suffix in (
+        ("otlp_certificate", "CERTIFICATE"),
+        ("otlp_client_certificate", "CLIENT_CERTIFICATE"),
+        ("otlp_client_key", "CLIENT_KEY"),
+    ):
+        variable, text = _first(
+            env, f"OTEL_EXPORTER_OTLP_TRACES_{suffix}", f"OTEL_EXPORTER_OTLP_{suffix}"
+        )
+        if text:
+            put(option, variable, text)
 
 
 def _url(variable: str, text: str) -> str:

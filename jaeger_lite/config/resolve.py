@@ -64,6 +64,8 @@ class TracerOptions:
     otlp_compression: Optional[str]
     otlp_timeout: float
     otlp_certificate: Optional[str]
+    otlp_client_certificate: Optional[str]
+    otlp_client_key: Optional[str]
     # keyword, env (JAEGER_*), otel (OTEL_*; ``variables`` names which) or default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     variables: Mapping[str, str] = field(default_factory=dict, compare=False)

@@ -64,11 +64,13 @@ class OTLPSender(Sender):
     ``protocol`` is ``http/protobuf`` (default) or ``http/json``; ``compression`` ``gzip``
     or None; ``headers`` are added to every request (say, an API key: never logged, never
     in ``repr``). ``https://`` verifies the collector against the system's CAs,
-    ``certificate_file`` (PEM) or ``ssl_context``. One kept-alive connection. Each export
-    has ``timeout`` seconds for all its attempts; after one fails for want of a collector
-    (or a ``Retry-After`` longer than that), exports fail at once (counted) for as long, so
-    ``close()`` against a dead or trickling collector takes about ``timeout``. A request
-    carries at most ``batch_bytes`` of encoded spans (before compression).
+    ``certificate_file`` (PEM) or ``ssl_context``; ``client_certificate_file`` (and
+    ``client_key_file``, PEM) is the client certificate for mTLS. One kept-alive
+    connection. Each export has ``timeout`` seconds for all its attempts; after one fails
+    for want of a collector (or a ``Retry-After`` longer than that), exports fail at once
+    (counted) for as long, so ``close()`` against a dead or trickling collector takes about
+    ``timeout``. A request carries at most ``batch_bytes`` of encoded spans (before
+    compression).
     """
 
     #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
@@ -86,6 +88,8 @@ class OTLPSender(Sender):
         certificate_file: Optional[str] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         batch_bytes: int = 1 << 20,
+        client_certificate_file: Optional[str] = None,
+        client_key_file: Optional[str] = None,
     ) -> None:
         endpoint = endpoint or DEFAULT_OTLP_ENDPOINT
         url = urllib.parse.urlsplit(endpoint)
@@ -102,14 +106,19 @@ class OTLPSender(Sender):
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         if batch_bytes < 1:
             raise ValueError(f"batch_bytes must be at least 1, got {batch_bytes!r}")
+        if client_key_file and not client_certificate_file:
+            raise ValueError("client_key_file needs client_certificate_file")
+        if client_certificate_file and ssl_context is not None:
+            raise ValueError("give the client certificate in ssl_context or as a file, not both")
         self.endpoint = safe_url(endpoint)
         self.protocol = protocol
         self.compression = "gzip" if compression == "gzip" else None
         self.timeout = float(timeout)
         self.batch_bytes = batch_bytes
         self._client = HTTPClient(
-            endpoint, timeout=self.timeout, ssl_context=ssl_context, ca_file=certificate_file
-        )
+            endpoint, timeout=self.timeout, ssl_context=ssl_context, ca_file=certificate_file,
+            cert_file=client_certificate_file, key_file=client_key_file,
+        )  # fmt: skip
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         self._headers = {
             "Content-Type": PROTOCOLS[protocol],
