@@ -196,3 +196,29 @@ def test_client_certificate_arguments() -> None:
             client_certificate_file="cert.pem",
             ssl_context=ssl.create_default_context(),
         )
+
+
+def test_a_413_sends_each_half_on_its_own(collector: OTLPCollector) -> None:
+    """A proxy in front of the collector refuses bodies over its limit (nginx's default is
+    1 MiB, and a full request is 1 MiB of spans plus the resource): the spans go again in
+    halves until they fit, none lost. A span alone over the limit is counted as failed."""
+    collector.max_body = 64 << 10
+    sender = OTLPSender(collector.url, timeout=10)
+    reporter = RemoteReporter(sender, flush_interval=60)
+    tracer = Tracer("svc", reporter, ConstSampler(True), max_tag_value_length=200_000)
+    for i in range(400):
+        span = tracer.start_span(f"op{i}")
+        span.set_tag("payload", "x" * 500)
+        span.finish()
+    huge = tracer.start_span("huge")
+    huge.set_tag("payload", "y" * (100 << 10))
+    huge.finish()
+    tracer.close(30)
+    metrics = tracer.metrics
+    assert accounted(metrics) == metrics["spans_sampled"] == 401, metrics
+    assert (metrics["spans_sent"], metrics["spans_dropped_send_failed"]) == (400, 1)
+    assert metrics["send_errors"] == 1
+    assert collector.too_large >= 2
+    assert all(len(request.raw) <= 64 << 10 for request in collector.received)
+    names = sorted(span.name for span in collector.spans())
+    assert names == sorted(f"op{i}" for i in range(400))

@@ -187,14 +187,22 @@ class OTLPSender(Sender):
         if not spans:
             return
         self._cut_short.clear()
-        self._export(self.body(spans), len(spans))
+        self._send(spans, time.monotonic() + self.timeout)
 
-    def _export(self, body: bytes, count: int) -> None:
+    def _send(self, spans: Sequence[bytes], deadline: float) -> None:
+        """A 413 (a proxy's body limit, say nginx's default 1 MiB) sends each half of the
+        spans on its own, within the same deadline, down to single spans."""
+        if not self._export(self.body(spans), len(spans), deadline, split=len(spans) > 1):
+            half = len(spans) // 2
+            self._send(spans[:half], deadline)
+            self._send(spans[half:], deadline)
+
+    def _export(self, body: bytes, count: int, deadline: float, split: bool = False) -> bool:
+        """Deliver or count ``count`` spans; False (nothing counted) for a 413 if ``split``."""
         start = time.monotonic()
         if start < self._down_until:
             self._give_up(count, 0, None, log=False)
-            return
-        deadline = start + self.timeout
+            return True
         attempt = 0
         while True:
             left = deadline - time.monotonic()
@@ -213,7 +221,9 @@ class OTLPSender(Sender):
                 status = response.status
                 if 200 <= status < 300:
                     self._accepted(response, count, len(body))
-                    return
+                    return True
+                if status == 413 and split:
+                    return False
                 problem = _answer(response)
                 retryable = status in RETRYABLE
                 retry_after = _retry_after(response.header("Retry-After"))
@@ -229,7 +239,7 @@ class OTLPSender(Sender):
                 down = self.timeout if retry_after is None else min(retry_after, _MAX_THROTTLE)
                 self._down_until = time.monotonic() + down
             self._give_up(count, status, problem)
-            return
+            return True
 
     def _accepted(self, response: Response, count: int, size: int) -> None:
         self._down_until = 0.0
