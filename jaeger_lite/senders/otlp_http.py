@@ -3,8 +3,9 @@ Collector (``POST /v1/traces``, port 4318).
 
 Driven by one thread at a time (the reporter's worker). It follows the OTLP/HTTP delivery
 rules: 429, 502, 503 and 504 and network errors are retried with exponential backoff (or
-after ``Retry-After``) within one deadline per export; other answers are final (a 400 is
-counted as rejected, never retried); ``partial_success.rejected_spans`` are counted.
+after ``Retry-After``) within one deadline per export; a 413 sends halves again; other
+answers are final (a 400 is counted as rejected, never retried);
+``partial_success.rejected_spans`` are counted.
 Nothing raises; every span ends up sent or counted.
 """
 
