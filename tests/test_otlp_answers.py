@@ -187,7 +187,10 @@ def test_client_certificate_from_the_otel_variables(
     assert [span.name for span in mtls_collector.spans()] == ["op"]
 
 
-def test_client_certificate_arguments() -> None:
+def test_client_certificate_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", "key.pem")
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_CLIENT_KEY"):
+        jaeger_lite.init_tracer("svc", exporter="otlp", set_global=False)
     with pytest.raises(ValueError, match="client_certificate_file"):
         OTLPSender("https://127.0.0.1:4318/v1/traces", client_key_file="key.pem")
     with pytest.raises(ValueError, match="not both"):

@@ -154,6 +154,9 @@ def _build_reporter(options: TracerOptions, local_agent_enabled: bool) -> Report
         if exporter == "otlp":
             from ..senders.otlp_http import OTLPSender
 
+            if options.otlp_client_key and not options.otlp_client_certificate:
+                name = options.variables.get("otlp_client_key", "otlp_client_key")
+                raise ConfigError(f"{name} is set without a client certificate to go with it")
             sender = OTLPSender(
                 options.otlp_endpoint,
                 protocol=options.otlp_protocol,
