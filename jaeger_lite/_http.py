@@ -25,7 +25,14 @@ from ._resolve import AddrInfo, resolve
 if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
     import ssl
 
-__all__ = ["HTTPClient", "HTTPRequestError", "Response", "header_problem", "netloc"]
+__all__ = [
+    "HTTPClient",
+    "HTTPRequestError",
+    "Response",
+    "header_problem",
+    "header_value",
+    "netloc",
+]
 
 #: Answers larger than this are refused (collectors answer in bytes, strategies in KB).
 MAX_RESPONSE = 4 << 20
@@ -349,13 +356,20 @@ _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 
 def header_problem(name: str, value: str) -> Optional[str]:
     """Why ``name: value`` cannot be sent as a header (``http.client`` would refuse it at
-    every request), or None: the name must be a token, the value Latin-1 text without
-    line breaks or NUL (RFC 9110, 5.1 and 5.5)."""
+    every request), or None: the name must be a token, the value free of line breaks and
+    NUL (RFC 9110, 5.1 and 5.5). Send the value through :func:`header_value`."""
     if not name or not set(name) <= _TOKEN:
         return f"header name {name!r} is not an HTTP token"
-    if any(c in value for c in "\r\n\0") or not all(ord(c) < 256 for c in value):
-        return f"the value of header {name!r} has line breaks, NUL or characters beyond Latin-1"
+    if any(c in value for c in "\r\n\0"):
+        return f"the value of header {name!r} has a line break or NUL"
     return None
+
+
+def header_value(value: str) -> str:
+    """``value`` as ``http.client`` should send it: its UTF-8 bytes (what the
+    percent-encoding of OTEL_EXPORTER_OTLP_HEADERS stands for, and what Go servers read),
+    spelled as the Latin-1 text ``http.client`` encodes byte for byte."""
+    return value if value.isascii() else value.encode("utf-8", "replace").decode("latin-1")
 
 
 def netloc(host: str, port: Optional[int]) -> str:

@@ -37,7 +37,14 @@ from .._encoding.otlp_proto import (
     read_export_response,
     read_status_message,
 )
-from .._http import HTTPClient, HTTPRequestError, Response, header_problem, safe_url
+from .._http import (
+    HTTPClient,
+    HTTPRequestError,
+    Response,
+    header_problem,
+    header_value,
+    safe_url,
+)
 from .._version import __version__
 from ..span import Span
 from .base import Sender
@@ -143,7 +150,7 @@ class OTLPSender(Sender):
             if name.lower() not in ("content-type", "content-encoding"):
                 for ours in [k for k in self._headers if k.lower() == name.lower()]:
                     del self._headers[ours]
-                self._headers[name] = value
+                self._headers[name] = header_value(value)
         self._header_count = len(custom)
         self._json = protocol == "http/json"
         self._cut_short = threading.Event()  # close() ends a backoff wait
