@@ -145,18 +145,22 @@ def compression(name: str, value: Any) -> Optional[str]:
 
 
 def headers(name: str, value: Any) -> dict[str, str]:
+    # Errors name the variable, never its value: headers carry API keys.
     if isinstance(value, Mapping):
         pairs = {str(k): str(v) for k, v in value.items()}
     elif isinstance(value, str):
-        pairs = parse_key_values(name, value)
+        try:
+            pairs = parse_key_values(name, value)
+        except ConfigError:
+            raise ConfigError(f"{name} is not valid: expected key=value,key2=value2") from None
     else:
-        raise _bad(name, value, "a mapping or 'key=value,key2=value2'")
+        raise ConfigError(f"{name} is not valid: expected a mapping or 'key=value,key2=value2'")
     from .._http import header_problem
 
     for key, text in pairs.items():
         problem = header_problem(key, text)
         if problem:
-            raise ConfigError(f"{name}={value!r} is not valid: {problem}")
+            raise ConfigError(f"{name} is not valid: {problem}")
     return pairs
 
 
