@@ -25,7 +25,14 @@ from ._resolve import AddrInfo, resolve
 if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
     import ssl
 
-__all__ = ["HTTPClient", "HTTPRequestError", "Response", "netloc"]
+__all__ = [
+    "HTTPClient",
+    "HTTPRequestError",
+    "Response",
+    "header_problem",
+    "header_value",
+    "netloc",
+]
 
 #: Answers larger than this are refused (collectors answer in bytes, strategies in KB).
 MAX_RESPONSE = 4 << 20
@@ -134,8 +141,23 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
+class _Response(http.client.HTTPResponse):
+    """``HTTPResponse`` that passes over every interim 1xx answer (102 Processing, 103
+    Early Hints), not only 100 Continue as ``http.client`` does: a client must read past
+    them to the final answer (RFC 9110, 15.2). 101 is final (we never ask to upgrade)."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # its headers, then the next answer
+
+
 class _Connection(http.client.HTTPConnection):
     """``HTTPConnection`` whose connect, TLS handshake and socket obey a deadline."""
+
+    response_class = _Response
 
     def __init__(
         self, host: str, port: int, deadline: _Deadline, tls: Optional[ssl.SSLContext]
@@ -241,8 +263,8 @@ class HTTPClient:
             reused = self._conn is not None
             try:
                 return self._exchange(method, target, body, headers or {}, max_body)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                if not reused:
+            except OSError as exc:
+                if not reused or not _closed_by_peer(exc):
                     raise
                 self.close()  # closed by the server while idle: once more, on a new one
                 return self._exchange(method, target, body, headers or {}, max_body)
@@ -315,9 +337,40 @@ class HTTPClient:
         return f"HTTPClient({self.origin!r}, timeout={self.timeout:g})"
 
 
+def _closed_by_peer(exc: OSError) -> bool:
+    """Whether ``exc`` says the server had closed the connection: reset, broken pipe, no
+    answer, or over TLS an EOF (writing to a TLS connection the server closed raises
+    ``SSLEOFError``, not ``BrokenPipeError``)."""
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):  # RemoteDisconnected too
+        return True
+    ssl = sys.modules.get("ssl")  # imported already if the connection is TLS
+    return ssl is not None and isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, OSError) else f"{type(exc).__name__}: {text}"
+
+
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def header_problem(name: str, value: str) -> Optional[str]:
+    """Why ``name: value`` cannot be sent as a header (``http.client`` would refuse it at
+    every request), or None: the name must be a token, the value free of line breaks and
+    NUL (RFC 9110, 5.1 and 5.5). Send the value through :func:`header_value`."""
+    if not name or not set(name) <= _TOKEN:
+        return f"header name {name!r} is not an HTTP token"
+    if any(c in value for c in "\r\n\0"):
+        return f"the value of header {name!r} has a line break or NUL"
+    return None
+
+
+def header_value(value: str) -> str:
+    """``value`` as ``http.client`` should send it: its UTF-8 bytes (what the
+    percent-encoding of OTEL_EXPORTER_OTLP_HEADERS stands for, and what Go servers read),
+    spelled as the Latin-1 text ``http.client`` encodes byte for byte."""
+    return value if value.isascii() else value.encode("utf-8", "replace").decode("latin-1")
 
 
 def netloc(host: str, port: Optional[int]) -> str:

@@ -30,6 +30,7 @@ class Answer:
     body: bytes = b""
     action: str = "answer"  # answer | hang_up (close without a word) | trickle | stall
     interval: float = 0.25  # trickle: seconds between bytes
+    interim: bytes = b""  # written before the answer: interim 1xx answers, say
 
 
 def partial_success(rejected: int, message: str = "", json_body: bool = False) -> Answer:
@@ -95,6 +96,8 @@ class OTLPCollector(http.server.ThreadingHTTPServer):
         self.default = default or Answer()
         self.received: list[Received] = []
         self.client_ports: set[int] = set()
+        self.max_body: Optional[int] = None  # larger bodies get 413 (and are not recorded)
+        self.too_large = 0
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self.scheme = "https" if tls is not None else "http"
@@ -164,6 +167,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.server.max_body is not None and len(raw) > self.server.max_body:
+            self.server.too_large += 1  # as nginx answers past client_max_body_size
+            body = b"<html><head><title>413 Request Entity Too Large</title></head></html>"
+            self.wfile.write(b"HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\n"
+                             b"Content-Type: text/html\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))  # fmt: skip
+            self.close_connection = True
+            return
         self.server.record(Received(self.path, self.headers, raw), self.client_address[1])
         if answer.action == "stall":
             self.server._stop.wait(30)
@@ -171,7 +182,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         head = f"HTTP/1.1 {answer.status} X\r\nContent-Length: {len(answer.body)}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items()) + "\r\n"
-        data = head.encode("latin-1") + answer.body  # as HTTP reads header bytes
+        data = answer.interim + head.encode("latin-1") + answer.body  # HTTP reads latin-1
         if answer.action == "trickle":
             for i in range(len(data)):
                 if self.server._stop.wait(answer.interval):

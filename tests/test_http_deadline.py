@@ -4,6 +4,7 @@ answer or hang up cannot hold a sender, a sampler poll or close() past their tim
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -229,3 +230,41 @@ def test_a_lookup_without_a_thread_fails_once_and_leaves_the_name_usable(
     assert client.request("POST", "/", b"{}").status == 200
     assert time.monotonic() - start < 4  # not a lookup timeout (5 s) waited out
     client.close()
+
+
+@pytest.fixture
+def tls_keepalive_server(
+    certificate: tuple[str, str],
+) -> Iterator[http.server.ThreadingHTTPServer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    server.ports = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_tls_connection_the_server_closed_is_replaced_at_once(
+    tls_keepalive_server: http.server.ThreadingHTTPServer, certificate: tuple[str, str]
+) -> None:
+    """Over TLS, writing to a connection the server has closed raises SSLEOFError, not
+    BrokenPipeError: that too is a connection closed while idle, replaced at once. Before,
+    HTTPSender lost the first batch after each idle close and OTLPSender backed off."""
+    port = tls_keepalive_server.server_address[1]
+    context = ssl.create_default_context(cafile=certificate[0])
+    sender = HTTPSender(f"https://127.0.0.1:{port}/close-after", ssl_context=context)
+    tracer = Tracer("svc", RemoteReporter(sender, flush_interval=60), ConstSampler(True))
+    for i in range(3):
+        tracer.start_span(f"op{i}").finish()
+        assert tracer.reporter.flush(5)  # type: ignore[attr-defined]
+        time.sleep(0.3)  # the server's close (and the reset of the stale socket) lands
+    tracer.close(10)
+    metrics = tracer.metrics
+    assert (metrics["spans_sent"], metrics["send_errors"]) == (3, 0), metrics
+    ports = tls_keepalive_server.ports  # type: ignore[attr-defined]
+    assert len(ports) == len(set(ports)) == 3

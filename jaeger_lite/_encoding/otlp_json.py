@@ -187,24 +187,44 @@ def read_json_export_response(body: bytes) -> tuple[int, str]:
     ValueError for text that is not one. An empty body counts as a full success."""
     if not body.strip():
         return 0, ""
-    answer = json.loads(body)
+    try:
+        answer = json.loads(body)
+    except RecursionError:  # "[[[[..." nested past the stack
+        raise ValueError("the answer nests too deep") from None
     if not isinstance(answer, dict):
         raise ValueError("the answer is not a JSON object")
     partial = answer.get("partialSuccess") or answer.get("partial_success") or {}
     if not isinstance(partial, dict):
         raise ValueError("partialSuccess is not an object")
-    rejected = int(partial.get("rejectedSpans", partial.get("rejected_spans", 0)) or 0)
+    rejected = _int64(partial.get("rejectedSpans", partial.get("rejected_spans", 0)))
     message = partial.get("errorMessage", partial.get("error_message", "")) or ""
     if rejected < 0:
         raise ValueError(f"negative rejectedSpans {rejected}")
     return rejected, str(message)
 
 
+def _int64(value: Any) -> int:
+    """An int64 as protobuf's JSON mapping writes it (a number or a decimal string; null
+    is 0); ValueError for anything else (a bool, a list, Infinity, 1.5)."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit() or not value.isascii():
+            raise ValueError(f"rejectedSpans {value!r} is not an integer")
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"rejectedSpans {value!r} is not an integer")
+
+
 def read_json_status_message(body: bytes) -> str:
     """The ``message`` of a JSON ``google.rpc.Status`` error body, or ""."""
     try:
         answer = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         return ""
     message = answer.get("message") if isinstance(answer, dict) else None
     return message if isinstance(message, str) else ""

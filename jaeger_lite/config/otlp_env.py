@@ -7,7 +7,6 @@ rules (the signal's variable over the generic one; the generic endpoint gets
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -34,27 +33,24 @@ def compression(name: str, value: Any) -> Optional[str]:
     return None if text == "none" else text
 
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
-_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
 
 
 def headers(name: str, value: Any) -> dict[str, str]:
     """Headers from a mapping or ``k=v,k2=v2`` (percent-encoded values), checked for what
-    HTTP can carry. Errors name the header, never a value: values are API keys."""
+    HTTP can carry (a token for a name, no line break or NUL in a value; other text goes
+    as its UTF-8 bytes). Errors name the header, never a value: values are API keys."""
     if isinstance(value, Mapping):
         pairs = {str(k): str(v) for k, v in value.items()}
     elif isinstance(value, str):
         pairs = parse_key_values(name, value, secret=True)
     else:
         raise ConfigError(f"{name} is not valid: expected a mapping or 'key=value,key2=value2'")
+    from .._http import header_problem  # values beyond ASCII go as UTF-8 (header_value)
+
     for key, text in pairs.items():
-        if not _HEADER_NAME.fullmatch(key):
-            raise ConfigError(f"{name} is not valid: {key!r} is not a header name")
-        if _BAD_HEADER_VALUE.search(text):
-            raise ConfigError(
-                f"{name} is not valid: the value of {key!r} has a line break, a control"
-                " character or one beyond Latin-1, which a header cannot carry"
-            )
+        problem = header_problem(key, text)
+        if problem:
+            raise ConfigError(f"{name} is not valid: {problem}")
     return pairs
 
 

@@ -3,8 +3,9 @@ Collector (``POST /v1/traces``, port 4318).
 
 Driven by one thread at a time (the reporter's worker). It follows the OTLP/HTTP delivery
 rules: 429, 502, 503 and 504 and network errors are retried with exponential backoff (or
-after ``Retry-After``) within one deadline per export; other answers are final (a 400 is
-counted as rejected, never retried); ``partial_success.rejected_spans`` are counted.
+after ``Retry-After``) within one deadline per export; a 413 sends halves again; other
+answers are final (a 400 is counted as rejected, never retried);
+``partial_success.rejected_spans`` are counted.
 Nothing raises; every span ends up sent or counted.
 """
 
@@ -36,7 +37,14 @@ from .._encoding.otlp_proto import (
     read_export_response,
     read_status_message,
 )
-from .._http import HTTPClient, HTTPRequestError, Response, safe_url
+from .._http import (
+    HTTPClient,
+    HTTPRequestError,
+    Response,
+    header_problem,
+    header_value,
+    safe_url,
+)
 from .._version import __version__
 from ..span import Span
 from .base import Sender
@@ -106,6 +114,10 @@ class OTLPSender(Sender):
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         if batch_bytes < 1:
             raise ValueError(f"batch_bytes must be at least 1, got {batch_bytes!r}")
+        if client_key_file and not client_certificate_file:
+            raise ValueError("client_key_file needs client_certificate_file")
+        if client_certificate_file and ssl_context is not None:
+            raise ValueError("give the client certificate in ssl_context or as a file, not both")
         self.endpoint = safe_url(endpoint)
         self.protocol = protocol
         self.compression = "gzip" if compression == "gzip" else None
@@ -132,7 +144,17 @@ class OTLPSender(Sender):
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             self._headers["Authorization"] = f"Basic {token}"
         custom = {str(k): str(v) for k, v in (headers or {}).items()}
-        self._headers.update(custom)
+        for name, value in custom.items():
+            problem = header_problem(name, value)
+            if problem:  # else every export would fail, retried until its deadline
+                raise ValueError(problem)
+            # One field per name, as for any non-list header: a custom header replaces
+            # ours (User-Agent, Authorization), whatever its case; the body decides
+            # Content-Type and Content-Encoding.
+            if name.lower() not in ("content-type", "content-encoding"):
+                for ours in [k for k in self._headers if k.lower() == name.lower()]:
+                    del self._headers[ours]
+                self._headers[name] = header_value(value)
         self._header_count = len(custom)
         self._json = protocol == "http/json"
         self._cut_short = threading.Event()  # close() ends a backoff wait
@@ -177,14 +199,22 @@ class OTLPSender(Sender):
         if not spans:
             return
         self._cut_short.clear()
-        self._export(self.body(spans), len(spans))
+        self._send(spans, time.monotonic() + self.timeout)
 
-    def _export(self, body: bytes, count: int) -> None:
+    def _send(self, spans: Sequence[bytes], deadline: float) -> None:
+        """A 413 (a proxy's body limit, say nginx's default 1 MiB) sends each half of the
+        spans on its own, within the same deadline, down to single spans."""
+        if not self._export(self.body(spans), len(spans), deadline, split=len(spans) > 1):
+            half = len(spans) // 2
+            self._send(spans[:half], deadline)
+            self._send(spans[half:], deadline)
+
+    def _export(self, body: bytes, count: int, deadline: float, split: bool = False) -> bool:
+        """Deliver or count ``count`` spans; False (nothing counted) for a 413 if ``split``."""
         start = time.monotonic()
         if start < self._down_until:
             self._give_up(count, 0, None, log=False)
-            return
-        deadline = start + self.timeout
+            return True
         attempt = 0
         while True:
             left = deadline - time.monotonic()
@@ -203,7 +233,9 @@ class OTLPSender(Sender):
                 status = response.status
                 if 200 <= status < 300:
                     self._accepted(response, count, len(body))
-                    return
+                    return True
+                if status == 413 and split:
+                    return False
                 problem = _answer(response)
                 retryable = status in RETRYABLE
                 retry_after = _retry_after(response.header("Retry-After"))
@@ -219,7 +251,7 @@ class OTLPSender(Sender):
                 down = self.timeout if retry_after is None else min(retry_after, _MAX_THROTTLE)
                 self._down_until = time.monotonic() + down
             self._give_up(count, status, problem)
-            return
+            return True
 
     def _accepted(self, response: Response, count: int, size: int) -> None:
         self._down_until = 0.0
