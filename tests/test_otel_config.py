@@ -397,7 +397,7 @@ def test_a_bad_header_or_url_is_refused_without_its_secret(
         resolve(OTEL_TRACES_EXPORTER="otlp", **env)
     assert message in str(caught.value)
     assert "SECRET" not in str(caught.value)
-    with pytest.raises(ConfigError, match="value of 'k'") as caught:
+    with pytest.raises(ConfigError, match="value of header 'k'") as caught:
         resolve_options("svc", otlp_headers={"k": "SECRET\nX: 1"}, environ={})
     assert "SECRET" not in str(caught.value)
 

@@ -13,7 +13,7 @@ import pytest
 
 import jaeger_lite
 from jaeger_lite import ConfigError, ConstSampler, OTLPSender, RemoteReporter, Tracer
-from jaeger_lite.config.otel_env import read_otel
+from jaeger_lite.config.otlp_env import read_otlp
 
 from ._otlp_collector import Answer, OTLPCollector, partial_success
 from ._wire_helpers import accounted
@@ -137,9 +137,9 @@ def test_otel_exporter_otlp_headers_that_cannot_be_sent_are_a_config_error() -> 
     as a bad variable, as any other bad value."""
     for text in ("api-key=s3cret%0D%0AInjected: 1", "api-key=s3cret%00", "api-key=s3cret,x"):
         with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_HEADERS") as error:
-            read_otel({"OTEL_EXPORTER_OTLP_HEADERS": text})
+            read_otlp({"OTEL_EXPORTER_OTLP_HEADERS": text})
         assert "s3cret" not in str(error.value)  # the API key is never in the message
-    values, _ = read_otel({"OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b%3Dc,x=%C3%A9"})
+    values, _ = read_otlp({"OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b%3Dc,x=%C3%A9"})
     assert values["otlp_headers"] == {"api-key": "a b=c", "x": "é"}
 
 
@@ -148,8 +148,10 @@ def test_header_values_go_out_as_utf8(collector: OTLPCollector) -> None:
     spec gives OTEL_EXPORTER_OTLP_HEADERS), and those bytes go out, as Go's SDK sends
     them and the Collector (Go) reads them; http.client alone refused anything beyond
     Latin-1 at every export and sent é as the single byte 0xE9."""
-    values, _ = read_otel(
-        {"OTEL_EXPORTER_OTLP_HEADERS": "tenant=%E6%9D%B1%E4%BA%AC,city=Z%C3%BCrich"}
+    values, _ = read_otlp(
+        {
+            "OTEL_EXPORTER_OTLP_HEADERS": "tenant=%E6%9D%B1%E4%BA%AC,city=Z%C3%BCrich",
+        }
     )
     run(OTLPSender(collector.url, headers=values["otlp_headers"]), spans=1)
     (request,) = collector.received
