@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jaeger_lite import ConstSampler, OTLPSender, RemoteReporter, Tracer
+from jaeger_lite import ConstSampler, OTLPSender, RemoteReporter, Tracer, init_tracer
 
 from ._bad_servers import free_port
 from ._otlp_collector import Answer, OTLPCollector, partial_success
@@ -238,6 +238,28 @@ def test_https_with_a_certificate_file(
 ) -> None:
     metrics = run(OTLPSender(tls_collector.url, certificate_file=certificate[0]), 2)
     assert metrics["spans_sent"] == 2
+
+
+@pytest.mark.parametrize(
+    "option", ["certificate_file", "client_certificate_file", "client_key_file"]
+)
+def test_a_certificate_file_that_is_not_there_is_refused_at_once(
+    tmp_path: Any, certificate: tuple[str, str], option: str
+) -> None:
+    """A missing PEM file is told when the sender is made, naming the argument, rather
+    than failing every export later as if the collector were down."""
+    given = {"client_certificate_file": certificate[0], option: str(tmp_path / "gone.pem")}
+    with pytest.raises(ValueError, match=f"{option} .*gone.pem.* is not a file"):
+        OTLPSender("https://127.0.0.1:9/v1/traces", **given)
+    options = {f"otlp_{name.removesuffix('_file')}": path for name, path in given.items()}
+    with pytest.raises(ValueError, match="gone.pem"):  # init_tracer: the same, at start
+        init_tracer(
+            "svc",
+            set_global=False,
+            exporter="otlp",
+            otlp_endpoint="https://127.0.0.1:9/v1/traces",
+            **options,
+        )
 
 
 def test_https_without_trust_fails_counted(tls_collector: OTLPCollector) -> None:

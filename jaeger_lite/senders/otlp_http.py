@@ -15,6 +15,7 @@ import base64
 import email.utils
 import gzip
 import logging
+import os
 import random
 import threading
 import time
@@ -118,6 +119,13 @@ class OTLPSender(Sender):
             raise ValueError("client_key_file needs client_certificate_file")
         if client_certificate_file and ssl_context is not None:
             raise ValueError("give the client certificate in ssl_context or as a file, not both")
+        for option, path in (
+            ("certificate_file", certificate_file),
+            ("client_certificate_file", client_certificate_file),
+            ("client_key_file", client_key_file),
+        ):  # told now, not as a network error at every export
+            if path and not os.path.isfile(path):
+                raise ValueError(f"{option} {path!r} is not a file")
         self.endpoint = safe_url(endpoint)
         self.protocol = protocol
         self.compression = "gzip" if compression == "gzip" else None
