@@ -250,7 +250,7 @@ def resource_attributes(service_name: str, tracer_tags: Mapping[str, Any]) -> di
     """``service.name``, the SDK's and the process's attributes, then the tracer's tags
     (which win; a Jaeger ``hostname`` tag is ``host.name``, as the translator has it).
 
-    ``service.instance.id`` is new in every process (a forked child makes its own).
+    ``service.instance.id`` is new for every sender (a forked child makes its own).
     """
     attributes: dict[str, Any] = {
         "service.name": service_name,
