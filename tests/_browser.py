@@ -66,3 +66,20 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+#: How long a page waits for what it looks for.
+WAIT_MS = 15_000
+
+
+def checked_page(chromium: Any) -> Iterator[Any]:
+    """A fresh 1280x800 page whose JavaScript errors fail the test (a generator for the
+    ``page`` fixture of a browser test module)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.set_default_timeout(WAIT_MS)
+    yield opened
+    context.close()
+    assert errors == []

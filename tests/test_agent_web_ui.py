@@ -20,11 +20,10 @@ import pytest
 from jaeger_lite.agent import DevAgent, JsonFile, trace_to_json
 from jaeger_lite.agent.collect import Trace
 from jaeger_lite.agent.tree import build_tree
-from tests._browser import ARTIFACTS, DOCS, browser
+from tests._browser import ARTIFACTS, DOCS, browser, checked_page
 from tests._web_traces import XSS, Sent, checkout, lone_span, orphan, tracer
 
 HOSTILE_OP = '<img src="x" onerror="window.__xss = 3">'
-WAIT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +66,7 @@ def agent() -> Iterator[tuple[DevAgent, dict[str, Sent]]]:
     running.stop()
 
 
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    """A fresh page; JavaScript errors on it fail the test."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.set_default_timeout(WAIT_MS)
-    yield opened
-    context.close()
-    assert errors == []
+page = pytest.fixture(name="page")(checked_page)  # a fresh page; JS errors fail the test
 
 
 def hex_id(sent: Sent) -> str:

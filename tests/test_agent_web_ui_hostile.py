@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from jaeger_lite.agent import DevAgent
-from tests._browser import browser
+from tests._browser import browser, checked_page
 from tests.agent_batches import batch, message, span
 
-WAIT_MS = 15_000
 PAYLOADS = [
     '<img src=x onerror="window.__pwned = 1">',
     "</script><script>window.__pwned = 2</script>",
@@ -77,16 +76,7 @@ def agent() -> Iterator[DevAgent]:
     running.stop()
 
 
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.set_default_timeout(WAIT_MS)
-    yield opened
-    context.close()
-    assert errors == []
+page = pytest.fixture(name="page")(checked_page)  # a fresh page; JS errors fail the test
 
 
 def open_ui(page: Any, agent: DevAgent, fragment: str, selector: str) -> None:
