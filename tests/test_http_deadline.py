@@ -8,7 +8,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -136,9 +136,13 @@ class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def keepalive_server() -> Iterator[http.server.ThreadingHTTPServer]:
+def _serve_keepalive(
+    tls: Optional[ssl.SSLContext] = None,
+) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A keep-alive server recording the client ports it saw, over TLS when given."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.ports = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -146,6 +150,11 @@ def keepalive_server() -> Iterator[http.server.ThreadingHTTPServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def keepalive_server() -> Iterator[http.server.ThreadingHTTPServer]:
+    yield from _serve_keepalive()
 
 
 def test_one_connection_is_kept_alive(keepalive_server: http.server.ThreadingHTTPServer) -> None:
@@ -238,15 +247,7 @@ def tls_keepalive_server(
 ) -> Iterator[http.server.ThreadingHTTPServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.daemon_threads = True
-    server.ports = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from _serve_keepalive(context)
 
 
 def test_a_tls_connection_the_server_closed_is_replaced_at_once(
