@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_TIMEOUT",
     "exit_remaining",
     "fork_safe_lock",
+    "green_since",
     "track_poller",
     "track_reporter",
     "untrack_poller",
@@ -68,6 +69,15 @@ def fork_safe_lock(owner: Any) -> threading.Lock:
     """A lock stored as ``owner._lock``, replaced by a fresh one in every forked child."""
     _lock_owners.add(owner)
     return threading.Lock()
+
+
+def green_since(made_with: Any) -> bool:
+    """True when gevent or eventlet patched ``threading`` after locks were made while
+    ``threading.Lock`` was ``made_with``: gunicorn ``--preload -k gevent`` loads the app,
+    and runs the fork hooks, before the worker patches. Such locks and Events are the
+    OS's: a greenlet waiting on one blocks every greenlet of the process, and one held
+    across a greenlet switch (a thread's start) deadlocks the next greenlet to take it."""
+    return threading.Lock is not made_with
 
 
 def track_reporter(reporter: _Drained) -> None:

@@ -92,7 +92,7 @@ class Encoding:
     def _finish_flushes(self) -> None:
         raise NotImplementedError
 
-    def _start_worker(self) -> bool:
+    def _ensure_worker(self) -> None:
         raise NotImplementedError
 
     def _update_room(self) -> None:
@@ -113,8 +113,7 @@ class Encoding:
     def _turn(self) -> None:
         """Every WAKE_EVERY spans: encode the queue here (inline) or have the worker do it."""
         if self._worker is None:
-            with self._lock:
-                self._start_worker()
+            self._ensure_worker()
         if not self._inline:
             self._wake.set()
             # Yield the GIL so the worker encodes these spans now, while they are young
