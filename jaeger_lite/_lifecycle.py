@@ -1,6 +1,7 @@
 """The fork and exit hooks of jaeger_lite, in one place (but the id reseed: ``_ids``).
 
-In a forked child (``os.register_at_fork``): locks that sit on the path of every new trace
+In a forked child (``os.register_at_fork``, and ``uwsgi.post_fork_hook`` inside uWSGI,
+which forks in C: ``_ids.at_fork_in_child``): locks that sit on the path of every new trace
 are replaced (one held by another thread at the moment of fork would stay locked forever),
 reporters start empty with their own worker, sender and stats, and sampling pollers start
 a thread of their own. Span ids are reseeded by ``_ids``'s own fork hook (so prefork
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import threading
 import time
 import weakref
 from typing import Any, Optional, Protocol
 
+from ._ids import at_fork_in_child
 from ._log import LOG as _log
 
 __all__ = [
@@ -136,8 +137,7 @@ def _close_all_at_exit() -> None:
         reporter.close(exit_remaining())
 
 
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+at_fork_in_child(_after_fork_in_child)
 atexit.register(_close_all_at_exit)
 _register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
 if _register_thread_exit is not None:
