@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
+import signal
+import sys
 import threading
 import time
 import weakref
@@ -33,6 +36,7 @@ __all__ = [
     "exit_remaining",
     "fork_safe_lock",
     "green_since",
+    "own_thread_signals",
     "track_poller",
     "track_reporter",
     "untrack_poller",
@@ -79,6 +83,27 @@ def green_since(made_with: Any) -> bool:
     OS's: a greenlet waiting on one blocks every greenlet of the process, and one held
     across a greenlet switch (a thread's start) deadlocks the next greenlet to take it."""
     return threading.Lock is not made_with
+
+
+#: Signals sent to a process to stop or reload it: never handled on jaeger_lite's threads.
+_STOP_SIGNALS = {
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+}
+
+
+def own_thread_signals() -> None:
+    """Called first on jaeger_lite's own threads: block the signals that stop or reload a
+    process, so that the kernel hands them to a thread that handles them. Python runs its
+    handlers on the main thread anyway, but a C handler runs on whichever thread gets the
+    signal: uWSGI's SIGINT handler, run on the reporter's thread, exits the worker from
+    there (its atexit drain then cannot join that thread) and the spans queued are lost.
+    Linux only, and never on the main thread (a gevent or eventlet greenlet runs there)."""
+    if not sys.platform.startswith("linux") or threading.get_native_id() == os.getpid():
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # never stop the thread
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
 
 
 def track_reporter(reporter: _Drained) -> None:

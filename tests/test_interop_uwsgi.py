@@ -11,6 +11,7 @@ at SIGINT. Skips when there is no ``uwsgi`` binary (it is not in requirements/te
 from __future__ import annotations
 
 import collections
+import ctypes
 import json
 import os
 import shutil
@@ -135,8 +136,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         url = f"http://127.0.0.1:{port}/"
         with ThreadPoolExecutor(2 * WORKERS) as pool:
             responses = list(pool.map(_get, [url] * REQUESTS))
+        # A worker still busy with a request when SIGINT comes skips Python's atexit (uWSGI's
+        # choice: its spans are lost); the last client has its answer, let the worker end it.
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)  # uWSGI's shutdown (SIGTERM reloads it)
-        proc.wait(WAIT)
+        try:
+            proc.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"uWSGI did not stop:\n{log_path.read_text(errors='replace')}")
         agent.wait_for_spans(2 * REQUESTS + 2, 10.0)
         yield Run(
             responses,
@@ -269,3 +276,97 @@ def test_a_fork_in_c_runs_the_hooks_through_uwsgi_post_fork_hook(tmp_path: Path)
     assert [unsigned(s.spanId) for s in spans if s.operationName == "child"] == [child["span"]]
     uuids = {tag_dict(b.process.tags)["client-uuid"] for b in batches}
     assert len(uuids) == 2  # the child is a client of its own
+
+
+def _tgkill(pid: int, tid: int, signum: int) -> None:
+    """Send ``signum`` to one thread of another process, as the kernel may deliver it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(234, pid, tid, signum) != 0:  # SYS_tgkill on x86-64
+        raise OSError(ctypes.get_errno(), "tgkill")
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.uname().machine != "x86_64", reason="tgkill"
+)
+def test_a_stop_signal_landing_on_the_reporter_thread(tmp_path: Path) -> None:
+    """uWSGI's SIGINT handler is C: it runs on whichever thread the kernel picks. On the
+    reporter's thread it exited the worker from there, and the spans it held were lost.
+    jaeger_lite's threads block the stop signals, so the kernel picks another thread."""
+    uwsgi = _uwsgi()
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP))
+    agent = UDPAgent()
+    port = _free_port()
+    root = str(Path(__file__).resolve().parent.parent)
+    log_path = tmp_path / "uwsgi.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [
+                uwsgi,
+                f"--http-socket=127.0.0.1:{port}",
+                "--master",
+                "--processes=1",
+                f"--home={sys.prefix}",
+                f"--chdir={tmp_path}",
+                "--wsgi-file=app.py",
+                "--callable=app",
+                "--need-app",
+                "--disable-logging",
+            ],
+            env=dict(os.environ, AGENT_PORT=str(agent.port), PYTHONPATH=root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        pid = _get(url)[0]  # the worker's first span starts its reporter thread
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        assert threads, "the worker has no reporter thread"
+        for tid in threads:
+            _tgkill(pid, tid, signal.SIGINT)
+        time.sleep(0.5)
+        second = _get(url)  # the worker is still there
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(WAIT)
+        spans = agent.wait_for_spans(5, 10.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        agent.close()
+    log_text = log_path.read_text(errors="replace")
+    assert second[0] == pid and "died" not in log_text, log_text
+    names = collections.Counter(s.operationName for s in spans)
+    assert names["request"] == 2 and names["inner"] == 2, (names, log_text)
+
+
+def test_own_threads_block_stop_signals() -> None:
+    """The reporter's thread blocks SIGINT and SIGTERM (read from /proc); the thread that
+    made the tracer does not."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux: /proc and the native thread id")
+    import jaeger_lite
+
+    agent = UDPAgent()
+    tracer = jaeger_lite.Tracer(
+        "signals",
+        reporter=jaeger_lite.RemoteReporter(jaeger_lite.UDPSender("127.0.0.1", agent.port)),
+    )
+    try:
+        tracer.start_span("first").finish()  # starts the reporter's thread
+        worker = tracer._reporter._worker  # type: ignore[attr-defined]
+        assert worker is not None and worker.native_id is not None
+        deadline = time.monotonic() + WAIT
+        blocked = 0
+        while time.monotonic() < deadline:  # the thread blocks them first thing it runs
+            status = Path(f"/proc/self/task/{worker.native_id}/status").read_text()
+            blocked = int(status.split("SigBlk:")[1].split()[0], 16)
+            if blocked:
+                break
+            time.sleep(0.01)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            assert blocked & (1 << (signum - 1)), hex(blocked)
+            assert signum not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        tracer.close(5)
+        agent.close()

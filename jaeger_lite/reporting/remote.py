@@ -30,7 +30,13 @@ import time
 from collections import deque
 from typing import Any, Optional
 
-from .._lifecycle import EXIT_TIMEOUT, green_since, track_reporter, untrack_reporter
+from .._lifecycle import (
+    EXIT_TIMEOUT,
+    green_since,
+    own_thread_signals,
+    track_reporter,
+    untrack_reporter,
+)
 from .._metrics import Counter
 from .._safe import plural
 from .._span_factory import SpanInbox
@@ -365,6 +371,7 @@ class RemoteReporter(Encoding, Reporter):
     # -- worker thread ----------------------------------------------------------------
 
     def _run(self) -> None:
+        own_thread_signals()
         wake = self._wake
         while True:
             woken = wake.wait(self._flush_interval)

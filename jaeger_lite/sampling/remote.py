@@ -17,7 +17,7 @@ from typing import Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .._http import HTTPClient
-from .._lifecycle import green_since, track_poller, untrack_poller
+from .._lifecycle import green_since, own_thread_signals, track_poller, untrack_poller
 from .._metrics import Counter
 from .._version import __version__
 from .base import Sampler, SamplingDecision, as_sampler
@@ -316,6 +316,7 @@ class _FetchError(Exception):
 def _poll_loop(ref: weakref.ref[RemoteSampler], stop: threading.Event, interval: float) -> None:
     # Holds the sampler only weakly between polls: a sampler dropped without close() is
     # collected and its thread ends.
+    own_thread_signals()
     while not stop.is_set():
         sampler = ref()
         if sampler is None:
