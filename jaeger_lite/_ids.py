@@ -2,8 +2,8 @@
 
 Ids come from a private Mersenne Twister (``random.Random``'s C core) seeded from
 ``os.urandom``: an application's ``random.seed()`` cannot make them repeat, and the
-generator is reseeded in every forked child (a fork hook of its own) so prefork workers
-never draw their parent's ids. A
+generator is reseeded in every forked child (a fork hook of its own, uWSGI's workers
+included) so prefork workers never draw their parent's ids. A
 Mersenne Twister draw costs ~40 ns against ~290 ns for ``os.urandom(8)``; ids only need to
 be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 """
@@ -11,10 +11,12 @@ be unique, not unpredictable to an attacker (see benchmarks/bench_core.py).
 from __future__ import annotations
 
 import os
+import sys
 
 # The C generator under random.Random (CPython and PyPy both have it): `import random`
 # itself costs ~2.3 ms more at start-up (hashlib, bisect, math; python -S -X importtime, 3.11).
 from _random import Random
+from typing import Any, Callable
 
 MAX_ID = (1 << 64) - 1
 MAX_TRACE_ID = (1 << 128) - 1
@@ -34,11 +36,35 @@ def reseed_ids() -> None:
     _rng.seed(_seed())
 
 
+def at_fork_in_child(hook: Callable[[], None]) -> None:
+    """Run ``hook`` once in every forked child: ``os.fork()``'s, and uWSGI's workers, which
+    it forks in C and which run Python's at-fork hooks only with ``--py-call-osafterfork``
+    (so there also as ``uwsgi.post_fork_hook``, which then calls any hook set before)."""
+    ran_in = [os.getpid()]
+
+    def once() -> None:
+        if ran_in[0] != os.getpid():  # both ways may run in one child
+            ran_in[0] = os.getpid()
+            hook()
+
+    if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
+        os.register_at_fork(after_in_child=once)
+    uwsgi: Any = sys.modules.get("uwsgi")  # uWSGI's embedded module, there before any app
+    if uwsgi is not None:
+        previous = getattr(uwsgi, "post_fork_hook", None)
+
+        def chained() -> None:
+            once()
+            if callable(previous):
+                previous()
+
+        uwsgi.post_fork_hook = chained
+
+
 # Registered here rather than in _lifecycle: `import jaeger_lite` loads neither module (the
 # facade is lazy), and a process may load this one (through SpanContext, say) and fork
 # before anything loads _lifecycle; its children must not draw its ids all the same.
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
-    os.register_at_fork(after_in_child=reseed_ids)
+at_fork_in_child(reseed_ids)
 
 
 def new_id() -> int:

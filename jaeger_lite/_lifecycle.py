@@ -1,6 +1,7 @@
 """The fork and exit hooks of jaeger_lite, in one place (but the id reseed: ``_ids``).
 
-In a forked child (``os.register_at_fork``): locks that sit on the path of every new trace
+In a forked child (``os.register_at_fork``, and ``uwsgi.post_fork_hook`` inside uWSGI,
+which forks in C: ``_ids.at_fork_in_child``): locks that sit on the path of every new trace
 are replaced (one held by another thread at the moment of fork would stay locked forever),
 reporters start empty with their own worker, sender and stats, and sampling pollers start
 a thread of their own. Span ids are reseeded by ``_ids``'s own fork hook (so prefork
@@ -20,17 +21,22 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import signal
+import sys
 import threading
 import time
 import weakref
 from typing import Any, Optional, Protocol
 
+from ._ids import at_fork_in_child
 from ._log import LOG as _log
 
 __all__ = [
     "EXIT_TIMEOUT",
     "exit_remaining",
     "fork_safe_lock",
+    "green_since",
+    "own_thread_signals",
     "track_poller",
     "track_reporter",
     "track_tracer",
@@ -70,6 +76,36 @@ def fork_safe_lock(owner: Any) -> threading.Lock:
     """A lock stored as ``owner._lock``, replaced by a fresh one in every forked child."""
     _lock_owners.add(owner)
     return threading.Lock()
+
+
+def green_since(made_with: Any) -> bool:
+    """True when gevent or eventlet patched ``threading`` after locks were made while
+    ``threading.Lock`` was ``made_with``: gunicorn ``--preload -k gevent`` loads the app,
+    and runs the fork hooks, before the worker patches. Such locks and Events are the
+    OS's: a greenlet waiting on one blocks every greenlet of the process, and one held
+    across a greenlet switch (a thread's start) deadlocks the next greenlet to take it."""
+    return threading.Lock is not made_with
+
+
+#: Signals sent to a process to stop or reload it: never handled on jaeger_lite's threads.
+_STOP_SIGNALS = {
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+}
+
+
+def own_thread_signals() -> None:
+    """Called first on jaeger_lite's own threads: block the signals that stop or reload a
+    process, so that the kernel hands them to a thread that handles them. Python runs its
+    handlers on the main thread anyway, but a C handler runs on whichever thread gets the
+    signal: uWSGI's SIGINT handler, run on the reporter's thread, exits the worker from
+    there (its atexit drain then cannot join that thread) and the spans queued are lost.
+    Linux only, and never on the main thread (a gevent or eventlet greenlet runs there)."""
+    if not sys.platform.startswith("linux") or threading.get_native_id() == os.getpid():
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # never stop the thread
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
 
 
 def track_reporter(reporter: _Drained) -> None:
@@ -135,8 +171,7 @@ def _close_all_at_exit() -> None:
         reporter.close(exit_remaining())
 
 
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to worry about
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+at_fork_in_child(_after_fork_in_child)
 atexit.register(_close_all_at_exit)
 _register_thread_exit = getattr(threading, "_register_atexit", None)  # CPython 3.9+
 if _register_thread_exit is not None:

@@ -10,15 +10,14 @@ finds it free, as far as ``try_send`` goes without waiting. A turn never holds b
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections import deque
 from time import sleep as _sleep
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Optional
 
 from .._metrics import Counter
 from ._batches import Batches, encode_each
+from ._sync import Synchronization
 
 if TYPE_CHECKING:
     from .._span_factory import SpanInbox
@@ -34,18 +33,11 @@ WAKE_BYTES = 250_000
 #: Most spans one turn encodes (a backlog left by a turn that found the lock taken).
 TURN_MAX = 256
 _NONE_LOST: list[int] = []  # shared, never appended to
-_OWN_CODE: dict[type, frozenset[Any]] = {}  # the code of _HOLDING, by reporter class
-#: The methods that may hold the turn or send lock while this thread could be interrupted
-#: (or call a sender), and the worker's loop: close() and flush() below them cannot wait.
-_HOLDING = (
-    "_run", "_turn", "_encode_turn", "_send_turn", "_flush_here", "_drain",
-    "_drain_batches", "_take_chunks", "_encode_rest", "_send", "flush",
-)  # fmt: skip
 
 _log = logging.getLogger("jaeger_lite")
 
 
-class Encoding:
+class Encoding(Synchronization):
     """RemoteReporter's encoding: turns on the reporting thread, the rest on the worker."""
 
     __slots__ = (
@@ -59,11 +51,8 @@ class Encoding:
         "_out",
         "_queue",
         "_queue_size",
-        "_room_lock",
-        "_send_lock",
         "_sender",
         "_taken",
-        "_turn_lock",
         "_wake_spans",
         "_woken_at",
     )
@@ -72,9 +61,6 @@ class Encoding:
     _inline: bool
     _inline_send: bool  # the sender's inline_send (read once; cleared if try_send raises)
     _queue: SpanInbox
-    _turn_lock: threading.Lock
-    _send_lock: threading.Lock
-    _room_lock: threading.RLock
     # (encoded bytes, positions of spans that could not be encoded), or (spans, None)
     _encoded: deque[tuple[list[Any], Optional[list[int]]]]
     _taken: int
@@ -89,10 +75,7 @@ class Encoding:
     _woken_at: int
     _wake_spans: int
 
-    # RemoteReporter's (in its slots)
-    _lock: threading.RLock
-    _worker: Optional[threading.Thread]
-    _wake: threading.Event
+    # RemoteReporter's (in its slots); the locks and _wake are Synchronization's
     _abandoned: bool
     _flushes: deque[tuple[int, threading.Event]]
     _flush_interval: float
@@ -101,28 +84,7 @@ class Encoding:
     def _finish_flushes(self) -> None:
         raise NotImplementedError
 
-    def _reentered(self) -> bool:
-        """True when this thread is inside this reporter's own code further up its stack:
-        a signal handler that interrupted a turn or a flush, or a sender calling back on
-        the worker. It may hold a lock the worker needs (the turn lock, the send
-        lock), so waiting for the worker would wait for ever. Never called per span."""
-        codes = _OWN_CODE.get(type(self))
-        if codes is None:  # jaeger_lite's own methods (not a subclass's), by name
-            codes = _OWN_CODE[type(self)] = frozenset(
-                vars(klass)[name].__code__
-                for klass in type(self).__mro__
-                if klass.__module__.startswith("jaeger_lite.")
-                for name in _HOLDING
-                if hasattr(vars(klass).get(name), "__code__")
-            )
-        frame: Optional[FrameType] = sys._getframe(2)  # above this call and its caller
-        while frame is not None:
-            if frame.f_code in codes and frame.f_locals.get("self") is self:
-                return True
-            frame = frame.f_back
-        return False
-
-    def _start_worker(self) -> bool:
+    def _ensure_worker(self) -> None:
         raise NotImplementedError
 
     def _update_room(self) -> None:
@@ -143,8 +105,7 @@ class Encoding:
     def _turn(self) -> None:
         """Every WAKE_EVERY spans: encode the queue here (inline) or have the worker do it."""
         if self._worker is None:
-            with self._lock:
-                self._start_worker()
+            self._ensure_worker()
         if not self._inline:
             self._wake.set()
             # Yield the GIL so the worker encodes these spans now, while they are young

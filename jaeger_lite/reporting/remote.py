@@ -30,7 +30,7 @@ import time
 from collections import deque
 from typing import Any, Optional
 
-from .._lifecycle import EXIT_TIMEOUT, track_reporter, untrack_reporter
+from .._lifecycle import EXIT_TIMEOUT, own_thread_signals, track_reporter, untrack_reporter
 from .._metrics import Counter
 from .._safe import plural
 from .._span_factory import SpanInbox
@@ -72,8 +72,8 @@ class RemoteReporter(Encoding, Reporter):
     # (callgrind). __weakref__: _lifecycle tracks reporters in a WeakSet.
     __slots__ = (
         "__weakref__", "_abandoned", "_close_done", "_closed", "_dropped_closed",
-        "_dropped_full", "_finish_on_stop", "_flushes", "_flush_interval", "_flush_lock",
-        "_lock", "_max_queued", "_pid", "_sender_errors", "_stopping", "_wake", "_worker",
+        "_dropped_full", "_finish_on_stop", "_flushes", "_flush_interval", "_max_queued",
+        "_pid", "_sender_errors", "_stopping", "_worker",
     )  # fmt: skip
 
     def __init__(
@@ -108,18 +108,9 @@ class RemoteReporter(Encoding, Reporter):
     def _reset(self) -> None:
         """Fresh per-process state (also what a forked child starts from)."""
         self._pid = os.getpid()
-        # Reentrant, these three: a signal handler calling close() may interrupt this
-        # thread while it holds one (their holders only read and set attributes).
-        self._lock = threading.RLock()  # guards starting and stopping the worker
-        self._flush_lock = threading.RLock()  # guards _flushes (worker and close())
-        # Held by whoever encodes (a reporting thread's turn, or the worker): the sender's
-        # encoder is used by one thread at a time, and chunks join _encoded in queue order.
-        self._turn_lock = threading.Lock()
-        # Held by whoever cuts batches and sends them (_out, _handed, _limit): the worker
-        # for its whole drain, a turn with inline_send when it finds it free.
-        self._send_lock = threading.Lock()
+        self._worker: Optional[threading.Thread] = None
+        self._make_sync()
         del self._queue[:]  # a forked child: the parent's spans are the parent's to send
-        self._room_lock = threading.RLock()  # guards computing the inbox's room
         # Chunks of spans taken off the queue, in order: (encoded bytes, positions of the
         # spans that could not be encoded) or, when an inline encode raised, (the spans,
         # None) for the worker to encode one by one.
@@ -136,8 +127,6 @@ class RemoteReporter(Encoding, Reporter):
         self._wake_spans = WAKE_BYTES // 128
         self._flushes: deque[tuple[int, threading.Event]] = deque()  # (spans_queued, done)
         self._out = Batches()  # the worker's batches
-        self._wake = threading.Event()
-        self._worker: Optional[threading.Thread] = None
         self._stopping = False
         # Set once close() has finished waiting (sent all, or gave up): from then on the
         # spans queued and never handed over are counted as dropped (see metrics()).
@@ -152,6 +141,12 @@ class RemoteReporter(Encoding, Reporter):
         self._inline_errors = Counter()  # turns whose encode_spans raised (spans went on raw)
         self._sender_errors = Counter()
         self._update_room()
+
+    def _ensure_worker(self) -> None:
+        """Start the worker (the first span; a turn) unless one runs."""
+        self._green_check()
+        with self._lock:
+            self._start_worker()
 
     # -- application thread -----------------------------------------------------------
 
@@ -173,8 +168,7 @@ class RemoteReporter(Encoding, Reporter):
         if queued >= WAKE_EVERY and (self._inline or not queued & (WAKE_EVERY - 1)):
             self._turn()
         elif self._worker is None:  # the first span: a worker, for flush_interval
-            with self._lock:
-                self._start_worker()
+            self._ensure_worker()
 
     def span_inbox(self) -> Optional[SpanInbox]:
         """The queue itself, for the tracer to append to while it has room."""
@@ -210,6 +204,7 @@ class RemoteReporter(Encoding, Reporter):
         Returns False if that did not happen within ``timeout`` seconds (None: no limit).
         """
         self._check_fork()
+        self._green_check()
         # Spans are counted after they are queued, so every span counted here is queued;
         # the worker hands spans over in queue order and sets ``done`` once it has handed
         # over this many. Checked and registered under the lock close() sets ``_closed``
@@ -248,6 +243,7 @@ class RemoteReporter(Encoding, Reporter):
         Idempotent. Spans reported afterwards are dropped and counted.
         """
         self._check_fork()
+        self._green_check()
         # Called on the worker (a sender closing), or by a signal handler that stopped this
         # thread inside the reporter, maybe holding a lock the worker needs: no waiting
         # here; the worker drains what is left once that code goes on, then finishes.
@@ -321,6 +317,7 @@ class RemoteReporter(Encoding, Reporter):
         self._check_fork()
         if self._closed or not self._holds():
             return True
+        self._green_check()
         with self._lock:
             if self._worker is None and not self._stopping:
                 # No worker to wake (under WAKE_EVERY spans so far): drain here rather
@@ -374,6 +371,7 @@ class RemoteReporter(Encoding, Reporter):
     # -- worker thread ----------------------------------------------------------------
 
     def _run(self) -> None:
+        own_thread_signals()
         wake = self._wake
         while True:
             woken = wake.wait(self._flush_interval)

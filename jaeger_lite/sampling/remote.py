@@ -17,7 +17,7 @@ from typing import Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .._http import HTTPClient
-from .._lifecycle import track_poller, untrack_poller
+from .._lifecycle import green_since, own_thread_signals, track_poller, untrack_poller
 from .._metrics import Counter
 from .._version import __version__
 from .base import Sampler, SamplingDecision, as_sampler
@@ -104,6 +104,7 @@ class RemoteSampler(Sampler):
         self._await_first_decision()
 
     def _init_sync(self) -> None:
+        self._made_with = threading.Lock
         self._stop = threading.Event()
         self._apply_lock = threading.Lock()  # serializes refresh() with the poller
         self._start_lock = threading.Lock()  # the poller starts once
@@ -145,6 +146,12 @@ class RemoteSampler(Sampler):
 
     def start(self) -> None:
         """Start polling now rather than at the first sampling decision. Idempotent."""
+        if self._thread is None and green_since(self._made_with):
+            # gevent or eventlet patched threading since: wait on cooperative objects
+            answered = self._first_poll.is_set()
+            self._init_sync()
+            if answered:
+                self._first_poll.set()
         with self._start_lock:
             if self._thread is None and not self._closed:
                 self._start()
@@ -309,6 +316,7 @@ class _FetchError(Exception):
 def _poll_loop(ref: weakref.ref[RemoteSampler], stop: threading.Event, interval: float) -> None:
     # Holds the sampler only weakly between polls: a sampler dropped without close() is
     # collected and its thread ends.
+    own_thread_signals()
     while not stop.is_set():
         sampler = ref()
         if sampler is None:
