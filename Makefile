@@ -23,6 +23,7 @@ test: $(VENV)/.test ## lint, type-check, run the whole suite and check branch co
 	./scripts/setup-interop
 	./scripts/setup-browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict jaeger_lite
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest -n 2
@@ -44,6 +45,7 @@ screenshots: $(VENV)/.test ## refresh the web UI pictures under docs/ (from the 
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy --strict jaeger_lite

@@ -160,9 +160,7 @@ def main() -> None:
         ratio = statistics.median(ratios)
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
         best = min(times[case]) / min(skeleton)
-        print(
-            f"{case:<18}{ns:>9.0f}{ratio:>12.2f}{spread:>14}{best:>9.2f}  {verdict(case, ratio)}"
-        )
+        print(f"{case:<18}{ns:>9.0f}{ratio:>12.2f}{spread:>14}{best:>9.2f}  {verdict(case, ratio)}")
 
 
 if __name__ == "__main__":

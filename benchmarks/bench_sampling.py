@@ -71,9 +71,7 @@ def peer_python() -> str:
     python = os.path.join(PEER_VENV, "bin", "python")
     if not os.path.exists(python):
         venv.create(PEER_VENV, with_pip=True)
-        subprocess.run(
-            [python, "-m", "pip", "install", "-q", *PEER_REQUIREMENTS], check=True
-        )
+        subprocess.run([python, "-m", "pip", "install", "-q", *PEER_REQUIREMENTS], check=True)
     return python
 
 

@@ -155,7 +155,9 @@ def flush_racing_close(rounds: int = 300) -> None:
             slowest = max([slowest, *took])
     finally:
         sys.setswitchinterval(previous)
-    print(f"flush(None) racing close(): {rounds} rounds, {hung} hung, slowest {slowest * 1e3:.1f} ms")  # noqa: E501
+    print(
+        f"flush(None) racing close(): {rounds} rounds, {hung} hung, slowest {slowest * 1e3:.1f} ms"
+    )
 
 
 def huge_headers() -> None:
@@ -181,7 +183,9 @@ def huge_headers() -> None:
 def first_decision(tries: int = 20) -> None:
     dead, live = [], []
     for _ in range(tries):
-        sampler = RemoteSampler("svc", sampling_endpoint=f"http://127.0.0.1:{free_port(socket.SOCK_STREAM)}/")
+        sampler = RemoteSampler(
+            "svc", sampling_endpoint=f"http://127.0.0.1:{free_port(socket.SOCK_STREAM)}/"
+        )
         started = time.perf_counter()
         sampler.is_sampled(1 << 62, "op")
         dead.append(time.perf_counter() - started)

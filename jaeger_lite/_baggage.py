@@ -16,7 +16,6 @@ from ._metrics import Counter
 __all__ = ["BaggageLimits"]
 
 
-
 def utf8_len(text: str) -> int:
     """Bytes of ``text`` in UTF-8 (its length when ASCII, the common case, without encoding)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))

@@ -12,7 +12,6 @@ from .span import Span
 __all__ = ["resolve_references"]
 
 
-
 def as_references(references: Any) -> list[Any]:
     """``references`` as a list: a single reference (jaeger-client accepted one) becomes
     a list of it; what cannot be iterated, or fails while iterated, is no reference."""

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["TracerLifecycle"]
 
 
-
 class TracerLifecycle:
     """``metrics``, ``flush``, ``close`` and the context manager; jaeger-client's read-only
     ``max_tag_value_length`` and ``max_traceback_length``."""

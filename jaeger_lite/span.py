@@ -395,4 +395,3 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
             entries[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack
     except Exception:  # never replace the application's exception with ours
         _log.debug("could not record an error on %r", span, exc_info=True)
-

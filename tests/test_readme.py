@@ -145,7 +145,11 @@ def run_block(
 def new_agent() -> DevAgent:
     """A development agent with every listener the environment points at, on free ports."""
     return DevAgent(
-        compact_port=0, binary_port=None, http_port=0, sampling_port=0, otlp_port=0,
+        compact_port=0,
+        binary_port=None,
+        http_port=0,
+        sampling_port=0,
+        otlp_port=0,
         out=io.StringIO(),
     )
 

@@ -50,4 +50,3 @@ def test_root_span_id_is_the_trace_id_object(tracer: Tracer) -> None:
     """A 64-bit root holds its trace id once (its span id is the same int: memory)."""
     with tracer.start_active_span("root") as scope:
         assert scope.span.span_id is scope.span.trace_id
-

@@ -158,13 +158,19 @@ def _json_span(span: dict[str, Any]) -> dict[str, Any]:
         "end": int(_get(span, "endTimeUnixNano", 0)),
         "attributes": _json_tags(_get(span, "attributes")),
         "events": [
-            (int(_get(e, "timeUnixNano", 0)), str(e.get("name", "")),
-             _json_tags(e.get("attributes")))
+            (
+                int(_get(e, "timeUnixNano", 0)),
+                str(e.get("name", "")),
+                _json_tags(e.get("attributes")),
+            )
             for e in _get(span, "events", [])
         ],  # fmt: skip
         "links": [
-            (_json_id(_get(x, "traceId"), 16), _json_id(_get(x, "spanId"), 8),
-             _json_tags(x.get("attributes")))
+            (
+                _json_id(_get(x, "traceId"), 16),
+                _json_id(_get(x, "spanId"), 8),
+                _json_tags(x.get("attributes")),
+            )
             for x in _get(span, "links", [])
         ],  # fmt: skip
         "status": (_enum(status.get("code", 0), _STATUS_NAMES), str(status.get("message", ""))),

@@ -214,9 +214,7 @@ class Listeners:
         try:
             family, address = _resolve(host, port, socket.SOCK_STREAM)
             server_class = type("_BoundServer", (_Server,), {"address_family": family})
-            handler = request_handler or (
-                _SamplingHandler if sampling_only else _CollectorHandler
-            )
+            handler = request_handler or (_SamplingHandler if sampling_only else _CollectorHandler)
             server: _Server = server_class(address, handler)
         except OSError as exc:
             name = "otlp" if request_handler else "sampling" if sampling_only else "http"

@@ -100,9 +100,7 @@ class Config:
         self.scope_manager = scope_manager
         for name, value in (("metrics", metrics), ("metrics_factory", metrics_factory)):
             if value is not None:
-                _log.warning(
-                    "Config(%s=...) is ignored: %s", name, NO_EFFECT["metrics"]
-                )
+                _log.warning("Config(%s=...) is ignored: %s", name, NO_EFFECT["metrics"])
         self._check_keys()
         # A key left empty in a YAML file (None) means "not set", as jaeger-client reads it.
         self.config = _without_nulls(self.config)

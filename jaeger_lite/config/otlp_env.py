@@ -33,8 +33,6 @@ def compression(name: str, value: Any) -> Optional[str]:
     return None if text == "none" else text
 
 
-
-
 def headers(name: str, value: Any) -> dict[str, str]:
     """Headers from a mapping or ``k=v,k2=v2`` (percent-encoded values), checked for what
     HTTP can carry (a token for a name, no line break or NUL in a value; other text goes

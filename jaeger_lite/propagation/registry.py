@@ -23,7 +23,6 @@ from .composite import LimitedCodec, codecs_for_propagation
 __all__ = ["CodecRegistry"]
 
 
-
 class CodecRegistry:
     """Mixin of :class:`~jaeger_lite.Tracer`: ``register_codec``, ``inject``, ``extract``."""
 
@@ -116,4 +115,3 @@ def _describe(format: Any) -> str:
         return repr(format)[:100]
     except Exception:  # a foreign __repr__ that raises
         return f"of type {type(format).__name__}"
-

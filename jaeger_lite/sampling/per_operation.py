@@ -16,7 +16,6 @@ from .local import MAX_RANDOM, ProbabilisticSampler, RateLimitingSampler, check_
 __all__ = ["GuaranteedThroughputSampler", "PerOperationSampler"]
 
 
-
 class GuaranteedThroughputSampler(Sampler):
     """Probabilistic sampling that still samples ``lower_bound`` traces per second.
 
