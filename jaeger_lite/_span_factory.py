@@ -3,6 +3,7 @@ tracer, and :func:`new_span`, the only way a span is built."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from itertools import starmap
 from time import time_ns
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from ._baggage import BaggageLimits
     from .tracer import Tracer
 
-__all__ = ["DISCARD", "DiscardInbox", "SpanInbox", "SpanOwner", "new_span"]
+__all__ = ["DISCARD", "DiscardInbox", "SpanInbox", "SpanOwner", "max_logs_limit", "new_span"]
 
 
 class SpanInbox(list["Span"]):
@@ -55,6 +56,8 @@ class SpanOwner:
         "tracer",
         "max_tag_value_length",
         "max_traceback_length",
+        "max_logs",
+        "logs_dropped",
         "baggage_limits",
         "report",
         "inbox",
@@ -75,6 +78,7 @@ class SpanOwner:
         max_tag_value_length: int,
         max_traceback_length: int,
         baggage_limits: BaggageLimits,
+        max_logs: int = 1000,
     ) -> None:
         self.tracer = tracer
         self.report = report
@@ -83,6 +87,10 @@ class SpanOwner:
         self.inbox: Optional[SpanInbox] = None
         self.max_tag_value_length = max_tag_value_length
         self.max_traceback_length = max_traceback_length
+        # Logs a span keeps; those past it are dropped and counted (a log per loop step
+        # on a long-lived span must not grow without bound).
+        self.max_logs = max_logs
+        self.logs_dropped = Counter()
         self.baggage_limits = baggage_limits
         self.finished_sampled = Counter()
         self.finished_unsampled = Counter()
@@ -94,6 +102,16 @@ class SpanOwner:
         self.sampled_clock = starmap(time_ns, self.sampled_ticks)
         self.unsampled_clock = starmap(time_ns, self.unsampled_ticks)
         self.report_errors = Counter()
+
+
+def max_logs_limit(value: Optional[int]) -> int:
+    """``max_logs_per_span`` as the owner holds it: None is no limit; at least 1."""
+    if value is None:
+        return sys.maxsize
+    limit = int(value)
+    if limit < 1:
+        raise ValueError(f"max_logs_per_span must be at least 1 (or None), got {value!r}")
+    return limit
 
 
 def new_span(

@@ -63,6 +63,7 @@ class TracerLifecycle:
             "spans_finished": sampled + unsampled,
             "spans_sampled": sampled,
             "spans_reporter_errors": owner.report_errors.value,
+            "span_logs_dropped": owner.logs_dropped.value,
             "sampler_errors": self._sampler_errors.value,
             "baggage_dropped": self._baggage_dropped.value,
             "propagation_errors": self._propagation_errors.value,

@@ -211,7 +211,10 @@ class Span(JaegerClientSpan, RareFields):
                 logs = self._logs
                 if logs is None:
                     self._logs = logs = [(self._log_ns, self._log_fields)]
-                logs.append((ns, fields))
+                if len(logs) < self._owner.max_logs:
+                    logs.append((ns, fields))
+                else:  # past max_logs_per_span: dropped, counted
+                    self._owner.logs_dropped.inc()
         return self
 
     def log_event(self, event: Any, payload: Any = None) -> Span:
@@ -386,12 +389,12 @@ def record_error(span: Any, exc: BaseException, tb: Optional[TracebackType] = No
             fields["stack"] = stack
             span.log_kv(fields)
             return
+        before = len(log_entries(span)) if span._log_fields is not None else 0
         span.log_kv(fields)
-        # The stack has its own limit (max_traceback_length, like jaeger-client), longer
-        # than the tag-value one, and keeps its end: the innermost frames and the message.
+        # Its own limit (max_traceback_length), keeping the end: the innermost frames.
         limit = span._owner.max_traceback_length
         entries = log_entries(span)
-        if entries:
+        if len(entries) > before:  # the log was kept (not past max_logs_per_span)
             entries[-1][1]["stack"] = stack[-limit:] if len(stack) > limit else stack
     except Exception:  # never replace the application's exception with ours
         _log.debug("could not record an error on %r", span, exc_info=True)

@@ -18,7 +18,7 @@ from ._opentracing import TracerBase
 from ._references import resolve_references
 from ._safe import safe_str
 from ._span_extras import inherit
-from ._span_factory import DISCARD, SpanInbox, SpanOwner, new_span
+from ._span_factory import DISCARD, SpanInbox, SpanOwner, max_logs_limit, new_span
 from ._span_scope import KeptSpanScope, SpanScope
 from ._span_start import SpanStarts
 from ._tracer_lifecycle import TracerLifecycle
@@ -66,8 +66,10 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
     ``metrics["baggage_dropped"]``. ``jaeger_headers`` renames the Jaeger headers (see
     :func:`~jaeger_lite.codecs_for_propagation`). Tag and log values are cut at
     ``max_tag_value_length`` characters, error stack traces at ``max_traceback_length``
-    (keeping the innermost frames). jaeger-client's own keywords (``generate_128bit_trace_id``,
-    ``extra_codecs``, the header names, ``metrics_factory``, ...) are accepted too.
+    (keeping the innermost frames). A span keeps ``max_logs_per_span`` logs (None: all);
+    later ones are dropped and counted in ``metrics["span_logs_dropped"]``. jaeger-client's
+    own keywords (``generate_128bit_trace_id``, ``extra_codecs``, the header names,
+    ``metrics_factory``, ...) are accepted too.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         baggage_max_value_length: int = 2048,
         baggage_max_bytes: int = 8192,
         max_traceback_length: int = 4096,
+        max_logs_per_span: Optional[int] = 1000,
         jaeger_headers: Optional[Mapping[str, str]] = None,
         **jaeger_client_keywords: Any,
     ) -> None:
@@ -140,6 +143,7 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
             max_tag_value_length=max_tag_value_length,
             max_traceback_length=int(max_traceback_length),
             baggage_limits=self._baggage_limits,
+            max_logs=max_logs_limit(max_logs_per_span),
         )
         try:
             inbox = self._reporter.span_inbox()

@@ -762,3 +762,18 @@ def test_empty_attribute_keys_are_dropped_as_the_sdk_drops_them(env: Env) -> Non
     assert {k: v for k, v in ours.logs[0].fields.items() if k != "event"} == dict(
         theirs.events[0].attributes
     )
+
+
+def test_events_past_max_logs_per_span_are_dropped_and_counted() -> None:
+    """add_event and record_exception keep to the tracer's max_logs_per_span, as log_kv."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter, max_logs_per_span=2)
+    provider = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False)
+    with provider.get_tracer("t").start_as_current_span("op") as span:
+        for i in range(4):
+            span.add_event(f"e{i}")
+        span.record_exception(ValueError("x"))
+    (recorded,) = reporter.spans
+    assert [log.fields["event"] for log in recorded.logs] == ["e0", "e1"]
+    assert tracer.metrics["span_logs_dropped"] == 3
+    tracer.close()

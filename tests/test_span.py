@@ -429,3 +429,41 @@ def test_threads_racing_to_finish_a_span_report_it_once() -> None:
     assert tracer.metrics["spans_finished"] == 2000
     assert len(reporter.spans) == 2000
     assert len({id(span) for span in reporter.spans}) == 2000
+
+
+def test_logs_past_max_logs_per_span_are_dropped_and_counted() -> None:
+    """A span keeps max_logs_per_span logs, in order; later ones (log_kv, an error, an
+    OpenTelemetry event) are dropped and counted, the span itself is kept. An error past
+    the limit still marks the span, and its stack never lands on an earlier log."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter, max_logs_per_span=3)
+    with tracer.start_active_span("busy") as scope:
+        for i in range(5):
+            scope.span.log_kv({"step": i})
+        try:
+            raise ValueError("late")
+        except ValueError as error:
+            scope.span.record_exception(error)
+    (span,) = reporter.get_spans()
+    assert [log.fields for log in span.logs] == [{"step": 0}, {"step": 1}, {"step": 2}]
+    assert span.tags["error"] is True
+    assert tracer.metrics["span_logs_dropped"] == 3
+    unlimited = Tracer("svc", InMemoryReporter(), max_logs_per_span=None)
+    with unlimited.start_active_span("long") as scope:
+        for i in range(2000):
+            scope.span.log_kv({"step": i})
+    assert len(unlimited.reporter.get_spans()[0].logs) == 2000
+    assert Tracer("svc").metrics["span_logs_dropped"] == 0
+    with pytest.raises(ValueError, match="max_logs_per_span"):
+        Tracer("svc", max_logs_per_span=0)
+
+
+def test_the_default_keeps_a_thousand_logs_a_span() -> None:
+    """The default bound, 1,000 logs: a span logging in a loop stays bounded in memory."""
+    reporter = InMemoryReporter()
+    tracer = Tracer("svc", reporter)
+    with tracer.start_active_span("loop") as scope:
+        for i in range(1500):
+            scope.span.log_kv({"i": i})
+    assert len(reporter.get_spans()[0].logs) == 1000
+    assert tracer.metrics["span_logs_dropped"] == 500

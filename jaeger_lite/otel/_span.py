@@ -243,7 +243,10 @@ class BridgeSpan(OTelSpan):
             logs = span._logs
             if logs is None:
                 span._logs = logs = [(span._log_ns, span._log_fields)]
-            logs.append((ns, fields))
+            if len(logs) < span._owner.max_logs:
+                logs.append((ns, fields))
+            else:  # past max_logs_per_span: dropped, counted
+                span._owner.logs_dropped.inc()
 
     def add_link(self, context: OTelSpanContext, attributes: Any = None) -> None:
         span = self._span
