@@ -86,6 +86,20 @@ def test_encode_value(value: str, wire: str) -> None:
     assert parse_baggage([f"k={wire}"]) == {"k": value}
 
 
+def test_a_lone_surrogate_is_encoded_not_raised() -> None:
+    """A value holding a lone surrogate (a str from a dict carrier, or set by the
+    application) is written as its surrogatepass bytes, as the Jaeger and B3 codecs write
+    it, and reads back as U+FFFD: W3C inject used to raise (a counted propagation error, and
+    no baggage header). Found by test_propagation_properties."""
+    assert encode_value("a\ud8d5") == "a%ED%A3%95"
+    tracer = Tracer("svc", propagation="w3c")
+    headers: dict[str, str] = {}
+    tracer.inject(SpanContext(1, 2, 0, 1, {"k": "a\ud8d5"}), Format.HTTP_HEADERS, headers)
+    assert headers["baggage"] == "k=a%ED%A3%95"
+    assert tracer.metrics["propagation_errors"] == 0
+    assert parse_baggage([headers["baggage"]]) == {"k": "a\ufffd\ufffd\ufffd"}
+
+
 def test_inject_joins_members_and_drops_non_token_keys() -> None:
     """key=value members joined with ','; a key that is not a token is dropped, counted."""
     codec = W3CBaggageCodec()

@@ -46,7 +46,7 @@ def encode_value(value: str) -> str:
         return value
     from urllib.parse import quote  # urllib.parse loads when a value needs escaping
 
-    return quote(value, safe=_SAFE)
+    return quote(value, safe=_SAFE, errors="surrogatepass")  # as url_encode: never raises
 
 
 def parse_baggage(values: list[str], dropped: Optional[Counter] = None) -> dict[str, str]:
