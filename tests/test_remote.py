@@ -165,6 +165,31 @@ def test_sender_exception_is_counted_not_raised() -> None:
     reporter.close()
 
 
+def test_a_sender_raising_system_exit_leaves_the_worker_running() -> None:
+    """sys.exit() inside a custom sender's send(), on the worker: its batch is counted as
+    failed and the worker goes on. It used to end the worker thread, and the spans of that
+    batch stayed held: every later flush() waited out its timeout (flush(None) for ever)."""
+
+    class Exiting(BlockingSender):
+        calls = 0
+
+        def send(self, spans: Sequence[bytes]) -> None:
+            Exiting.calls += 1
+            if Exiting.calls == 1:
+                raise SystemExit(3)
+            self.sent.extend(spans)
+
+    sender = Exiting()
+    reporter = RemoteReporter(sender)
+    tracer = Tracer("svc", reporter)
+    make(tracer, 3)
+    assert reporter.flush(5)
+    make(tracer, 2)
+    assert reporter.flush(5)
+    assert reporter.metrics()["spans_dropped_send_failed"] == 3 and len(sender.sent) == 2
+    reporter.close()
+
+
 @pytest.mark.untraced
 def test_eight_threads_all_delivered(agent: UDPAgent) -> None:
     """8 threads x 2,000 spans arrive in full with distinct span ids."""

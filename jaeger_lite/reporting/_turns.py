@@ -186,7 +186,9 @@ class Encoding(Synchronization):
             return
         try:
             self._sender.send(batch)
-        except Exception:  # senders count their own I/O errors; this is a sender bug
+        # Senders count their own I/O errors; this is a sender bug. SystemExit too: on this
+        # thread it would only end the worker, and every later flush() would wait for it.
+        except BaseException:
             self._sender_errors.add(len(batch))
             _log.warning("sender %r failed", self._sender, exc_info=True)
         self._handed += len(batch)
