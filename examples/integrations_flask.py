@@ -44,6 +44,9 @@ def main() -> None:
     connection.execute("CREATE TABLE orders (id INTEGER, item TEXT)")
     connection.execute("INSERT INTO orders VALUES (1, 'book')")
     server = make_server("127.0.0.1", 0, create_app(dbapi.wrap(connection)), threaded=True)
+    # A request's span ends once its reply is sent, on the server's thread: server_close()
+    # below waits for those threads (not daemons), so no span finishes after tracer.close().
+    server.daemon_threads = False
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
 
@@ -54,6 +57,7 @@ def main() -> None:
             print(f"GET /orders/{order_id} -> {reply.status_code}")
     uninstrument()
     server.shutdown()
+    server.server_close()
     tracer.close()
 
 
