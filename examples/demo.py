@@ -81,7 +81,9 @@ class Service:
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    # Not daemons: server_close() in stop() waits for the request threads, whose spans end
+    # once the reply is sent, so none finishes after tracer.close() and is dropped.
+    daemon_threads = False
 
 
 class _QuietHandler(WSGIRequestHandler):
