@@ -136,11 +136,23 @@ class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _KeepAliveServer(http.server.ThreadingHTTPServer):
+    """Counts the connections it has hung up (``hung_up``), for a test to wait on."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
+        self.hung_up = threading.Semaphore(0)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.hung_up.release()
+
+
 def _serve_keepalive(
     tls: Optional[ssl.SSLContext] = None,
 ) -> Iterator[http.server.ThreadingHTTPServer]:
     """A keep-alive server recording the client ports it saw, over TLS when given."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    server = _KeepAliveServer()
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
@@ -263,7 +275,8 @@ def test_a_tls_connection_the_server_closed_is_replaced_at_once(
     for i in range(3):
         tracer.start_span(f"op{i}").finish()
         assert tracer.reporter.flush(5)  # type: ignore[attr-defined]
-        time.sleep(0.3)  # the server's close (and the reset of the stale socket) lands
+        # The server has hung up this connection before the next span goes out on it.
+        assert tls_keepalive_server.hung_up.acquire(timeout=5)  # type: ignore[attr-defined]
     tracer.close(10)
     metrics = tracer.metrics
     assert (metrics["spans_sent"], metrics["send_errors"]) == (3, 0), metrics
