@@ -64,6 +64,9 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log lines
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A request's span ends once its reply is sent, on the server's thread: server_close()
+    # below waits for those threads (not daemons), so no span finishes after tracer.close().
+    server.daemon_threads = False
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     with otel_tracer.start_as_current_span("place-order") as order:
@@ -72,6 +75,7 @@ def main() -> None:
         print("trace:", format(order.get_span_context().trace_id, "016x"))
 
     server.shutdown()
+    server.server_close()
     tracer.close()
 
 
