@@ -30,9 +30,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_function(obj: Any) -> bool:
-    """Whether ``@trace`` was used bare, on ``obj``: a callable, or a classmethod or
-    staticmethod object (neither is callable on every Python; not a name)."""
-    return callable(obj) or isinstance(obj, (classmethod, staticmethod))
+    """Whether ``@trace`` was used bare, on ``obj``: a callable, or a classmethod,
+    staticmethod, property or cached_property object (not callable, nor a name)."""
+    return callable(obj) or isinstance(
+        obj, (classmethod, staticmethod, property, functools.cached_property)
+    )
 
 
 def traced(
@@ -41,7 +43,12 @@ def traced(
     tags: Optional[Mapping[str, Any]],
 ) -> Callable[[F], F]:
     """Build a decorator; ``get_tracer`` is called per invocation, so decorating at import
-    time works before the (global) tracer is configured."""
+    time works before the (global) tracer is configured. A name that is not a str, and
+    an object that cannot be called, are refused here rather than failing at first use."""
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise TypeError(
+            f"@trace: operation_name must be a str, got {type(operation_name).__name__}"
+        )
 
     def decorate(func: F) -> F:
         import inspect  # ~4 ms (ast, dis, tokenize): loaded by the first decoration, not at import
@@ -50,6 +57,15 @@ def traced(
             # Written above @classmethod/@staticmethod: trace the function inside and wrap
             # it again (a plain wrapper would bind self, or call a classmethod object).
             return type(func)(decorate(func.__func__))
+        described: Any = func  # typed F (a callable), yet a descriptor object may come
+        if isinstance(described, property):  # the getter is traced; setter, deleter kept
+            if described.fget is None:
+                raise TypeError("@trace above a property needs one with a getter")
+            return described.getter(decorate(described.fget))  # type: ignore[return-value]
+        if isinstance(described, functools.cached_property):
+            return type(described)(decorate(described.func))  # type: ignore[return-value]
+        if not callable(described):
+            raise TypeError(f"@trace decorates callables, got {type(described).__name__}")
         name = operation_name or _default_name(func)
         span_tags = dict(tags) if tags else None
 

@@ -314,8 +314,8 @@ class Span(JaegerClientSpan, RareFields):
             return
         if priority > 0:
             self._flags |= FLAG_SAMPLED | FLAG_DEBUG
-            if not self._recording:
-                self._recording = True
+            self._recording = True
+            if self._tags is None:  # after a 0, the tags set before it stay (jaeger-client)
                 self._tags = {}
         else:  # debug only means something together with sampled (docs/protocol.md#flags)
             self._flags &= ~(FLAG_SAMPLED | FLAG_DEBUG)

@@ -310,6 +310,22 @@ def test_128bit_tags_and_lengths(tracers: list[Tracer]) -> None:
     assert len(stack) == 50 and stack.rstrip().endswith("ValueError: boom")
 
 
+def test_max_logs_per_span_as_max_tag_value_length_is(tracers: list[Tracer]) -> None:
+    """max_logs_per_span (jaeger_lite's own key, the Tracer keyword's) bounds a span's
+    logs, validated as the length keys are; left out (or null), the Tracer's default."""
+    tracer = make({"max_logs_per_span": 2, "sampler": {"type": "const", "param": 1}}, tracers)
+    span = tracer.start_span("op")
+    for n in range(5):
+        span.log_kv({"n": n})
+    assert [log.fields["n"] for log in span.logs] == [0, 1]
+    assert tracer.metrics["span_logs_dropped"] == 3
+    assert Config({"max_logs_per_span": None}, service_name="app").tracer_settings == {}
+    for bad in (0, "many"):
+        with pytest.raises(ConfigError, match=f"max_logs_per_span={bad!r}"):
+            Config({"max_logs_per_span": bad}, service_name="app")
+    Config({"max_logs_per_span": 10}, service_name="app", validate=True)  # a known key
+
+
 def test_enabled_false_and_local_agent_disabled(tracers: list[Tracer]) -> None:
     """enabled: false gives a no-op tracer; local_agent.enabled: false sends nothing."""
     disabled = make({"enabled": False}, tracers)

@@ -102,9 +102,14 @@ def test_service_name_is_required_unless_disabled() -> None:
 
 
 def test_credentials_must_be_consistent() -> None:
-    """User and password go together; a token excludes them."""
+    """User and password go together; a token excludes them. jaeger-client-go refuses
+    JAEGER_USER without JAEGER_PASSWORD (or with an empty one) too: "you must set
+    JAEGER_USER and JAEGER_PASSWORD env vars together" (config_env.go)."""
     with pytest.raises(ConfigError, match="JAEGER_USER and JAEGER_PASSWORD"):
         resolve_options("svc", environ={"JAEGER_USER": "u"})
+    endpoint = {"JAEGER_ENDPOINT": "http://collector:14268/api/traces"}
+    with pytest.raises(ConfigError, match="JAEGER_USER and JAEGER_PASSWORD"):
+        resolve_options("svc", environ={**endpoint, "JAEGER_USER": "u", "JAEGER_PASSWORD": ""})
     with pytest.raises(ConfigError, match="not both"):
         resolve_options("svc", environ={}, user="u", password="p", auth_token="t")
 
@@ -150,3 +155,52 @@ def test_propagation_names_are_validated() -> None:
     """Unknown format names are rejected."""
     with pytest.raises(ConfigError, match="JAEGER_PROPAGATION='zipkin'"):
         resolve_options("svc", environ={"JAEGER_PROPAGATION": "zipkin"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "option", "values"),
+    [
+        ("JAEGER_REPORTER_MAX_QUEUE_SIZE", "reporter_max_queue_size", ["0", "-1", " -0 "]),
+        ("JAEGER_REPORTER_FLUSH_INTERVAL", "reporter_flush_interval", ["0", "0s", "-1s", "-0.5ms"]),
+        ("JAEGER_SAMPLER_REFRESH_INTERVAL", "sampler_refresh_interval", ["0", "0ms", "-1m"]),
+        ("JAEGER_SAMPLER_MAX_OPERATIONS", "sampler_max_operations", ["0", "-5"]),
+        (
+            "JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL",
+            "reporter_attempt_reconnect_interval",
+            ["0"],
+        ),
+    ],
+)
+def test_zero_or_negative_means_the_default_as_in_jaeger_client_go(
+    variable: str, option: str, values: list[str]
+) -> None:
+    """jaeger-client-go replaces these zero or negative values with its defaults (its
+    RemoteReporter, remote sampler options, per-operation sampler, UDP client): here such a
+    variable counts as unset, so the default applies."""
+    default = getattr(resolve_options("svc", environ={}), option)
+    for value in values:
+        resolved = resolve_options("svc", environ={variable: value})
+        assert getattr(resolved, option) == default, value
+        assert resolved.sources[option] == "default"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("JAEGER_REPORTER_MAX_QUEUE_SIZE", "none"),
+        ("JAEGER_REPORTER_MAX_QUEUE_SIZE", "-1.5"),
+        ("JAEGER_REPORTER_FLUSH_INTERVAL", "-soon"),
+        ("JAEGER_SAMPLER_MAX_OPERATIONS", "-"),
+        # Go panics on a negative reconnect interval (time.NewTicker); no port 0 default.
+        ("JAEGER_REPORTER_ATTEMPT_RECONNECT_INTERVAL", "-1s"),
+        ("JAEGER_AGENT_PORT", "0"),
+        ("JAEGER_AGENT_PORT", "-1"),
+        ("JAEGER_AGENT_MAX_PACKET_SIZE", "0"),
+        ("JAEGER_SAMPLER_PARAM", "-1"),
+    ],
+)
+def test_what_go_does_not_default_stays_an_error(variable: str, value: str) -> None:
+    """A value that is no number, and a zero or negative one Go has no default for, is
+    still a ConfigError naming the variable and the value."""
+    with pytest.raises(ConfigError, match=f"{variable}={value!r}"):
+        resolve_options("svc", environ={variable: value, "JAEGER_SAMPLER_TYPE": "probabilistic"})

@@ -453,3 +453,82 @@ def test_partials_and_callable_objects_are_named_without_an_address(
     names = [s.operation_name for s in reporter.spans]
     assert [n.rsplit(".", 1)[-1] for n in names] == ["add", "add", "Handler"]
     assert not any("0x" in n or "secret" in n or "functools" in n for n in names)
+
+
+def test_decorator_above_property_traces_the_getter(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """@trace above @property (or functools.cached_property) stays a property whose getter
+    runs in a span; a setter added later is not traced (it made a method of the property)."""
+    import functools
+
+    class Account:
+        def __init__(self) -> None:
+            self._balance = 0
+
+        @tracer.trace()
+        @property
+        def balance(self) -> int:
+            """The balance."""
+            return self._balance
+
+        @balance.setter
+        def balance(self, value: int) -> None:
+            self._balance = value
+
+        @tracer.trace  # bare: a property object is not callable, yet no name either
+        @property
+        def bare(self) -> str:
+            return "bare"
+
+        @jaeger_lite.trace
+        @functools.cached_property
+        def cached(self) -> list[int]:
+            return [1]
+
+    account = Account()
+    account.balance = 5
+    assert account.balance == 5 and account.bare == "bare"
+    assert isinstance(Account.__dict__["balance"], property)
+    assert Account.balance.__doc__ == "The balance."
+    assert [s.operation_name.rsplit(".", 2)[-2:] for s in reporter.spans] == [
+        ["Account", "balance"],
+        ["Account", "bare"],
+    ]
+    with capture_spans() as captured:
+        assert account.cached is account.cached  # computed once, in one span
+    assert [s.operation_name.rsplit(".", 1)[-1] for s in captured.spans] == ["cached"]
+
+
+def test_decorating_what_cannot_be_called_is_a_type_error(tracer: Tracer) -> None:
+    """A property without a getter, or any other object that cannot be called, is refused
+    when decorated (it became a function that failed, or a decorator, at its first use)."""
+    with pytest.raises(TypeError, match="getter"):
+        tracer.trace()(property(None, lambda self, v: None))
+    with pytest.raises(TypeError, match="int"):
+        tracer.trace()(42)  # type: ignore[type-var]
+    with pytest.raises(TypeError, match="operation_name"):
+        jaeger_lite.trace(42)  # type: ignore[call-overload]
+
+
+def test_a_function_returning_an_awaitable_is_traced_until_it_returns(
+    tracer: Tracer, reporter: InMemoryReporter
+) -> None:
+    """A plain function that returns a coroutine or a Future: its span covers the call
+    that makes the awaitable, not the awaiting, and the awaitable is returned unchanged
+    (README: decorate the ``async def`` itself to trace the awaited work)."""
+
+    async def fetch() -> int:
+        return 7
+
+    @tracer.trace()
+    def start_fetch() -> object:
+        return fetch()
+
+    async def main() -> None:
+        coro = start_fetch()
+        assert inspect.iscoroutine(coro)
+        assert len(reporter.spans) == 1  # finished already, before the await
+        assert await coro == 7  # type: ignore[misc]
+
+    asyncio.run(main())

@@ -20,7 +20,11 @@ from jaeger_lite import (
     SpanContext,
     Tracer,
 )
+from jaeger_lite.reporting import RemoteReporter
 from jaeger_lite.sampling import SamplingDecision
+from jaeger_lite.senders import UDPSender
+
+from ._wire_helpers import UDPAgent, tag_dict
 
 SAMPLER_TAGS = {"sampler.type", "sampler.param"}
 
@@ -189,6 +193,38 @@ def test_sampling_priority_zero_unsamples() -> None:
         with tracer.start_active_span("child"):
             pass
     assert reporter.spans == []
+
+
+def test_sampling_priority_zero_then_one_keeps_the_earlier_tags_on_the_wire(
+    udp_agent: UDPAgent,
+) -> None:
+    """Priority 0 then 1 on a sampled root: sent with flags sampled|debug and the tags
+    recorded before the 0 (the sampler's too); a tag set while unsampled is not recorded.
+    jaeger-client 4.8 does the same: its tag list survives the 0 (Span.set_tag skips tags
+    only while the span is unsampled) and the 1 appends sampling.priority=1."""
+    jaeger_client = pytest.importorskip("jaeger_client")
+    theirs = jaeger_client.Tracer(
+        "svc", jaeger_client.reporter.InMemoryReporter(), jaeger_client.ConstSampler(True)
+    )
+    tracer = Tracer("svc", RemoteReporter(UDPSender("127.0.0.1", udp_agent.port)))
+    for make in (tracer.start_span, theirs.start_span):
+        span = make("root").set_tag("before", "kept")
+        span.set_tag("sampling.priority", 0).set_tag("meanwhile", "lost")
+        span.set_tag("sampling.priority", 1).set_tag("after", "kept")
+        span.finish()
+    tracer.close()
+    (sent,) = udp_agent.wait_for_spans(1)
+    assert sent.flags == FLAG_SAMPLED | FLAG_DEBUG
+    assert tag_dict(sent.tags) == {
+        "sampler.type": "const",
+        "sampler.param": True,
+        "before": "kept",
+        "sampling.priority": 1,
+        "after": "kept",
+    }
+    (their_span,) = theirs.reporter.get_spans()
+    assert their_span.context.flags == sent.flags
+    assert tag_dict(their_span.tags) == tag_dict(sent.tags)
 
 
 def test_sampler_exception_means_not_sampled_and_is_counted() -> None:

@@ -56,6 +56,7 @@ def build_tracer(
     local_agent_enabled: bool = True,
     max_tag_value_length: int = 1024,
     max_traceback_length: int = 4096,
+    max_logs_per_span: Optional[int] = 1000,
     trace_id_header: Optional[str] = None,
     baggage_header_prefix: Optional[str] = None,
     debug_id_header: Optional[str] = None,
@@ -80,6 +81,7 @@ def build_tracer(
         "jaeger_headers": headers,
         "max_tag_value_length": max_tag_value_length,
         "max_traceback_length": max_traceback_length,
+        "max_logs_per_span": max_logs_per_span,
     }
     if not options.propagation:  # none: neither inject nor extract anything
         common["codecs"] = dict.fromkeys((Format.TEXT_MAP, Format.HTTP_HEADERS), _NoPropagation())

@@ -65,6 +65,7 @@ KNOWN_KEYS = frozenset(
         "metrics",
         "debug_id_header",
         "max_operations",
+        "max_logs_per_span",  # jaeger_lite's own: the Tracer keyword (jaeger-client has none)
     }
 )
 LOCAL_AGENT_KEYS = frozenset({"reporting_host", "reporting_port", "sampling_port", "enabled"})
@@ -169,7 +170,7 @@ class Config:
             options["propagation"] = c["propagation"]
             if _is_jaeger_client_b3(c["propagation"]):  # jaeger-client: HTTP_HEADERS only
                 settings["text_map_propagation"] = "jaeger"
-        for key in ("max_tag_value_length", "max_traceback_length"):
+        for key in ("max_tag_value_length", "max_traceback_length", "max_logs_per_span"):
             if key in c:
                 settings[key] = parse_int(key, c[key], minimum=1)
         for key in ("trace_id_header", "baggage_header_prefix", "debug_id_header"):

@@ -21,7 +21,15 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .options import BY_NAME, DEFAULT_SAMPLER_PARAM, OPTIONS, Option, parse_tags
+from .options import (
+    BY_NAME,
+    DEFAULT_SAMPLER_PARAM,
+    OPTIONS,
+    Option,
+    parse_duration,
+    parse_int,
+    parse_tags,
+)
 from .otel_env import OTEL_SAMPLER_OPTIONS, read_otel
 from .otlp_env import read_otlp
 
@@ -30,6 +38,19 @@ __all__ = ["DEFAULT_SAMPLING_PORT", "TracerOptions", "host_for_url", "resolve_op
 DEFAULT_SAMPLING_PORT = 5778
 
 _log = logging.getLogger("jaeger_lite")
+
+#: JAEGER_* variables whose zero or negative value jaeger-client-go replaces with its
+#: default (``<= 0`` in its RemoteReporter, remote sampler options and per-operation
+#: sampler), with the parser of their magnitude. Such a value counts as unset here.
+_GO_DEFAULTS_AT_OR_BELOW_ZERO = {
+    "reporter_max_queue_size": parse_int,
+    "reporter_flush_interval": parse_duration,
+    "sampler_refresh_interval": parse_duration,
+    "sampler_max_operations": parse_int,
+}
+#: Go's UDP client defaults only a zero reconnect interval; a negative one panics there
+#: (time.NewTicker), so it stays an error here.
+_GO_DEFAULTS_AT_ZERO = {"reporter_attempt_reconnect_interval": parse_duration}
 
 
 @dataclass(frozen=True)
@@ -137,7 +158,11 @@ def resolve_options(
                     variables["sampler_type"],
                     env.get(variables["sampler_type"], ""),
                 )
-        elif option.variable is None and env.get(option.env, "").strip():
+        elif (
+            option.variable is None
+            and env.get(option.env, "").strip()
+            and not _go_default(option, env[option.env])
+        ):
             if name == "tags":
                 values[name] = parse_tags(option.env, env[option.env], env)
             else:
@@ -168,6 +193,28 @@ def resolve_options(
     resolved = TracerOptions(**values, sources=sources, variables=used)
     _check_combinations(resolved)
     return resolved
+
+
+def _go_default(option: Option, text: str) -> bool:
+    """Whether jaeger-client-go would take its default for this ``JAEGER_*`` value (zero,
+    or below zero where Go allows that); a value that is no number is not one of those:
+    the option's parser then rejects it, naming the variable and the value."""
+    name = option.name
+    parse = _GO_DEFAULTS_AT_OR_BELOW_ZERO.get(name) or _GO_DEFAULTS_AT_ZERO.get(name)
+    if parse is None:
+        return False
+    body = text.strip()
+    negative = body.startswith("-")
+    if negative and name in _GO_DEFAULTS_AT_ZERO:
+        return False
+    try:
+        magnitude = parse(option.env, body[1:] if negative else body)
+    except ConfigError:
+        return False
+    if negative or magnitude == 0:
+        _log.info("%s=%r: the default, as in jaeger-client-go", option.env, text)
+        return True
+    return False
 
 
 def _parse_otel(option: Option, otel: Mapping[str, Any], variables: Mapping[str, str]) -> Any:
