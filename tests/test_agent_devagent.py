@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import socket
@@ -196,13 +197,19 @@ def test_http_sender_hanging_up_mid_body_leaves_no_traceback(
 
 
 def test_http_stalled_sender_is_disconnected_and_blocks_nobody(
-    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+    out: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A sender that stops mid-headers (slowloris) or mid-body is cut off after the idle
-    timeout, so it does not hold a thread forever; other senders are served meanwhile."""
-    from jaeger_lite.agent import server
+    """A sender that stops mid-headers or mid-body is cut off at the request's deadline, so
+    it does not hold a thread forever; other senders are served meanwhile."""
+    from jaeger_lite.agent import httplimits
 
-    monkeypatch.setattr(server._CollectorHandler, "timeout", 0.5)
+    limits = dataclasses.replace(httplimits.LIMITS, head_timeout=0.5, body_floor=0.5)
+    monkeypatch.setattr(httplimits, "LIMITS", limits)
+    with DevAgent(compact_port=None, binary_port=None, http_port=0, out=out) as agent:
+        stalled_sender_is_cut(agent)
+
+
+def stalled_sender_is_cut(agent: DevAgent) -> None:
     stalled = []
     for partial in (b"POST /api/traces HTTP/1.1\r\nHost: x\r\n", b"POST /api/tr"):
         conn = socket.create_connection(("127.0.0.1", agent.http_port), timeout=WAIT)

@@ -7,6 +7,7 @@ of ``model/json/model.go`` (Trace, Span, Reference, Process, Log, KeyValue).
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import io
 import json
@@ -284,20 +285,23 @@ def test_a_stalled_client_is_disconnected_and_blocks_nobody(
     served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client that stops mid-request (slowloris) or idles on a keep-alive connection is
-    closed after the idle timeout instead of holding a thread forever; others are served."""
-    from jaeger_lite.agent import web
+    closed at the request head's deadline instead of holding a thread forever; others are
+    served."""
+    from jaeger_lite.agent import httplimits
 
-    monkeypatch.setattr(web._Handler, "timeout", 0.5)
-    _, client, _ = served
-    stalled = []
-    for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
-        conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
-        conn.sendall(partial)
-        stalled.append(conn)
-    assert client.request("/api/services")[0] == 200  # while the others stall
-    for conn in stalled:
-        with conn:
-            assert conn.recv(65536) == b""
+    limits = dataclasses.replace(httplimits.LIMITS, head_timeout=0.5)
+    monkeypatch.setattr(httplimits, "LIMITS", limits)
+    with web.WebUI(served[0].store) as ui:
+        client = Client(ui.url)
+        stalled = []
+        for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
+            conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
+            conn.sendall(partial)
+            stalled.append(conn)
+        assert client.request("/api/services")[0] == 200  # while the others stall
+        for conn in stalled:
+            with conn:
+                assert conn.recv(65536) == b""
 
 
 def test_requests_for_other_host_names_are_refused_on_loopback(served: Any) -> None:
