@@ -153,6 +153,66 @@ def post_chunked(agent: DevAgent, chunks: list[bytes]) -> int:
         conn.close()
 
 
+def post_encoded(agent: DevAgent, data: bytes, encoding: str) -> tuple[int, bytes]:
+    """POST a Thrift body with this Content-Encoding over http.client; (status, answer)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", agent.http_port, timeout=WAIT)
+    try:
+        headers = {"Content-Type": "application/x-thrift", "Content-Encoding": encoding}
+        conn.request("POST", "/api/traces", data, headers)
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+    finally:
+        conn.close()
+
+
+def test_http_gzip_and_deflate_bodies_are_inflated(agent: DevAgent) -> None:
+    """Jaeger's collector takes gzip'd batches on /api/traces; so does the agent (and
+    deflate, as its OTLP port): the Batch, written by thrift's own classes, is decoded."""
+    import gzip
+    import zlib
+
+    packed = {
+        "gzip": gzip.compress(body(batch("zipped", [span(8, 1, 0, "gz-op")]))),
+        "deflate": zlib.compress(body(batch("deflated", [span(9, 1, 0, "zlib-op")]))),
+    }
+    for encoding, data in packed.items():
+        assert post_encoded(agent, data, encoding)[0] == 202, encoding
+    assert agent.wait_for_spans(2, WAIT)
+    assert agent.store.services() == ["deflated", "zipped"]
+    assert agent.store.operations("zipped") == [("gz-op", "")]
+    assert agent.stats.bad_http_bodies == 0
+    status, answer = post_encoded(agent, packed["gzip"], "br")
+    assert status == 415 and b"br" in answer
+
+
+def test_http_gzip_bomb_gets_413_in_bounded_time_and_memory(agent: DevAgent) -> None:
+    """256 MiB of zeros in a 256 KiB gzip body: inflated no further than the 32 MiB body
+    limit (zlib's output blocks and the bytes joined from them: the peak allocation stays
+    under three times that, not the 256 MiB) and refused with 413 at once."""
+    import time
+    import tracemalloc
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\0" * (1 << 20)
+    bomb = b"".join(packer.compress(zeros) for _ in range(256)) + packer.flush()
+    assert len(bomb) < 512 << 10
+    del zeros
+    tracemalloc.start()
+    try:
+        began = time.monotonic()
+        status, answer = post_encoded(agent, bomb, "gzip")
+        took = time.monotonic() - began
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 413 and b"body over" in answer
+    assert took < 3.0 and peak < 3 * (32 << 20), (took, peak)
+    assert post(agent, body(batch("s", [span(1, 1)]))) == 202  # still serving
+
+
 def test_http_chunked_body_is_accepted(agent: DevAgent) -> None:
     """A chunked body (jaeger-client-node's HTTPSender sends one) is decoded like any other."""
     data = body(batch("node-svc", [span(5, 1), span(5, 2, 1)]))

@@ -12,6 +12,7 @@ import contextlib
 import selectors
 import socket
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
@@ -25,6 +26,9 @@ MAX_DATAGRAM = 65536
 MAX_HTTP_BODY = 32 * 1024 * 1024
 HTTP_PATH = "/api/traces"
 CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
+#: zlib window bits of each Content-Encoding taken, as the Collector's: ``gzip``, and
+#: ``deflate``/``zlib`` as zlib streams (what the Python SDK's ``Compression.Deflate`` sends).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "zlib": zlib.MAX_WBITS}
 
 
 def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
@@ -53,7 +57,8 @@ class _Server(BoundedHTTPServer):
 
 
 class _CollectorHandler(DeadlineHandler):
-    """``POST /api/traces`` with a binary Thrift ``Batch``, as Jaeger's collector takes it."""
+    """``POST /api/traces`` with a binary Thrift ``Batch`` (gzip, deflate or plain), as
+    Jaeger's collector takes it."""
 
     server: _Server
     server_version = "jaeger-lite-agent"
@@ -79,6 +84,9 @@ class _CollectorHandler(DeadlineHandler):
             return
         if content_type not in CONTENT_TYPES:
             self._reply(400, f"Unsupported content type: {content_type or '(none)'}")
+            return
+        body = self._decoded(body)
+        if body is None:
             return
         if self.server.handler("http", body, self.client_address):
             self._reply(202)
@@ -125,6 +133,28 @@ class _CollectorHandler(DeadlineHandler):
         while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
             pass  # trailer fields, up to the blank line
         return b"".join(chunks)
+
+    def _decoded(self, body: bytes) -> Optional[bytes]:
+        """The body without its Content-Encoding, or None after replying 400, 413 or 415."""
+        encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        if encoding not in _WBITS:
+            self._reply(415, f"Unsupported content encoding: {encoding}")
+            return None
+        inflate = zlib.decompressobj(_WBITS[encoding])
+        try:  # never more than the limit in memory, however far the body would inflate
+            data = inflate.decompress(body, MAX_HTTP_BODY)
+        except zlib.error as exc:
+            self._reply(400, f"bad {encoding} body: {exc}")
+            return None
+        if inflate.unconsumed_tail:  # a small body inflating past the limit
+            self._too_large()
+            return None
+        if not inflate.eof:  # cut short: part of a request is not the request
+            self._reply(400, f"bad {encoding} body: truncated")
+            return None
+        return data
 
     def _too_large(self) -> None:
         self._reply(413, f"body over {MAX_HTTP_BODY} bytes")
