@@ -24,7 +24,7 @@ import pytest
 
 from jaeger_lite.agent import DevAgent, web
 from tests._web_traces import Sent, checkout, lone_span, orphan, send_datagram, since_now_us
-from tests.agent_batches import batch, span
+from tests.agent_batches import batch, body, span
 
 HEX16 = re.compile(r"[0-9a-f]{16}")
 TRACE_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{32}")
@@ -80,6 +80,16 @@ def check_trace(trace: dict[str, Any]) -> None:
         for entry in s["logs"]:
             check_fields(entry, LOG)
             check_key_values(entry["fields"])
+
+
+def send_http(agent: DevAgent, b: Any) -> None:
+    """POST a Batch, written by thrift's own classes, to the agent's collector port."""
+    conn = http.client.HTTPConnection("127.0.0.1", agent.http_port or 0, timeout=10)
+    try:
+        conn.request("POST", "/api/traces", body(b), {"Content-Type": "application/x-thrift"})
+        assert conn.getresponse().status == 202
+    finally:
+        conn.close()
 
 
 class Client:
@@ -189,6 +199,28 @@ def test_services_and_operations(served: Any) -> None:
     typed = client.json("/api/operations?service=payments")["data"]
     assert typed == [{"name": "/charge", "spanKind": "server"}]
     assert client.json("/api/operations?service=frontend&spanKind=client")["total"] == 2
+
+
+def test_services_named_dot_and_dot_dot_list_their_operations() -> None:
+    """A service name that is a path segment of its own ("." or "..", or one escaping them)
+    lists its operations by both routes: percent-encoded (dots too, %2E) in the path, as
+    Jaeger's UI builds it, and in the query string, where no client resolves it away."""
+    names = [".", "..", "%2E%2E", "a/b", "is ? # &"]
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=0, ui_port=0, out=io.StringIO()
+    ) as agent:
+        assert agent.ui_url is not None
+        for trace_id, name in enumerate(names, 0xD07):
+            send_http(agent, batch(name, [span(trace_id, 1, 0, f"op of {name}")]))
+        assert agent.wait_for_spans(len(names), 10), agent.stats
+        client = Client(agent.ui_url)
+        assert client.json("/api/services")["data"] == sorted(names)
+        for name in names:
+            segment = quote(name, safe="").replace(".", "%2E")
+            ops = client.json(f"/api/services/{segment}/operations")
+            assert ops["data"] == [f"op of {name}"], name
+            typed = client.json(f"/api/operations?service={quote(name, safe='')}")["data"]
+            assert typed == [{"name": f"op of {name}", "spanKind": ""}], name
 
 
 def ids(doc: dict[str, Any]) -> list[int]:
