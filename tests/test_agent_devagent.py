@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import socket
@@ -152,6 +153,66 @@ def post_chunked(agent: DevAgent, chunks: list[bytes]) -> int:
         conn.close()
 
 
+def post_encoded(agent: DevAgent, data: bytes, encoding: str) -> tuple[int, bytes]:
+    """POST a Thrift body with this Content-Encoding over http.client; (status, answer)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", agent.http_port, timeout=WAIT)
+    try:
+        headers = {"Content-Type": "application/x-thrift", "Content-Encoding": encoding}
+        conn.request("POST", "/api/traces", data, headers)
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+    finally:
+        conn.close()
+
+
+def test_http_gzip_and_deflate_bodies_are_inflated(agent: DevAgent) -> None:
+    """Jaeger's collector takes gzip'd batches on /api/traces; so does the agent (and
+    deflate, as its OTLP port): the Batch, written by thrift's own classes, is decoded."""
+    import gzip
+    import zlib
+
+    packed = {
+        "gzip": gzip.compress(body(batch("zipped", [span(8, 1, 0, "gz-op")]))),
+        "deflate": zlib.compress(body(batch("deflated", [span(9, 1, 0, "zlib-op")]))),
+    }
+    for encoding, data in packed.items():
+        assert post_encoded(agent, data, encoding)[0] == 202, encoding
+    assert agent.wait_for_spans(2, WAIT)
+    assert agent.store.services() == ["deflated", "zipped"]
+    assert agent.store.operations("zipped") == [("gz-op", "")]
+    assert agent.stats.bad_http_bodies == 0
+    status, answer = post_encoded(agent, packed["gzip"], "br")
+    assert status == 415 and b"br" in answer
+
+
+def test_http_gzip_bomb_gets_413_in_bounded_time_and_memory(agent: DevAgent) -> None:
+    """256 MiB of zeros in a 256 KiB gzip body: inflated no further than the 32 MiB body
+    limit (zlib's output blocks and the bytes joined from them: the peak allocation stays
+    under three times that, not the 256 MiB) and refused with 413 at once."""
+    import time
+    import tracemalloc
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\0" * (1 << 20)
+    bomb = b"".join(packer.compress(zeros) for _ in range(256)) + packer.flush()
+    assert len(bomb) < 512 << 10
+    del zeros
+    tracemalloc.start()
+    try:
+        began = time.monotonic()
+        status, answer = post_encoded(agent, bomb, "gzip")
+        took = time.monotonic() - began
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 413 and b"body over" in answer
+    assert took < 3.0 and peak < 3 * (32 << 20), (took, peak)
+    assert post(agent, body(batch("s", [span(1, 1)]))) == 202  # still serving
+
+
 def test_http_chunked_body_is_accepted(agent: DevAgent) -> None:
     """A chunked body (jaeger-client-node's HTTPSender sends one) is decoded like any other."""
     data = body(batch("node-svc", [span(5, 1), span(5, 2, 1)]))
@@ -196,13 +257,19 @@ def test_http_sender_hanging_up_mid_body_leaves_no_traceback(
 
 
 def test_http_stalled_sender_is_disconnected_and_blocks_nobody(
-    agent: DevAgent, monkeypatch: pytest.MonkeyPatch
+    out: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A sender that stops mid-headers (slowloris) or mid-body is cut off after the idle
-    timeout, so it does not hold a thread forever; other senders are served meanwhile."""
-    from jaeger_lite.agent import server
+    """A sender that stops mid-headers or mid-body is cut off at the request's deadline, so
+    it does not hold a thread forever; other senders are served meanwhile."""
+    from jaeger_lite.agent import httplimits
 
-    monkeypatch.setattr(server._CollectorHandler, "timeout", 0.5)
+    limits = dataclasses.replace(httplimits.LIMITS, head_timeout=0.5, body_floor=0.5)
+    monkeypatch.setattr(httplimits, "LIMITS", limits)
+    with DevAgent(compact_port=None, binary_port=None, http_port=0, out=out) as agent:
+        stalled_sender_is_cut(agent)
+
+
+def stalled_sender_is_cut(agent: DevAgent) -> None:
     stalled = []
     for partial in (b"POST /api/traces HTTP/1.1\r\nHost: x\r\n", b"POST /api/tr"):
         conn = socket.create_connection(("127.0.0.1", agent.http_port), timeout=WAIT)

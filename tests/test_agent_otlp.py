@@ -167,7 +167,7 @@ def test_compressed_bodies_cut_short_or_inflating_too_far_are_refused(
     """A gzip or deflate body cut short is refused (part of a request is not the request,
     as the Collector's readers say unexpected EOF); one inflating past the body limit (a
     compression bomb) gets 413 without being inflated further; the agent keeps serving."""
-    from jaeger_lite.agent import otlp_receiver
+    from jaeger_lite.agent import server
 
     url = agent.otlp_url or ""
     whole = b'{"resourceSpans": []}'
@@ -179,7 +179,7 @@ def test_compressed_bodies_cut_short_or_inflating_too_far_are_refused(
         assert post(url, body[: -checksum[encoding]], "application/json", encoding) == 400
         assert post(url, body[: len(body) // 2], "application/json", encoding) == 400
         assert post(url, b"not compressed", "application/json", encoding) == 400
-    monkeypatch.setattr(otlp_receiver, "MAX_HTTP_BODY", 1 << 20)
+    monkeypatch.setattr(server, "MAX_HTTP_BODY", 1 << 20)
     bomb = gzip.compress(b"\0" * (8 << 20))  # 8 MiB of zeros in about 8 KiB
     assert len(bomb) < 64 << 10
     assert post(url, bomb, "application/x-protobuf", "gzip") == 413

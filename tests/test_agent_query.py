@@ -7,6 +7,7 @@ of ``model/json/model.go`` (Trace, Span, Reference, Process, Log, KeyValue).
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import io
 import json
@@ -23,7 +24,7 @@ import pytest
 
 from jaeger_lite.agent import DevAgent, web
 from tests._web_traces import Sent, checkout, lone_span, orphan, send_datagram, since_now_us
-from tests.agent_batches import batch, span
+from tests.agent_batches import batch, body, span
 
 HEX16 = re.compile(r"[0-9a-f]{16}")
 TRACE_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{32}")
@@ -79,6 +80,16 @@ def check_trace(trace: dict[str, Any]) -> None:
         for entry in s["logs"]:
             check_fields(entry, LOG)
             check_key_values(entry["fields"])
+
+
+def send_http(agent: DevAgent, b: Any) -> None:
+    """POST a Batch, written by thrift's own classes, to the agent's collector port."""
+    conn = http.client.HTTPConnection("127.0.0.1", agent.http_port or 0, timeout=10)
+    try:
+        conn.request("POST", "/api/traces", body(b), {"Content-Type": "application/x-thrift"})
+        assert conn.getresponse().status == 202
+    finally:
+        conn.close()
 
 
 class Client:
@@ -190,6 +201,28 @@ def test_services_and_operations(served: Any) -> None:
     assert client.json("/api/operations?service=frontend&spanKind=client")["total"] == 2
 
 
+def test_services_named_dot_and_dot_dot_list_their_operations() -> None:
+    """A service name that is a path segment of its own ("." or "..", or one escaping them)
+    lists its operations by both routes: percent-encoded (dots too, %2E) in the path, as
+    Jaeger's UI builds it, and in the query string, where no client resolves it away."""
+    names = [".", "..", "%2E%2E", "a/b", "is ? # &"]
+    with DevAgent(
+        compact_port=None, binary_port=None, http_port=0, ui_port=0, out=io.StringIO()
+    ) as agent:
+        assert agent.ui_url is not None
+        for trace_id, name in enumerate(names, 0xD07):
+            send_http(agent, batch(name, [span(trace_id, 1, 0, f"op of {name}")]))
+        assert agent.wait_for_spans(len(names), 10), agent.stats
+        client = Client(agent.ui_url)
+        assert client.json("/api/services")["data"] == sorted(names)
+        for name in names:
+            segment = quote(name, safe="").replace(".", "%2E")
+            ops = client.json(f"/api/services/{segment}/operations")
+            assert ops["data"] == [f"op of {name}"], name
+            typed = client.json(f"/api/operations?service={quote(name, safe='')}")["data"]
+            assert typed == [{"name": f"op of {name}", "spanKind": ""}], name
+
+
 def ids(doc: dict[str, Any]) -> list[int]:
     return [int(t["traceID"], 16) for t in doc["data"]]
 
@@ -284,20 +317,23 @@ def test_a_stalled_client_is_disconnected_and_blocks_nobody(
     served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client that stops mid-request (slowloris) or idles on a keep-alive connection is
-    closed after the idle timeout instead of holding a thread forever; others are served."""
-    from jaeger_lite.agent import web
+    closed at the request head's deadline instead of holding a thread forever; others are
+    served."""
+    from jaeger_lite.agent import httplimits
 
-    monkeypatch.setattr(web._Handler, "timeout", 0.5)
-    _, client, _ = served
-    stalled = []
-    for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
-        conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
-        conn.sendall(partial)
-        stalled.append(conn)
-    assert client.request("/api/services")[0] == 200  # while the others stall
-    for conn in stalled:
-        with conn:
-            assert conn.recv(65536) == b""
+    limits = dataclasses.replace(httplimits.LIMITS, head_timeout=0.5)
+    monkeypatch.setattr(httplimits, "LIMITS", limits)
+    with web.WebUI(served[0].store) as ui:
+        client = Client(ui.url)
+        stalled = []
+        for partial in (b"GET /api/services HTTP/1.1\r\nHost: localhost\r\n", b"GET /api/ser"):
+            conn = socket.create_connection(("127.0.0.1", client.port), timeout=5)
+            conn.sendall(partial)
+            stalled.append(conn)
+        assert client.request("/api/services")[0] == 200  # while the others stall
+        for conn in stalled:
+            with conn:
+                assert conn.recv(65536) == b""
 
 
 def test_requests_for_other_host_names_are_refused_on_loopback(served: Any) -> None:

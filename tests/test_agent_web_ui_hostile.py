@@ -158,3 +158,32 @@ def test_a_trace_link_with_a_malformed_escape_says_so(page: Any, agent: DevAgent
     """``#/trace/%E0%A4%A`` (a link cut short) shows the agent's answer, not a dead page."""
     open_ui(page, agent, "#/trace/%E0%A4%A", ".error-text")
     assert "not 1-32 hex digits" in page.text_content(".error-text")
+
+
+#: Service names a browser would resolve away as path segments, and one that decodes to one.
+DOT_SERVICES = {".": "one-dot", "..": "two-dots", "%2E%2E": "escaped-dots"}
+
+
+def test_services_named_dot_and_dot_dot_list_their_operations(page: Any) -> None:
+    """Choosing the service "." or ".." lists its operations: the page asks for them with
+    the name in the query string (in a path, Chromium resolves even %2E%2E away)."""
+    with DevAgent(
+        compact_port=0, binary_port=None, http_port=None, ui_port=0, out=io.StringIO()
+    ) as dots:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for trace_id, (service, operation) in enumerate(DOT_SERVICES.items(), 0xD07):
+                b = batch(service, [span(trace_id, 1, 0, operation, 0, 10)])
+                udp.sendto(message(b), ("127.0.0.1", dots.compact_port))
+        assert dots.wait_for_spans(len(DOT_SERVICES), 15), dots.stats
+        open_ui(page, dots, "#/search", ".result")
+        for service, operation in DOT_SERVICES.items():
+            page.select_option("#service", service)
+            page.wait_for_function(
+                "op => [...document.querySelectorAll('#operation option')]"
+                ".map((o) => o.value).join('|') === '|' + op",
+                arg=operation,
+            )
+        open_ui(page, dots, "#/search?service=..&operation=two-dots", ".result")
+        page.wait_for_function("() => document.querySelectorAll('#results .result').length === 1")
+        assert page.input_value("#operation") == "two-dots"
+        assert page.text_content(".result .trace-name") == "..: two-dots"

@@ -3,10 +3,7 @@ none), as an OpenTelemetry Collector's ``otlp`` receiver takes it on port 4318."
 
 from __future__ import annotations
 
-import zlib
-from typing import Optional
-
-from .server import MAX_HTTP_BODY, _CollectorHandler
+from .server import _CollectorHandler
 
 __all__ = ["FORWARDED", "OTLP_PATH", "OTLP_TYPES", "OTLPHandler"]
 
@@ -15,9 +12,6 @@ OTLP_PATH = "/v1/traces"
 OTLP_TYPES = {"application/x-protobuf": "otlp/protobuf", "application/json": "otlp/json"}
 #: Marks a request one development agent forwarded to another: it is not forwarded again.
 FORWARDED = "X-Jaeger-Lite-Forwarded"
-#: zlib window bits of each Content-Encoding taken, as the Collector's: ``gzip``, and
-#: ``deflate``/``zlib`` as zlib streams (what the Python SDK's ``Compression.Deflate`` sends).
-_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "zlib": zlib.MAX_WBITS}
 
 
 class OTLPHandler(_CollectorHandler):
@@ -36,13 +30,8 @@ class OTLPHandler(_CollectorHandler):
         if listener is None:
             self._reply(415, f"Unsupported content type: {content_type or '(none)'}")
             return
-        encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
-        if encoding in _WBITS:
-            body = self._inflate(body, encoding)
-            if body is None:
-                return
-        elif encoding not in ("", "identity"):
-            self._reply(415, f"Unsupported content encoding: {encoding}")
+        body = self._decoded(body)  # gzip, deflate or none; bounded as it inflates
+        if body is None:
             return
         if self.headers.get(FORWARDED):
             listener += "/forwarded"
@@ -55,21 +44,6 @@ class OTLPHandler(_CollectorHandler):
             self.wfile.write(answer)
         else:
             self._reply(400, "Unable to process request body as an OTLP ExportTraceServiceRequest")
-
-    def _inflate(self, body: bytes, encoding: str) -> Optional[bytes]:
-        inflate = zlib.decompressobj(_WBITS[encoding])
-        try:
-            data = inflate.decompress(body, MAX_HTTP_BODY)
-        except zlib.error as exc:
-            self._reply(400, f"bad {encoding} body: {exc}")
-            return None
-        if inflate.unconsumed_tail:  # a small body inflating past the limit
-            self._too_large()
-            return None
-        if not inflate.eof:  # cut short: part of a request is not the request
-            self._reply(400, f"bad {encoding} body: truncated")
-            return None
-        return data
 
     def do_GET(self) -> None:
         self._reply(405, f"POST OTLP/HTTP exports to {OTLP_PATH}")

@@ -3,22 +3,21 @@
 Each listener hands every payload to one callback and never decodes anything itself. All
 listening sockets share one thread blocked in ``select`` together with a wake-up socket,
 so stopping is immediate and nothing polls; HTTP requests are then served on their own
-threads by the stdlib ``ThreadingHTTPServer``.
+threads, under the deadlines and the connection cap of ``httplimits``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import selectors
 import socket
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
+from .httplimits import BoundedHTTPServer, DeadlineHandler
 from .sampling import strategy_response
-
-log = logging.getLogger(__name__)
 
 #: ``(listener name, payload, sender address) -> accepted``; must not raise.
 Handler = Callable[[str, bytes, Any], bool]
@@ -27,9 +26,9 @@ MAX_DATAGRAM = 65536
 MAX_HTTP_BODY = 32 * 1024 * 1024
 HTTP_PATH = "/api/traces"
 CONTENT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
-#: Seconds a sender may leave its connection silent mid-request (or idle between requests)
-#: before the agent closes it, so a stalled or vanished client does not hold a thread forever.
-IDLE_TIMEOUT = 30.0
+#: zlib window bits of each Content-Encoding taken, as the Collector's: ``gzip``, and
+#: ``deflate``/``zlib`` as zlib streams (what the Python SDK's ``Compression.Deflate`` sends).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "zlib": zlib.MAX_WBITS}
 
 
 def _resolve(host: str, port: int, kind: int) -> tuple[int, Any]:
@@ -52,23 +51,17 @@ class BindError(OSError):
         self.unresolved = isinstance(cause, socket.gaierror)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(BoundedHTTPServer):
     handler: Handler
     sampling_rate: float = 1.0
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A sender that hung up or stalled mid-request: nobody to answer, and a traceback
-        on the terminal the traces are printed on would only hide them."""
-        log.debug("HTTP connection from %s failed", client_address, exc_info=True)
 
-
-class _CollectorHandler(BaseHTTPRequestHandler):
-    """``POST /api/traces`` with a binary Thrift ``Batch``, as Jaeger's collector takes it."""
+class _CollectorHandler(DeadlineHandler):
+    """``POST /api/traces`` with a binary Thrift ``Batch`` (gzip, deflate or plain), as
+    Jaeger's collector takes it."""
 
     server: _Server
     server_version = "jaeger-lite-agent"
-    timeout = IDLE_TIMEOUT  # socket timeout per read and write (StreamRequestHandler)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the agent reports what matters itself; no access log on the terminal
@@ -92,6 +85,9 @@ class _CollectorHandler(BaseHTTPRequestHandler):
         if content_type not in CONTENT_TYPES:
             self._reply(400, f"Unsupported content type: {content_type or '(none)'}")
             return
+        body = self._decoded(body)
+        if body is None:
+            return
         if self.server.handler("http", body, self.client_address):
             self._reply(202)
         else:
@@ -110,11 +106,13 @@ class _CollectorHandler(BaseHTTPRequestHandler):
         if length > MAX_HTTP_BODY:
             self._too_large()
             return None
+        self.body_deadline(length)
         return self.rfile.read(length)
 
     def _read_chunked(self) -> Optional[bytes]:
         chunks: list[bytes] = []
         total = 0
+        self.body_deadline(0)
         while True:
             line = self.rfile.readline(1024)
             try:
@@ -129,11 +127,34 @@ class _CollectorHandler(BaseHTTPRequestHandler):
             if size < 0 or total > MAX_HTTP_BODY:
                 self._too_large()
                 return None
+            self.extend_deadline(size)
             chunks.append(self.rfile.read(size))
             self.rfile.readline(1024)  # the CRLF after the chunk
         while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
             pass  # trailer fields, up to the blank line
         return b"".join(chunks)
+
+    def _decoded(self, body: bytes) -> Optional[bytes]:
+        """The body without its Content-Encoding, or None after replying 400, 413 or 415."""
+        encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        if encoding not in _WBITS:
+            self._reply(415, f"Unsupported content encoding: {encoding}")
+            return None
+        inflate = zlib.decompressobj(_WBITS[encoding])
+        try:  # never more than the limit in memory, however far the body would inflate
+            data = inflate.decompress(body, MAX_HTTP_BODY)
+        except zlib.error as exc:
+            self._reply(400, f"bad {encoding} body: {exc}")
+            return None
+        if inflate.unconsumed_tail:  # a small body inflating past the limit
+            self._too_large()
+            return None
+        if not inflate.eof:  # cut short: part of a request is not the request
+            self._reply(400, f"bad {encoding} body: truncated")
+            return None
+        return data
 
     def _too_large(self) -> None:
         self._reply(413, f"body over {MAX_HTTP_BODY} bytes")

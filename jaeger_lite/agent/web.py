@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import socket
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
+from .httplimits import BoundedHTTPServer, DeadlineHandler
 from .query import QueryAPI, error_reply
-from .server import IDLE_TIMEOUT, BindError, Listeners
+from .server import BindError, Listeners
 from .store import TraceStore
-
-log = logging.getLogger(__name__)
 
 DEFAULT_UI_PORT = 16686
 
@@ -71,23 +68,19 @@ def _host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-class UIServer(ThreadingHTTPServer):
-    """An HTTP server answering with the UI and the query API of one store."""
+class UIServer(BoundedHTTPServer):
+    """An HTTP server answering with the UI and the query API of one store (a kept-alive
+    connection idle for ``limits.head_timeout`` is closed: see ``httplimits``)."""
 
-    daemon_threads = True
+    label = "web UI"
     api: QueryAPI
     loopback_only: bool = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A connection that failed outside a handler (reset, cut): not worth a traceback."""
-        log.debug("web UI connection from %s failed", client_address, exc_info=True)
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(DeadlineHandler):
     server: UIServer
     server_version = "jaeger-lite-agent"
     protocol_version = "HTTP/1.1"
-    timeout = IDLE_TIMEOUT  # an idle keep-alive or stalled client does not hold a thread forever
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # no access log on the terminal the traces are printed on

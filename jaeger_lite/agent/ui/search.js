@@ -87,8 +87,12 @@
     select.append(el("option", { value: "" }, "All operations"));
     if (service) {
       try {
-        const doc = await JL.fetchJSON("/api/services/" + encodeURIComponent(service) + "/operations");
-        for (const name of doc.data || []) select.append(el("option", { value: name }, name));
+        // The service goes in the query, not the path: a browser resolves a path segment
+        // "." or ".." (even written %2E%2E) away before sending, so a service named so
+        // could not list its operations under /api/services/NAME/operations.
+        const doc = await JL.fetchJSON("/api/operations?service=" + encodeURIComponent(service));
+        const names = [...new Set((doc.data || []).map((op) => op.name))];
+        for (const name of names) select.append(el("option", { value: name }, name));
       } catch (err) {
         JL.status("cannot list operations: " + err.message, true);
       }
