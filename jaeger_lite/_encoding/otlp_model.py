@@ -23,6 +23,8 @@ from ..span import Span
 
 __all__ = [
     "EVENT_NAME",
+    "HAS_IS_REMOTE",
+    "IS_REMOTE",
     "KINDS",
     "SCOPE_NAME",
     "STATUS_ERROR",
@@ -30,12 +32,17 @@ __all__ = [
     "Link",
     "Mapped",
     "map_span",
+    "parent_flags",
+    "remote_flags",
     "resource_attributes",
 ]
 
 #: Jaeger's ``span.kind`` tag values and OTLP's SpanKind numbers.
 KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 STATUS_OK, STATUS_ERROR = 1, 2
+#: Span and Link flags beyond the W3C trace flags (bits 0-7): trace.proto's
+#: SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK.
+HAS_IS_REMOTE, IS_REMOTE = 0x100, 0x200
 #: The log field that names an event (and leaves its attributes).
 EVENT_NAME = "event"
 #: The instrumentation scope of spans that name none (``otel.scope.name``).
@@ -233,7 +240,7 @@ def _parent_and_links(span: Span) -> tuple[int, tuple[Link, ...]]:
             context._trace_id,
             context._span_id,
             context._trace_state,
-            context._flags & 1,
+            context._flags & 1 | remote_flags(context._is_remote),
             "follows_from" if ref_type == ReferenceType.FOLLOWS_FROM else "child_of",
         )
         for ref_type, context in refs
@@ -244,6 +251,31 @@ def _parent_and_links(span: Span) -> tuple[int, tuple[Link, ...]]:
         )
     )
     return parent_id, links
+
+
+def remote_flags(is_remote: Optional[bool]) -> int:
+    """The flags bits 8-9 for a context whose ``is_remote`` is this: none when not known."""
+    if is_remote is None:
+        return 0
+    return HAS_IS_REMOTE | IS_REMOTE if is_remote else HAS_IS_REMOTE
+
+
+def parent_flags(span: Span, parent_id: int) -> int:
+    """Bits 8-9 of ``span``'s flags: whether its parent ``parent_id`` (as mapped) is remote.
+
+    Only a span with a side object can have a remote parent: one started from a context
+    records its ``is_remote`` there, and a parent taken from the references (no
+    ``parent_id``) is looked up among them. A root's parent is not remote.
+    """
+    extras = span._extras
+    if not parent_id or extras is None:
+        return HAS_IS_REMOTE
+    if parent_id == span._parent_id:
+        return remote_flags(extras.parent_remote)
+    for _, context in extras.references:
+        if context._span_id == parent_id and context._trace_id == span._trace_id:
+            return remote_flags(context._is_remote)
+    return 0
 
 
 def resource_attributes(service_name: str, tracer_tags: Mapping[str, Any]) -> dict[str, Any]:
