@@ -47,7 +47,7 @@ from .._http import (
     safe_url,
 )
 from .._safe import log_line_text
-from .._version import __version__
+from .._version import USER_AGENT, __version__
 from ..span import Span
 from .base import RateLimitedLog, Sender
 
@@ -143,7 +143,7 @@ class OTLPSender(Sender):
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         self._headers = {
             "Content-Type": PROTOCOLS[protocol],
-            "User-Agent": f"jaeger_lite/{__version__}",
+            "User-Agent": USER_AGENT,
         }
         if self.compression:
             self._headers["Content-Encoding"] = "gzip"
