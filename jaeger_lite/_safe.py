@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["int_text", "plural", "safe_repr", "safe_str"]
+__all__ = ["int_text", "log_line_text", "plural", "safe_repr", "safe_str"]
 
 
 def safe_str(value: Any) -> str:
@@ -37,3 +37,15 @@ def int_text(value: int) -> str:
 def plural(count: int, word: str) -> str:
     """``1 span``, ``2 spans``: log lines that read as English."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def log_line_text(text: str, limit: int = 200) -> str:
+    """Text from a peer (a collector's message) fit for one log line: at most ``limit``
+    characters (a longer text is cut, saying how much), and whatever is not printable
+    (newlines, terminal escapes, bidi controls, lone surrogates) written as its escape."""
+    cut = len(text) - limit
+    if cut > 0:
+        text = text[:limit]
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return f"{text}... ({cut} more characters)" if cut > 0 else text

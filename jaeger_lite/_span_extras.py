@@ -1,6 +1,7 @@
 """The fields few spans use (baggage, W3C trace state, explicit references, logs after the
-first, the cached context), kept in one side object a span creates when it first needs
-one: every held span is then five slots (40 bytes) smaller (benchmarks/bench_memory.py)."""
+first, the cached context, whether the parent is remote), kept in one side object a span
+creates when it first needs one: every held span is then five slots (40 bytes) smaller
+(benchmarks/bench_memory.py)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ _new = object.__new__
 class SpanExtras:
     """A span's rarely used fields; ``Span._extras`` is None while all are at defaults."""
 
-    __slots__ = ("baggage", "trace_state", "references", "logs", "context")
+    __slots__ = ("baggage", "trace_state", "references", "logs", "context", "parent_remote")
 
     baggage: Mapping[str, str]
     trace_state: Optional[str]
     references: tuple[Reference, ...]
     logs: Optional[list[tuple[int, dict[str, Any]]]]
     context: Optional[SpanContext]
+    # The parent context's is_remote (OTLP's flags): False (local, or no parent) unless
+    # the span was started from a context (Tracer._start_from_context) that says otherwise.
+    parent_remote: Optional[bool]
 
 
 def extras(
@@ -37,12 +41,14 @@ def extras(
     made.trace_state = trace_state
     made.references = references
     made.logs = made.context = None
+    made.parent_remote = False
     return made
 
 
 def inherit(parent: Optional[SpanExtras]) -> Optional[SpanExtras]:
     """The side object of a child of a span whose side object is ``parent``: the trace's
-    baggage and trace state carry over; references, logs and context do not."""
+    baggage and trace state carry over; references, logs, context and a remote parent do
+    not."""
     if parent is None:
         return None
     baggage, trace_state = parent.baggage, parent.trace_state

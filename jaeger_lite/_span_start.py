@@ -149,6 +149,9 @@ class SpanStarts:
         )
         if debug_id:
             span.set_tag(DEBUG_ID_TAG, debug_id)
+        remote = parent._is_remote
+        if parent_id and remote is not False:  # extracted (True) or built by hand (None)
+            span._side().parent_remote = remote
         return span
 
     def _sampler_failed(self) -> tuple[bool, Optional[Mapping[str, Any]]]:

@@ -41,7 +41,10 @@ class SpanContext:
     sampler (the sender left it to us: B3 without ``X-B3-Sampled``); None (the default),
     the flags for a context with a trace and our sampler for one without; False, the flags
     even without a trace (a bare B3 sampling state such as ``b3: 0``).
-    ``trace_state`` is the W3C ``tracestate`` carried along.
+    ``trace_state`` is the W3C ``tracestate`` carried along. ``is_remote`` says where the
+    context came from: True, another process (``tracer.extract`` and the codecs mark what
+    they read); False, a span of this process (``span.context``); None, not known (a
+    context built by hand). OTLP's span and link flags carry it; equality ignores it.
     """
 
     __slots__ = (
@@ -53,6 +56,7 @@ class SpanContext:
         "_debug_id",
         "_trace_state",
         "_sampling_deferred",
+        "_is_remote",
     )
     if not TYPE_CHECKING:
         __class__ = opentracing_class("SpanContext")  # isinstance(ctx, opentracing.SpanContext)
@@ -68,6 +72,7 @@ class SpanContext:
         *,
         trace_state: Optional[str] = None,
         sampling_deferred: Optional[bool] = None,
+        is_remote: Optional[bool] = None,
     ) -> None:
         self._trace_id = trace_id
         self._span_id = span_id
@@ -78,6 +83,7 @@ class SpanContext:
         self._debug_id = debug_id
         self._trace_state = trace_state
         self._sampling_deferred = sampling_deferred
+        self._is_remote = is_remote
 
     @property
     def trace_id(self) -> int:
@@ -111,6 +117,11 @@ class SpanContext:
     @property
     def sampling_deferred(self) -> Optional[bool]:
         return self._sampling_deferred
+
+    @property
+    def is_remote(self) -> Optional[bool]:
+        """True: read from another process; False: a local span's; None: not known."""
+        return self._is_remote
 
     @property
     def is_sampled(self) -> bool:
@@ -173,6 +184,7 @@ class SpanContext:
             "debug_id": self._debug_id,
             "trace_state": self._trace_state,
             "sampling_deferred": self._sampling_deferred,
+            "is_remote": self._is_remote,
         }
         fields.update(changes)
         return SpanContext(**fields)
@@ -222,7 +234,7 @@ def remote_context(
     parent_id: int = 0,
     sampling_deferred: Optional[bool] = None,
 ) -> SpanContext:
-    """A context as extractors build it (no debug id or tracestate), without
+    """A context as extractors build it (remote; no debug id or tracestate), without
     ``__init__``'s argument handling: ~40% cheaper on the extract hot path. ``baggage``
     must already be read-only (a MappingProxyType over a dict nobody else holds)."""
     context: SpanContext = _new(SpanContext)
@@ -232,6 +244,7 @@ def remote_context(
     context._flags = flags
     context._baggage = baggage
     context._sampling_deferred = sampling_deferred
+    context._is_remote = True
     context._debug_id = context._trace_state = None
     return context
 

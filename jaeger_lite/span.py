@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Log", "Span", "TracerSpan", "log_entries", "record_error", "report_failed"]
 
-
 SAMPLING_PRIORITY = "sampling.priority"
 _NS = 1_000_000_000  # nanoseconds a second; an int, so int / _NS is correctly rounded
 
@@ -107,6 +106,7 @@ class Span(JaegerClientSpan, RareFields):
                 self._flags,
                 side.baggage,
                 trace_state=side.trace_state,
+                is_remote=False,
             )
         return context
 

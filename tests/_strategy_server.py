@@ -28,12 +28,14 @@ class StrategyServer:
         self.hold: Optional[threading.Event] = None  # the handler waits on it first
         self.latency = 0.0  # seconds every answer takes (a slow or distant agent)
         self.paths: list[str] = []
+        self.user_agents: list[Optional[str]] = []
         self.request_seen = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.paths.append(self.path)
+                server.user_agents.append(self.headers.get("User-Agent"))
                 server.request_seen.set()
                 if server.hold is not None:
                     server.hold.wait(WAIT)

@@ -26,6 +26,17 @@ from jaeger_lite._gen.jaeger import ttypes
 MASK64 = (1 << 64) - 1
 
 
+def expected_user_agent() -> str:
+    """The User-Agent every HTTP request of ours should carry (the OTLP exporter spec: the
+    exporter, its language and version), built here from ``platform``, not our constant."""
+    import platform
+
+    import jaeger_lite
+
+    python = f"Python {platform.python_version()}; {platform.python_implementation()}"
+    return f"jaeger_lite/{jaeger_lite.__version__} ({python})"
+
+
 def decode_emit_batch(datagram: bytes) -> ttypes.Batch:
     """Decode one compact emitBatch datagram the way an agent does."""
     protocol = TCompactProtocol(TMemoryBuffer(datagram))

@@ -243,3 +243,45 @@ def test_a_413_sends_each_half_on_its_own(collector: OTLPCollector) -> None:
     assert all(len(request.raw) <= 64 << 10 for request in collector.received)
     names = sorted(span.name for span in collector.spans())
     assert names == sorted(f"op{i}" for i in range(400))
+
+
+HOSTILE = "bad span\n2024-01-01 ERROR forged line \x1b[31mred\x1b[0m \u202eevil\x00" + "x" * 100_000
+
+
+@pytest.mark.parametrize("json_body", [False, True])
+def test_a_partial_success_message_is_logged_once_bounded_and_printable(
+    json_body: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OTLP: a partial success is not retried and its error_message may be logged: one
+    rate-limited warning with the rejected count, the message cut and its control
+    characters escaped (a collector cannot forge log lines or flood the log)."""
+    answer = partial_success(1, HOSTILE, json_body=json_body)
+    protocol = "http/json" if json_body else "http/protobuf"
+    with OTLPCollector(default=answer) as collector, caplog.at_level(logging.WARNING):
+        metrics = run(OTLPSender(collector.url, protocol=protocol, timeout=5), spans=3)
+        assert len(collector.received) == 3  # each export once: none retried
+    assert (metrics["spans_sent"], metrics["spans_rejected"]) == (0, 3)  # a span an export
+    (record,) = [r for r in caplog.records if "partial success" in r.getMessage()]
+    line = record.getMessage()
+    assert record.levelno == logging.WARNING
+    assert "rejected 1 of 1 spans" in line
+    assert "bad span\\n2024-01-01 ERROR forged line \\x1b[31mred" in line
+    assert "\\u202eevil\\x00" in line and f"({len(HOSTILE) - 200} more characters)" in line
+    assert line.isprintable() and len(line) < 1000
+
+
+@pytest.mark.parametrize("json_body", [False, True])
+def test_a_partial_success_with_nothing_rejected_is_a_warning(
+    json_body: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """rejected_spans 0 with a message: the collector took every span and warns."""
+    answer = partial_success(0, "attribute values truncated", json_body=json_body)
+    protocol = "http/json" if json_body else "http/protobuf"
+    with OTLPCollector(default=answer) as collector, caplog.at_level(logging.WARNING):
+        metrics = run(OTLPSender(collector.url, protocol=protocol, timeout=5), spans=1)
+        assert len(collector.received) == 1
+    assert (metrics["spans_sent"], metrics["spans_rejected"]) == (1, 0)
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [m for m in messages if "rejected 0 of 1 spans" in m] == [
+        f"{collector.url} rejected 0 of 1 spans (partial success): attribute values truncated"
+    ]

@@ -180,9 +180,9 @@ def _status(protocol: str, tags: dict[str, Any], error: bool = False) -> tuple[i
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_status_rules(protocol: str) -> None:
-    """error=true or an error log → ERROR (the description from
-    otel.status_description, else the error log); otel.status_code OK/ERROR; an HTTP
-    status of 5xx, or 4xx on a client span → ERROR."""
+    """error=true → ERROR (the description from otel.status_description, else the error
+    log); otel.status_code OK/ERROR; an HTTP status of 5xx, or 4xx on a client span →
+    ERROR."""
     assert _status(protocol, {}, error=True) == (2, "card declined", {})
     assert _status(protocol, {"error": True, "otel.status_description": "d"}) == (2, "d", {})
     assert _status(protocol, {"otel.status_code": "OK", "otel.status_description": "fine"}) == (
@@ -199,14 +199,54 @@ def test_status_rules(protocol: str) -> None:
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_error_log_alone_means_error(protocol: str) -> None:
+def test_an_error_log_alone_is_no_error(protocol: str) -> None:
+    """OpenTracing's error tag says the operation failed, not an event=error log (which
+    the Collector's translator does not read either: Thrift and OTLP agree)."""
     tracer, _ = new_test_tracer()
     span = tracer.start_span("op")
+    span.log_kv({"event": "error", "message": "retried, then fine"})
+    span.finish()
+    pb = only_span(export([span], protocol))
+    assert (pb.status.code, pb.status.message) == (0, "")
+    assert pb.events[0].name == "error"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_error_tag_takes_its_message_from_the_error_log(protocol: str) -> None:
+    """error=true with an event=error log: ERROR, the log's message as the description."""
+    tracer, _ = new_test_tracer()
+    span = tracer.start_span("op", tags={"error": True})
     span.log_kv({"event": "error", "message": "timed out"})
     span.finish()
     pb = only_span(export([span], protocol))
     assert (pb.status.code, pb.status.message) == (2, "timed out")
-    assert pb.events[0].name == "error"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_bridge_span_s_status_is_set_status_s_alone(protocol: str) -> None:
+    """An OpenTelemetry span's event named "error" sets no status, gives no description
+    to set_status(ERROR) and does not override set_status(OK)."""
+    pytest.importorskip("opentelemetry.trace")
+    from opentelemetry.trace import StatusCode
+
+    import jaeger_lite.otel
+
+    tracer, reporter = new_test_tracer()
+    otel_tracer = jaeger_lite.otel.TracerProvider(tracer, set_propagator=False).get_tracer("t")
+    for name, status in (("unset", None), ("error", StatusCode.ERROR), ("ok", StatusCode.OK)):
+        span = otel_tracer.start_span(name)
+        span.add_event("error", {"message": "an event, not a status"})
+        if status is not None:
+            span.set_status(status)
+        span.end()
+    request = export(reporter.spans, protocol)
+    statuses = {
+        span.name: (span.status.code, span.status.message)
+        for scope_spans in request.resource_spans[0].scope_spans
+        for span in scope_spans.spans
+    }
+    assert statuses == {"unset": (0, ""), "error": (2, ""), "ok": (1, "")}
+    tracer.close()
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

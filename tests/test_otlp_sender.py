@@ -16,7 +16,7 @@ from jaeger_lite import ConstSampler, OTLPSender, RemoteReporter, Tracer, init_t
 
 from ._bad_servers import free_port
 from ._otlp_collector import Answer, OTLPCollector, partial_success
-from ._wire_helpers import accounted
+from ._wire_helpers import accounted, expected_user_agent
 
 SLACK = 1.0  # scheduling on a shared machine
 
@@ -58,7 +58,7 @@ def test_accepted_export(collector: OTLPCollector, protocol: str, compression: A
     assert request.headers["Content-Type"] == content_type
     assert request.headers.get("Content-Encoding") == compression
     assert (request.headers["x-api-key"], request.headers["tenant"]) == ("k-123", "acme")
-    assert request.headers["User-Agent"].startswith("jaeger_lite/")
+    assert request.headers["User-Agent"] == expected_user_agent()
     assert sorted(span.name for span in collector.spans()) == [f"op{i}" for i in range(5)]
     assert metrics["bytes_sent"] == len(request.raw)
 

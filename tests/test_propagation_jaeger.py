@@ -272,7 +272,7 @@ def test_remote_context_sets_every_slot_like_the_constructor() -> None:
     from jaeger_lite.context import remote_context
 
     fast = remote_context(1, 2, 3, MappingProxyType({"k": "v"}))
-    slow = SpanContext(1, 2, 0, 3, {"k": "v"})
+    slow = SpanContext(1, 2, 0, 3, {"k": "v"}, is_remote=True)  # what extract reads is remote
     assert fast == slow
     for slot in SpanContext.__slots__:  # a slot added later must be set there too
         assert getattr(fast, slot) == getattr(slow, slot)

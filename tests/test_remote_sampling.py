@@ -23,6 +23,7 @@ from ._strategy_server import (
     describe,
     prob,
 )
+from ._wire_helpers import expected_user_agent
 
 
 def test_request_has_exactly_one_service_parameter(
@@ -42,6 +43,7 @@ def test_request_has_exactly_one_service_parameter(
     parts = urlsplit(server.paths[-1])
     assert parts.path == "/sampling"
     assert parse_qs(parts.query) == {"service": ["my service"], "x": ["1"]}
+    assert server.user_agents[-1] == expected_user_agent()  # the OTLP exporters' rule too
 
 
 def test_polls_at_once_on_start(

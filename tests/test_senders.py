@@ -17,7 +17,14 @@ import pytest
 from jaeger_lite import HTTPSender, InMemoryReporter, RemoteReporter, Sender, Tracer, UDPSender
 from jaeger_lite._encoding.thrift_batch import EMIT_BATCH_OVERHEAD
 from jaeger_lite.span import Span
-from tests._wire_helpers import Collector, UDPAgent, decode_binary_batch, free_udp_port, tag_dict
+from tests._wire_helpers import (
+    Collector,
+    UDPAgent,
+    decode_binary_batch,
+    expected_user_agent,
+    free_udp_port,
+    tag_dict,
+)
 
 
 def make_spans(count: int, payload: int = 0, name: str = "op") -> list[Span]:
@@ -247,6 +254,7 @@ def test_http_posts_binary_batch(collector: Collector) -> None:
     assert request["method"] == "POST"
     assert request["path"] == "/api/traces?format=jaeger.thrift"
     assert request["headers"]["Content-Type"] == "application/x-thrift"
+    assert request["headers"]["User-Agent"] == expected_user_agent()
     assert "Authorization" not in request["headers"]
     batch = decode_binary_batch(request["body"])
     assert batch.process.serviceName == "svc"

@@ -18,7 +18,15 @@ from typing import Any, Optional
 from .._safe import int_text, safe_str
 from .._values import normalize_value
 from ..span import Span
-from .otlp_model import EVENT_NAME, REF_TYPE, SCOPE_NAME, Link, map_span
+from .otlp_model import (
+    EVENT_NAME,
+    HAS_IS_REMOTE,
+    REF_TYPE,
+    SCOPE_NAME,
+    Link,
+    map_span,
+    parent_flags,
+)
 
 __all__ = [
     "JSONEncoder",
@@ -96,7 +104,10 @@ class JSONEncoder:
             append(',"traceState":' + _text(mapped.trace_state))
         if parent_id:
             append(f',"parentSpanId":"{parent_id:016x}"')
-        append(f',"flags":{span._flags & 1},"name":' + _text(span._operation_name))
+        # the W3C sampled bit, and whether the parent is remote (bits 8-9)
+        flags = span._flags & 1
+        flags |= HAS_IS_REMOTE if span._extras is None else parent_flags(span, parent_id)
+        append(f',"flags":{flags},"name":' + _text(span._operation_name))
         if mapped is not None and mapped.kind:
             append(f',"kind":{mapped.kind}')
         end = start + (span._duration_ns or 0)

@@ -17,7 +17,15 @@ from .._safe import int_text, safe_str
 from .._values import normalize_value
 from ..span import Span
 from .common import utf8
-from .otlp_model import EVENT_NAME, REF_TYPE, SCOPE_NAME, Link, map_span
+from .otlp_model import (
+    EVENT_NAME,
+    HAS_IS_REMOTE,
+    REF_TYPE,
+    SCOPE_NAME,
+    Link,
+    map_span,
+    parent_flags,
+)
 from .protobuf import DecodeError, fields, signed64, varint
 
 __all__ = [
@@ -37,7 +45,9 @@ _pack_times = struct.Struct("<BQBQ").pack
 # Span fields 2 and 4 (span_id, parent_span_id): keys, lengths and big-endian ids.
 _pack_ids = struct.Struct(">HQHQ").pack
 _pack_id = struct.Struct(">HQ").pack
-_FLAGS = [b"\x85\x01" + struct.pack("<I", flags) for flags in (0, 1)]  # field 16, fixed32
+_pack_flags = struct.Struct("<BBI").pack  # Span.flags (16, fixed32): its key and value
+# The flags of a span whose parent is local (or which has none): HAS_IS_REMOTE, sampled or not.
+_LOCAL_FLAGS = [_pack_flags(0x85, 0x01, HAS_IS_REMOTE | sampled) for sampled in (0, 1)]
 # Frames (key and length) of a span in ScopeSpans (field 2) and of an event in a Span
 # (field 11), ready-made for the common sizes.
 _SPAN_FRAMES = [b"\x12" + varint(n) for n in range(2048)]
@@ -164,7 +174,11 @@ class ProtoEncoder:
                     parts.extend(_link(link) for link in mapped.links)  # links (13)
                 if mapped.status is not None:
                     append(_status(*mapped.status))  # status (15)
-            append(_FLAGS[span._flags & 1])  # flags (16): the W3C sampled bit
+            # flags (16): the W3C sampled bit, and whether the parent is remote (bits 8-9)
+            if span._extras is None:
+                append(_LOCAL_FLAGS[span._flags & 1])
+            else:
+                append(_pack_flags(0x85, 0x01, span._flags & 1 | parent_flags(span, parent_id)))
             body = b"".join(parts)
             size = len(body)
             framed = (_SPAN_FRAMES[size] if size < 2048 else b"\x12" + varint(size)) + body

@@ -143,6 +143,7 @@ def jaeger_context(
         FLAG_SAMPLED if otel.trace_flags & TraceFlags.SAMPLED else 0,
         items,
         trace_state=state.to_header() or None if state else None,
+        is_remote=bool(otel.is_remote),  # OTLP's span and link flags carry it
     )
 
 

@@ -140,7 +140,8 @@ class BridgeSpan(OTelSpan):
         span = self._span
         if not span._parent_id:
             return None
-        return OTelSpanContext(span._trace_id, span._parent_id, False, TraceFlags(span._flags & 1))
+        remote = span._extras is not None and span._extras.parent_remote is True
+        return OTelSpanContext(span._trace_id, span._parent_id, remote, TraceFlags(span._flags & 1))
 
     @property
     def start_time(self) -> int:

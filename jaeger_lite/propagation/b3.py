@@ -81,7 +81,11 @@ def _decision(flags: Optional[int]) -> Optional[_State]:
 def parse_single(value: str) -> Optional[SpanContext]:
     """Parse a ``b3`` header; None when it is malformed."""
     state = _parse_single(value)
-    return None if state is None else SpanContext(*state[:4], sampling_deferred=state[4])
+    return (
+        None
+        if state is None
+        else SpanContext(*state[:4], sampling_deferred=state[4], is_remote=True)
+    )
 
 
 def _parse_single(value: str) -> Optional[_State]:

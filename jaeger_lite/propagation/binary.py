@@ -172,7 +172,9 @@ def _read_v1(data: bytes) -> Optional[SpanContext]:
     if pos != len(data) or (trace_id == 0) != (span_id == 0):
         return None
     if trace_id:
-        return SpanContext(trace_id, span_id, parent_id, flags, baggage, trace_state=state or None)
+        return SpanContext(
+            trace_id, span_id, parent_id, flags, baggage, trace_state=state or None, is_remote=True
+        )
     if debug_id:
         return SpanContext(0, 0, 0, FLAG_SAMPLED | FLAG_DEBUG, baggage, debug_id=debug_id)
     return SpanContext(0, 0, 0, 0, baggage) if baggage else None
@@ -200,7 +202,7 @@ def _read_go_layout(data: bytes) -> Optional[SpanContext]:
         return None
     if trace_id == 0:  # no trace: what jaeger-client writes for a baggage-only context
         return SpanContext(0, 0, 0, 0, baggage) if baggage else None
-    return SpanContext(trace_id, span_id, parent_id, flags, baggage)
+    return SpanContext(trace_id, span_id, parent_id, flags, baggage, is_remote=True)
 
 
 def _read_str32(data: bytes, pos: int) -> tuple[str, int]:

@@ -76,7 +76,7 @@ def format_uber_trace_id(context: SpanContext) -> str:
 def parse_uber_trace_id(value: str) -> Optional[SpanContext]:
     """Parse an ``uber-trace-id`` value; None when it is malformed or has a zero id."""
     ids = _parse_ids(value)
-    return None if ids is None else SpanContext(ids[0], ids[1], 0, ids[2])
+    return None if ids is None else SpanContext(ids[0], ids[1], 0, ids[2], is_remote=True)
 
 
 def _parse_ids(value: str) -> Optional[tuple[int, int, int]]:

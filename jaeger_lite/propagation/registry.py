@@ -98,7 +98,7 @@ class CodecRegistry:
         if codec is None:
             codec = self._codec(format)  # raises UnsupportedFormatException
         try:
-            return codec.extract(carrier)  # built-in codecs apply the baggage limits
+            context = codec.extract(carrier)  # built-in codecs apply the baggage limits
         except (UnsupportedFormatException, InvalidCarrierException):
             raise
         except SpanContextCorruptedException:
@@ -107,6 +107,11 @@ class CodecRegistry:
             self._propagation_errors.inc()
             _log.debug("extract from %s failed", format, exc_info=True)
             return None
+        if isinstance(context, SpanContext) and context._is_remote is None:
+            # A codec of the user's that built it by hand: what extract returns came from
+            # another process (OTLP's IS_REMOTE flag; the built-in codecs mark their own).
+            context._is_remote = True
+        return context
 
 
 def _describe(format: Any) -> str:

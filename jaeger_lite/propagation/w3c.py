@@ -167,4 +167,4 @@ class TraceContextCodec:
             return SpanContext(0, 0, baggage=baggage) if baggage else None
         state = parse_tracestate(states) if states else None
         frozen = MappingProxyType(baggage) if baggage else None
-        return SpanContext(ids[0], ids[1], 0, ids[2], frozen, trace_state=state)
+        return SpanContext(ids[0], ids[1], 0, ids[2], frozen, trace_state=state, is_remote=True)

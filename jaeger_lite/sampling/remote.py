@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from .._http import HTTPClient
 from .._lifecycle import green_since, own_thread_signals, track_poller, untrack_poller
 from .._metrics import Counter
-from .._version import __version__
+from .._version import USER_AGENT
 from .base import Sampler, SamplingDecision, as_sampler
 from .local import ProbabilisticSampler, RateLimitingSampler
 from .per_operation import PerOperationSampler
@@ -214,7 +214,7 @@ class RemoteSampler(Sampler):
             response = client.request(
                 "GET",
                 self._target,
-                headers={"Accept": "application/json", "User-Agent": f"jaeger_lite/{__version__}"},
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
                 max_body=_MAX_BODY,
             )
         finally:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional
 from .._encoding.thrift_batch import BinaryEncoder, process_tags
 from .._http import HTTPClient, HTTPRequestError, netloc
 from .._safe import plural
+from .._version import USER_AGENT
 from ..span import Span
 from .base import Sender
 
@@ -66,7 +67,7 @@ class HTTPSender(Sender):
         self._endpoint = urllib.parse.urlunsplit(
             (url.scheme, netloc(url.hostname, url.port), url.path, url.query, "")
         )  # without any user:password@ the URL may have carried
-        self._headers = {"Content-Type": "application/x-thrift"}
+        self._headers = {"Content-Type": "application/x-thrift", "User-Agent": USER_AGENT}
         if url.username and user is None:
             user = urllib.parse.unquote(url.username)
             password = urllib.parse.unquote(url.password or "")

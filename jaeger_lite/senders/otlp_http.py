@@ -5,7 +5,7 @@ Driven by one thread at a time (the reporter's worker). It follows the OTLP/HTTP
 rules: 429, 502, 503 and 504 and network errors are retried with exponential backoff (or
 after ``Retry-After``) within one deadline per export; a 413 sends halves again; other
 answers are final (a 400 is counted as rejected, never retried);
-``partial_success.rejected_spans`` are counted.
+``partial_success.rejected_spans`` are counted and its ``error_message`` logged (not retried).
 Nothing raises; every span ends up sent or counted.
 """
 
@@ -46,9 +46,10 @@ from .._http import (
     header_value,
     safe_url,
 )
-from .._version import __version__
+from .._safe import log_line_text
+from .._version import USER_AGENT, __version__
 from ..span import Span
-from .base import Sender
+from .base import RateLimitedLog, Sender
 
 if TYPE_CHECKING:
     import ssl
@@ -142,7 +143,7 @@ class OTLPSender(Sender):
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         self._headers = {
             "Content-Type": PROTOCOLS[protocol],
-            "User-Agent": f"jaeger_lite/{__version__}",
+            "User-Agent": USER_AGENT,
         }
         if self.compression:
             self._headers["Content-Encoding"] = "gzip"
@@ -171,6 +172,8 @@ class OTLPSender(Sender):
         self._retries = 0
         self._new_encoder()
         super().__init__()
+        # Partial successes: logged apart from failures (neither hides the other), as often.
+        self._partial_warn = RateLimitedLog()
 
     def _new_encoder(self) -> None:
         encoder = JSONEncoder() if self._json else ProtoEncoder()
@@ -278,9 +281,10 @@ class OTLPSender(Sender):
         if rejected:
             self._failed += rejected
             self._rejected += rejected
-            self._warn.warning(
-                "%s rejected %d of %d spans: %s",
-                self.endpoint, rejected, count, message or "(no reason given)",
+        if rejected or message:  # OTLP: not retried; a message alone is a warning
+            self._partial_warn.warning(
+                "%s rejected %d of %d spans (partial success): %s", self.endpoint, rejected,
+                count, log_line_text(message) if message else "(no reason given)",
             )  # fmt: skip
 
     def _give_up(self, count: int, status: int, problem: Optional[str], log: bool = True) -> None:
@@ -335,7 +339,7 @@ def _answer(response: Response) -> str:
         message = read_status_message(body)
     else:
         message = body[:200].decode("utf-8", "replace").strip()
-    return f"HTTP {response.status}" + (f": {message[:200]}" if message else "")
+    return f"HTTP {response.status}" + (f": {log_line_text(message)}" if message else "")
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
