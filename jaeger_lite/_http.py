@@ -2,11 +2,12 @@
 
 ``http.client`` applies its timeout to each socket operation, so a server that trickles its
 answer (a byte every few seconds) holds a request forever, and a name lookup has no
-timeout at all. Here every operation of a request (name lookup, connect, TLS handshake,
-send, status line, headers, body) gets only the time left before the request's deadline,
-so :meth:`HTTPClient.request` returns or raises :class:`HTTPRequestError` within its
-timeout whatever the server or the resolver does. Senders and the remote sampler use it;
-it imports nothing of jaeger_lite but the bounded name lookup.
+timeout at all. Here every operation of a request (name lookup, connect, a proxy's
+tunnel, TLS handshake, send, status line, headers, body) gets only the time left before the
+request's deadline, so :meth:`HTTPClient.request` returns or raises
+:class:`HTTPRequestError` within its timeout whatever the server, proxy or resolver does.
+Senders and the remote sampler use it; it imports nothing of jaeger_lite but the bounded
+name lookup, the proxy settings and their text helpers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._http_text import header_problem, header_value, netloc, safe_url
+from ._proxy import Proxy, open_tunnel
 from ._resolve import AddrInfo, resolve
 
 if TYPE_CHECKING:  # ssl is only needed for the annotation (Pythons without it exist)
@@ -32,6 +35,7 @@ __all__ = [
     "header_problem",
     "header_value",
     "netloc",
+    "safe_url",
 ]
 
 #: Answers larger than this are refused (collectors answer in bytes, strategies in KB).
@@ -155,25 +159,47 @@ class _Response(http.client.HTTPResponse):
 
 
 class _Connection(http.client.HTTPConnection):
-    """``HTTPConnection`` whose connect, TLS handshake and socket obey a deadline."""
+    """``HTTPConnection`` whose connect, TLS handshake and socket obey a deadline. With a
+    ``proxy``, it connects there instead, and over TLS through a ``CONNECT`` tunnel."""
 
     response_class = _Response
 
     def __init__(
-        self, host: str, port: int, deadline: _Deadline, tls: Optional[ssl.SSLContext]
+        self,
+        host: str,
+        port: int,
+        deadline: _Deadline,
+        tls: Optional[ssl.SSLContext],
+        proxy: Optional[Proxy] = None,
     ) -> None:
         super().__init__(host, port)
         self._deadline = deadline
         self._tls = tls
+        self._proxy = proxy
         self.raw: Optional[_DeadlineSocket] = None
 
     def connect(self) -> None:
         # What HTTPConnection.connect does, with the name lookup bounded too: getaddrinfo
         # has no timeout of its own, and a hung resolver would otherwise hold the request.
-        sys.audit("http.client.connect", self, self.host, self.port)
-        addresses = resolve(self.host, self.port, socket.SOCK_STREAM, self._deadline.left())
-        sock = _connect(addresses, self._deadline)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        proxy = self._proxy
+        host, port = (self.host, self.port) if proxy is None else (proxy.host, proxy.port)
+        sys.audit("http.client.connect", self, host, port)  # where the socket goes
+        try:
+            addresses = resolve(host, port, socket.SOCK_STREAM, self._deadline.left())
+            sock = _connect(addresses, self._deadline)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            if proxy is None or isinstance(exc, socket.timeout):
+                raise
+            raise HTTPRequestError(f"proxy {proxy}: {_describe(exc)}") from exc
+        if proxy is not None and self._tls is not None:
+            try:
+                open_tunnel(sock, self.host, self.port, proxy, self._deadline.left)
+            except BaseException as exc:
+                sock.close()
+                if isinstance(exc, socket.timeout) or not isinstance(exc, OSError):
+                    raise
+                raise HTTPRequestError(f"proxy {proxy}: {_describe(exc)}") from exc
         if self._tls is not None:
             # The handshake as a whole is bounded by the socket's timeout (CPython's
             # do_handshake keeps one deadline across its retries).
@@ -205,9 +231,11 @@ class HTTPClient:
 
     ``https`` verifies the server against the system's CAs (``SSL_CERT_FILE`` adds one),
     ``ca_file`` (a PEM file of trusted CAs), or as ``ssl_context`` says (a client
-    certificate, a private CA); ``cert_file``/``key_file`` are a client certificate. Used by
-    one thread at a time. :meth:`request` never takes longer than its timeout: slow,
-    trickling and silent servers included.
+    certificate, a private CA); ``cert_file``/``key_file`` are a client certificate. With a
+    ``proxy`` (see ``_proxy.proxy_for``), ``http`` requests go to it in absolute form and
+    ``https`` ones through a ``CONNECT`` tunnel, the certificate checked against ``url``'s
+    host. Used by one thread at a time. :meth:`request` never takes longer than its
+    timeout: slow, trickling and silent servers (and proxies) included.
     """
 
     def __init__(
@@ -219,6 +247,7 @@ class HTTPClient:
         ca_file: Optional[str] = None,
         cert_file: Optional[str] = None,
         key_file: Optional[str] = None,
+        proxy: Optional[Proxy] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -237,6 +266,8 @@ class HTTPClient:
         self._tls: Optional[ssl.SSLContext] = None
         self._deadline = _Deadline()
         self._conn: Optional[_Connection] = None
+        self.proxy = proxy
+        self._via = f" through proxy {proxy}" if proxy is not None else ""
 
     @property
     def origin(self) -> str:
@@ -274,7 +305,7 @@ class HTTPClient:
         except socket.timeout as exc:
             self.close()
             seconds = self.timeout if timeout is None else timeout
-            raise HTTPRequestError(f"no complete answer within {seconds:g}s") from exc
+            raise HTTPRequestError(f"no complete answer within {seconds:g}s{self._via}") from exc
         except (OSError, http.client.HTTPException, ValueError) as exc:
             self.close()
             raise HTTPRequestError(_describe(exc)) from exc
@@ -289,11 +320,21 @@ class HTTPClient:
         headers: dict[str, str],
         max_body: int,
     ) -> Response:
-        conn = self._conn
+        conn, proxy = self._conn, self.proxy
+        if proxy is not None and proxy.problem:
+            raise HTTPRequestError(proxy.problem)
         if conn is None:
-            conn = self._conn = _Connection(self.host, self.port, self._deadline, self._context())
+            tls = self._context()
+            conn = self._conn = _Connection(self.host, self.port, self._deadline, tls, proxy)
+        if proxy is not None and not self.https:  # to the proxy: the whole URL in the request
+            default = self.port == 80
+            target = f"http://{netloc(self.host, None if default else self.port)}{target}"
+            if proxy.authorization:
+                headers = {**headers, "Proxy-Authorization": proxy.authorization}
         conn.request(method, target, body, headers)
         response = conn.getresponse()
+        if response.status == 407 and proxy is not None and not self.https:
+            raise HTTPRequestError(f"proxy {proxy} answered 407 {response.reason}".rstrip())
         length = response.length
         if length is not None and length > max_body:
             raise HTTPRequestError(f"answer of {length} bytes is over {max_body}")
@@ -334,7 +375,7 @@ class HTTPClient:
         self._conn = None
 
     def __repr__(self) -> str:
-        return f"HTTPClient({self.origin!r}, timeout={self.timeout:g})"
+        return f"HTTPClient({self.origin!r}, timeout={self.timeout:g}{self._via})"
 
 
 def _closed_by_peer(exc: OSError) -> bool:
@@ -350,42 +391,3 @@ def _closed_by_peer(exc: OSError) -> bool:
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, OSError) else f"{type(exc).__name__}: {text}"
-
-
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-def header_problem(name: str, value: str) -> Optional[str]:
-    """Why ``name: value`` cannot be sent as a header (``http.client`` would refuse it at
-    every request), or None: the name must be a token, the value free of line breaks and
-    NUL (RFC 9110, 5.1 and 5.5). Send the value through :func:`header_value`."""
-    if not name or not set(name) <= _TOKEN:
-        return f"header name {name!r} is not an HTTP token"
-    if any(c in value for c in "\r\n\0"):
-        return f"the value of header {name!r} has a line break or NUL"
-    return None
-
-
-def header_value(value: str) -> str:
-    """``value`` as ``http.client`` should send it: its UTF-8 bytes (what the
-    percent-encoding of OTEL_EXPORTER_OTLP_HEADERS stands for, and what Go servers read),
-    spelled as the Latin-1 text ``http.client`` encodes byte for byte."""
-    return value if value.isascii() else value.encode("utf-8", "replace").decode("latin-1")
-
-
-def netloc(host: str, port: Optional[int]) -> str:
-    """``host[:port]`` with IPv6 hosts in brackets."""
-    host = f"[{host}]" if ":" in host else host
-    return host if port is None else f"{host}:{port}"
-
-
-def safe_url(url: str) -> str:
-    """``url`` without any ``user:password@`` it carries (for messages and logs)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        if parts.username is None and parts.password is None:
-            return url
-        host = parts.hostname or ""
-        return parts._replace(netloc=netloc(host, parts.port)).geturl()
-    except ValueError:
-        return "<unparsable URL>"

@@ -26,9 +26,13 @@ from ._wire_helpers import UDPAgent
 
 GUARD.install()
 
-# A developer's shell may point JAEGER_*/OTEL_* at a real agent or collector: tests see only
+# A developer's shell may point JAEGER_*/OTEL_* at a real agent or collector, or name a
+# proxy (HTTP_PROXY, NO_PROXY, ...; REQUEST_METHOD turns the CGI rule on): tests see only
 # the variables they set themselves (with monkeypatch, or in a subprocess's env).
-for _name in [n for n in os.environ if n.startswith(("JAEGER_", "OTEL_"))]:
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "request_method")
+for _name in [
+    n for n in os.environ if n.startswith(("JAEGER_", "OTEL_")) or n.lower() in _PROXY_VARIABLES
+]:
     del os.environ[_name]
 
 

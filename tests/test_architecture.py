@@ -19,7 +19,8 @@ ARCHITECTURE = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
 LAYERS: list[tuple[str, ...]] = [
     (
         "_version", "errors", "_ids", "_safe", "_metrics", "_opentracing", "_values",
-        "_baggage", "_lifecycle", "_gen", "_resolve", "_http", "_lazy", "_log",
+        "_baggage", "_lifecycle", "_gen", "_resolve", "_http_text", "_proxy", "_http", "_lazy",
+        "_log",
     ),
     (
         "context", "_span_extras", "span", "_span_factory", "scope", "_span_scope", "_references",

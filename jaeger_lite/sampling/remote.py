@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from .._http import HTTPClient
 from .._lifecycle import green_since, own_thread_signals, track_poller, untrack_poller
 from .._metrics import Counter
+from .._proxy import proxy_for
 from .._version import USER_AGENT
 from .base import Sampler, SamplingDecision, as_sampler
 from .local import ProbabilisticSampler, RateLimitingSampler
@@ -51,7 +52,9 @@ class RemoteSampler(Sampler):
     updates it in place, so rate limiters keep their credit across refreshes. After
     ``os.fork()`` the child starts its own poller (the parent's is unaffected).
     :meth:`close` stops the poller without waiting an interval.
-    Plain ``http``/``https`` without proxies or redirects: the agent is a local sidecar.
+    Plain ``http``/``https`` without redirects, through the proxy that ``HTTP_PROXY``,
+    ``HTTPS_PROXY`` and ``NO_PROXY`` name when the sampler is made (never for localhost
+    and loopback addresses, where a sidecar agent is; see the README's "Proxies").
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class RemoteSampler(Sampler):
             as_sampler(initial) if initial is not None else ProbabilisticSampler(0.001)
         )
         self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._proxy = proxy_for(self._origin)  # the environment as it is now, as the senders
         # Exactly one `service` parameter, or the agent answers 400.
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         query = [(k, v) for k, v in query if k != "service"] + [("service", service_name)]
@@ -209,7 +213,7 @@ class RemoteSampler(Sampler):
     def _fetch(self) -> bytes:
         # A client per poll (refresh() may run beside the poller), each poll bounded by
         # ``timeout`` for all of it, however slowly the agent answers.
-        client = HTTPClient(self._origin, timeout=self.timeout)
+        client = HTTPClient(self._origin, timeout=self.timeout, proxy=self._proxy)
         try:
             response = client.request(
                 "GET",

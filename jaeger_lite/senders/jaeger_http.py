@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .._encoding.thrift_batch import BinaryEncoder, process_tags
 from .._http import HTTPClient, HTTPRequestError, netloc
+from .._proxy import proxy_for
 from .._safe import plural
 from .._version import USER_AGENT
 from ..span import Span
@@ -40,7 +41,9 @@ class HTTPSender(Sender):
     A non-2xx answer or a network error counts the batch's spans as failed; after a
     network error, batches fail at once for ``timeout`` seconds so a dead collector cannot
     hold the worker (or exit) for long.
-    Credentials never appear in ``repr`` or in logs.
+    The proxy that ``HTTP_PROXY``/``HTTPS_PROXY`` and ``NO_PROXY`` name when the sender is
+    made carries the POSTs (README: "Proxies"). Credentials never appear in ``repr`` or in
+    logs.
     """
 
     #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
@@ -79,7 +82,9 @@ class HTTPSender(Sender):
         self.timeout = timeout
         self.batch_bytes = batch_bytes
         self._encoder = BinaryEncoder()
-        self._client = HTTPClient(self._endpoint, timeout=timeout, ssl_context=ssl_context)
+        self._client = HTTPClient(
+            self._endpoint, timeout=timeout, ssl_context=ssl_context, proxy=proxy_for(endpoint)
+        )
         self._down_until = 0.0
         super().__init__()
 

@@ -46,6 +46,7 @@ from .._http import (
     header_value,
     safe_url,
 )
+from .._proxy import proxy_for
 from .._safe import log_line_text
 from .._version import USER_AGENT, __version__
 from ..span import Span
@@ -80,7 +81,8 @@ class OTLPSender(Sender):
     for want of a collector (or a ``Retry-After`` longer than that), exports fail at once
     (counted) for as long, so ``close()`` against a dead or trickling collector takes about
     ``timeout``. A request carries at most ``batch_bytes`` of encoded spans (before
-    compression).
+    compression). The proxy that ``HTTP_PROXY``/``HTTPS_PROXY`` and ``NO_PROXY`` name when
+    the sender is made carries the exports (README: "Proxies").
     """
 
     #: encode_spans may run on the reporting thread (its encoder is used by one thread at a
@@ -139,6 +141,7 @@ class OTLPSender(Sender):
             ca_file=certificate_file,
             cert_file=client_certificate_file,
             key_file=client_key_file,
+            proxy=proxy_for(endpoint),
         )
         self._path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         self._headers = {
