@@ -7,7 +7,7 @@ from contextvars import Token
 from types import TracebackType
 from typing import Optional
 
-from .scope import _ContextVarScope
+from .scope import CLOSED_ELSEWHERE, _ContextVarScope
 from .span import Span, record_error, report_failed
 
 __all__ = ["KeptSpanScope", "SpanScope"]
@@ -44,7 +44,8 @@ class SpanScope(_ContextVarScope):
         self._closed = True
         try:
             var.reset(self._token)
-        except ValueError:
+        except ValueError:  # closed in a context other than its own, which still holds it
+            self._closed = CLOSED_ELSEWHERE
             previous = self._token.old_value
             var.set(None if previous is Token.MISSING else previous)
         span = self.span

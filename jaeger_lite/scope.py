@@ -11,8 +11,11 @@ it. Three rules contain that (README, "Scopes, threads and asyncio"):
   finalised on another thread) finishes its span, is counted, and from then on carries
   the span of the last open scope before it (or None), so the context that still holds
   it parents no later trace under the leaked span: the tracer's lookups need no check;
-* ``manager.active`` and ``tracer.active_span`` skip a closed scope for the last open one
-  before it (a scope closed in another context may still be held in this one).
+* ``manager.active`` skips a leaked scope for the last open one before it, which carries
+  the same span. A scope closed the ordinary way in another context stays active in a
+  context copied while it was open (an asyncio task, ``copy_context()``): its finished
+  span is what ``tracer.active_span`` returns there and what spans started there get as
+  parent, as in OpenTelemetry and opentracing's own ``ContextVarsScopeManager``.
 
 ``scopes_leaked`` (in ``tracer.metrics``) counts each leaked scope once.
 """
@@ -33,11 +36,15 @@ __all__ = [
     "Scope",
     "ScopeManager",
     "ThreadLocalScopeManager",
+    "CLOSED_ELSEWHERE",
+    "held_scope",
     "live_scope",
 ]
 
 _new = object.__new__
 _MAX_DEPTH = 10_000  # scopes walked at most when unwinding a leak (chains are short)
+#: ``Scope._closed`` of a scope closed outside the context that activated it (truthy).
+CLOSED_ELSEWHERE = 2
 
 
 class Scope:
@@ -46,9 +53,10 @@ class Scope:
     # ``span`` is a plain slot rather than a property: ``scope.span`` is on every traced
     # call's path, and a slot read costs no function call. Treat it as read-only.
     # ``_closed``: False while open, True once closed, None once unwound as leaked (by
-    # the end of an enclosing block) and not closed yet.
+    # the end of an enclosing block) and not closed yet, CLOSED_ELSEWHERE once closed in a
+    # context other than the one that activated it (which still holds it: see held_scope).
     __slots__ = ("_manager", "span", "_finish_on_close", "_closed")
-    _closed: Optional[bool]
+    _closed: Optional[int]
     if not TYPE_CHECKING:
         __class__ = opentracing_class("Scope")  # isinstance(scope, opentracing.Scope)
 
@@ -98,7 +106,7 @@ class Scope:
     def _end_out_of_order(self) -> None:
         """The end of this scope's ``with`` block while another scope is active here, or
         while this one is not active here at all: the block is over either way."""
-        if self._closed is True:
+        if self._closed:
             return
         manager: Any = self._manager
         above: list[Scope] = []
@@ -126,11 +134,20 @@ class Scope:
         # statement is over (a generator being closed runs nothing after it).
         if self._closed is False:
             manager._leaked.inc()
-        self._closed = True
+        self._closed = CLOSED_ELSEWHERE
         if self._finish_on_close:
             self.span.finish()
         live = live_scope(self._previous_scope())
         self.span = None if live is None else live.span
+
+
+def held_scope(scope: Optional[Scope]) -> Optional[Scope]:
+    """What ``manager.active`` answers for the scope this context holds: the scope itself
+    while open, and once closed where it was activated (this context is a copy: a task);
+    the last open scope before it when it was closed in another context or leaked."""
+    if scope is None or scope._closed is not CLOSED_ELSEWHERE:
+        return scope
+    return live_scope(scope)
 
 
 def live_scope(scope: Optional[Scope]) -> Optional[Scope]:
@@ -206,7 +223,8 @@ class _ContextVarScope(Scope):
         self._closed = True
         try:
             var.reset(self._token)
-        except ValueError:
+        except ValueError:  # closed in a context other than its own, which still holds it
+            self._closed = CLOSED_ELSEWHERE
             previous = self._token.old_value
             var.set(None if previous is Token.MISSING else previous)
         if self._finish_on_close:
@@ -221,6 +239,7 @@ class _ContextVarScope(Scope):
         try:
             var.reset(self._token)
         except ValueError:  # closed in another context (e.g. another task): restore by value
+            self._closed = CLOSED_ELSEWHERE
             var.set(self._previous_scope())
 
 
@@ -248,7 +267,7 @@ class ContextVarsScopeManager(ScopeManager):
     @property
     def active(self) -> Optional[Scope]:
         scope = self._var.get()
-        return scope if scope is None or not scope._closed else live_scope(scope)
+        return scope if scope is None or not scope._closed else held_scope(scope)
 
     def leaked_scopes(self) -> int:
         return self._leaked.value
@@ -322,7 +341,7 @@ class ThreadLocalScopeManager(ScopeManager):
     @property
     def active(self) -> Optional[Scope]:
         scope = getattr(self._local, "active", None)
-        return scope if scope is None or not scope._closed else live_scope(scope)
+        return scope if scope is None or not scope._closed else held_scope(scope)
 
     def leaked_scopes(self) -> int:
         return self._leaked.value
@@ -349,8 +368,8 @@ class _Found:
 def active_scope_getter(manager: Any) -> Callable[[], Any]:
     """The fastest way to read the active scope of ``manager`` (the tracer calls it for
     every span): the manager's own :meth:`ScopeManager.active_getter`, or for a manager
-    not built on our base class its ``active`` property, wrapped. The tracer passes a
-    scope whose ``_closed`` is set through :func:`live_scope` (see the module docstring)."""
+    not built on our base class its ``active`` property, wrapped. A scope's ``span`` is
+    the parent of what starts under it, closed or not (see the module docstring)."""
     if isinstance(manager, ScopeManager):
         return manager.active_getter()
 

@@ -32,6 +32,7 @@ from .reporting.simple import NullReporter
 from .sampling.base import Sampler, as_sampler
 from .sampling.local import ConstSampler
 from .scope import (
+    CLOSED_ELSEWHERE,
     ContextVarsScopeManager,
     Scope,
     ScopeManager,
@@ -336,7 +337,10 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
         scope = self._active_scope()
         if scope is None:
             return None
-        span: Optional[Span] = scope.span if not scope._closed else _live_span(scope)
+        # A closed scope held here is still active (a copied context: see jaeger_lite.scope)
+        # unless it was closed in another context than its own.
+        live = scope if scope._closed is not CLOSED_ELSEWHERE else live_scope(scope)
+        span: Optional[Span] = None if live is None else live.span
         return span
 
     @property
@@ -387,12 +391,6 @@ class Tracer(CodecRegistry, SpanStarts, TracerLifecycle, TracerBase):
 
     def __repr__(self) -> str:
         return f"<Tracer {self.service_name!r} sampler={self._sampler!r}>"
-
-
-def _live_span(scope: Any) -> Any:
-    """The span of the last open scope at or before ``scope`` (None if there is none)."""
-    live = live_scope(scope)
-    return None if live is None else live.span
 
 
 _NO_CONTEXT = SpanContext(0, 0)

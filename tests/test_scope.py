@@ -154,6 +154,75 @@ def test_scope_closed_in_another_context_restores_the_previous_one(
     assert tracer.scope_manager.active is None
 
 
+def test_a_copied_context_keeps_a_scope_closed_in_its_own_context_active(tracer: Tracer) -> None:
+    """A context copied while a scope was open (a task, copy_context()) keeps that scope
+    after it closes where it was opened: active_span, manager.active and the parent of new
+    spans all name its (finished) span there, as OpenTelemetry and opentracing's own
+    ContextVarsScopeManager do; where it was closed, the scope before it is active."""
+    with tracer.start_active_span("outer") as outer:
+        with tracer.start_active_span("inner") as inner:
+            copied = contextvars.copy_context()
+        assert tracer.active_span is outer.span
+
+    def in_the_copy() -> tuple[object, object, int, int]:
+        with tracer.start_active_span("late") as late:
+            late_parent = late.span.context.parent_id
+        child = tracer.start_span("child")
+        return tracer.active_span, tracer.scope_manager.active, late_parent, child.parent_id
+
+    active_span, active_scope, late_parent, child_parent = copied.run(in_the_copy)
+    assert inner.span.duration is not None  # finished, and still the parent there
+    assert active_span is inner.span
+    assert active_scope is inner
+    assert late_parent == child_parent == inner.span.context.span_id
+    assert tracer.active_span is None
+
+
+def test_a_task_that_outlives_its_scope_keeps_its_span_active(tracer: Tracer) -> None:
+    """Fire-and-forget work started inside a span: after the span's block is over, the
+    task's active_span and the parent of its spans are still that span."""
+
+    async def background(started: asyncio.Event) -> tuple[object, int]:
+        await started.wait()
+        with tracer.start_active_span("background") as scope:
+            return tracer.active_span, scope.span.context.parent_id
+
+    async def main() -> tuple[object, object, int]:
+        started = asyncio.Event()
+        with tracer.start_active_span("handler") as handler:
+            task = asyncio.create_task(background(started))
+        started.set()  # the task runs its body only once the handler's scope is closed
+        background_span, parent_id = await asyncio.wait_for(task, 5)
+        return handler.span, background_span, parent_id
+
+    handler, background_span, parent_id = asyncio.run(main())
+    assert background_span is not handler  # its own span was active inside its block
+    assert parent_id == handler.context.span_id
+
+
+def test_active_span_in_a_task_names_the_parent_of_its_spans(tracer: Tracer) -> None:
+    """What active_span says in a task after the spawning scope closed is what the task's
+    spans get as parent (they once disagreed: the outer span, against the closed one)."""
+
+    async def background(started: asyncio.Event) -> tuple[Any, int]:
+        await started.wait()
+        seen = tracer.active_span
+        return seen, tracer.start_span("work").parent_id
+
+    async def main() -> tuple[Any, Any, int]:
+        started = asyncio.Event()
+        with tracer.start_active_span("outer"):
+            with tracer.start_active_span("handler") as handler:
+                task = asyncio.create_task(background(started))
+        started.set()
+        seen, parent_id = await asyncio.wait_for(task, 5)
+        return handler.span, seen, parent_id
+
+    handler, seen, parent_id = asyncio.run(main())
+    assert seen is handler
+    assert parent_id == seen.context.span_id
+
+
 def test_thread_local_manager_is_per_thread() -> None:
     """The thread-local manager keeps one active scope per thread."""
     tracer = Tracer("svc", scope_manager=ThreadLocalScopeManager())
